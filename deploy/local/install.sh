@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Installs everything the local platform needs into .local/ (ignored by git).
+# Idempotent: each step is skipped when its stamp or binary is already there.
+#   .local/venv          Python virtual environment from the pinned requirements
+#   .local/kafka/libs    Apache Kafka broker jars from Maven Central (deploy/local/kafka/pom.xml)
+#   .local/bin           ferretdb and mailpit built with `go install`
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+LOCAL="${MOTCUA_LOCAL:-$ROOT/.local}"
+FERRETDB_VERSION="v1.24.2"
+MAILPIT_VERSION="v1.33.1"
+PYTHON="${PYTHON:-python3}"
+
+mkdir -p "$LOCAL/bin"
+log() { printf '[install] %s\n' "$*" >&2; }
+
+need() {
+  command -v "$1" >/dev/null 2>&1 || { log "missing required tool: $1 ($2)"; exit 1; }
+}
+
+install_python() {
+  local stamp="$LOCAL/venv/.requirements.sha256"
+  local want
+  want="$(cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" | sha256sum | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
+  need "$PYTHON" "Python 3.11"
+  log "creating Python virtual environment"
+  [[ -x "$LOCAL/venv/bin/python" ]] || "$PYTHON" -m venv "$LOCAL/venv"
+  "$LOCAL/venv/bin/python" -m pip install --quiet --upgrade pip
+  "$LOCAL/venv/bin/python" -m pip install --quiet -r "$ROOT/requirements.txt" -r "$ROOT/requirements-dev.txt"
+  echo "$want" >"$stamp"
+}
+
+install_kafka() {
+  local stamp="$LOCAL/kafka/.pom.sha256"
+  local want
+  want="$(sha256sum "$ROOT/deploy/local/kafka/pom.xml" | cut -d' ' -f1)"
+  if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
+  need java "Java 17"
+  need mvn "Apache Maven"
+  log "resolving Apache Kafka jars from Maven Central"
+  rm -rf "$LOCAL/kafka/libs"
+  mkdir -p "$LOCAL/kafka/libs"
+  mvn -q -B -f "$ROOT/deploy/local/kafka/pom.xml" dependency:copy-dependencies \
+    -DincludeScope=runtime -DoutputDirectory="$LOCAL/kafka/libs"
+  echo "$want" >"$stamp"
+}
+
+# `go install` of a module builds it without its generated build/version/version.txt, and FerretDB
+# refuses to start without that file; so FerretDB is built from its module copy with the file written.
+install_ferretdb() {
+  local bin="$LOCAL/bin/ferretdb" stamp="$LOCAL/bin/.ferretdb.version"
+  if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$FERRETDB_VERSION" ]]; then return; fi
+  need go "Go toolchain"
+  log "building ferretdb $FERRETDB_VERSION"
+  local mod src="$LOCAL/src/ferretdb-$FERRETDB_VERSION"
+  mod="$(cd "$LOCAL" && go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
+    | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  rm -rf "$src"
+  mkdir -p "$LOCAL/src"
+  cp -r "$mod" "$src"
+  chmod -R u+w "$src"
+  echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
+  (cd "$src" && go build -o "$bin" ./cmd/ferretdb)
+  rm -rf "$src"
+  echo "$FERRETDB_VERSION" >"$stamp"
+}
+
+install_mailpit() {
+  local bin="$LOCAL/bin/mailpit" stamp="$LOCAL/bin/.mailpit.version"
+  if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$MAILPIT_VERSION" ]]; then return; fi
+  need go "Go toolchain"
+  log "building mailpit $MAILPIT_VERSION"
+  GOBIN="$LOCAL/bin" go install "github.com/axllent/mailpit@$MAILPIT_VERSION"
+  echo "$MAILPIT_VERSION" >"$stamp"
+}
+
+# The Go builds take the longest on a fresh machine, so they run beside the others.
+install_ferretdb &
+ferret_pid=$!
+install_mailpit &
+mailpit_pid=$!
+install_python
+install_kafka
+wait "$ferret_pid"
+wait "$mailpit_pid"

@@ -1,0 +1,1 @@
+"""Shared platform code of the MotCua services: events, Kafka, outbox, inbox, Mongo, logging, auth, web."""

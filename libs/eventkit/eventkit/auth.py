@@ -1,0 +1,130 @@
+"""Staff identity: RS256 bearer tokens verified against a public key or a JWKS URL (OIDC).
+
+Claims: `sub` (user id), `name`, `roles` (see Roles), `units` (unit codes the officer serves).
+Missing or invalid token: 401. Valid token without the role or the unit: 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+import jwt
+from flask import current_app, g, request
+from flask_smorest import abort
+
+ALGORITHMS = ["RS256"]
+
+
+class Roles:
+    RECEPTIONIST = "receptionist"
+    SPECIALIST = "specialist"
+    LEADER = "leader"
+    ADMIN = "admin"
+    EDITOR = "editor"
+    ALL = frozenset({RECEPTIONIST, SPECIALIST, LEADER, ADMIN, EDITOR})
+    STAFF = frozenset({RECEPTIONIST, SPECIALIST, LEADER, ADMIN})
+
+
+class AuthError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Staff:
+    user_id: str
+    name: str
+    roles: frozenset[str]
+    units: frozenset[str]
+
+    def has_any_role(self, roles: frozenset[str] | set[str]) -> bool:
+        return bool(self.roles & roles)
+
+    def serves(self, unit: str) -> bool:
+        return unit in self.units
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        public_key: str | None = None,
+        jwks_url: str | None = None,
+        issuer: str | None = None,
+        audience: str | None = None,
+    ) -> None:
+        if not public_key and not jwks_url:
+            raise ValueError("a public key or a JWKS URL is required")
+        self.public_key = public_key
+        self.jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url and not public_key else None
+        self.issuer = issuer
+        self.audience = audience
+
+    def verify(self, token: str) -> Staff:
+        try:
+            key: Any = self.jwks.get_signing_key_from_jwt(token).key if self.jwks else self.public_key
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=ALGORITHMS,
+                issuer=self.issuer,
+                audience=self.audience,
+                options={"require": ["sub", "exp"], "verify_aud": self.audience is not None},
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthError(str(exc)) from exc
+        roles, units = claims.get("roles", []), claims.get("units", [])
+        if not isinstance(roles, list) or not isinstance(units, list):
+            raise AuthError("roles and units must be lists")
+        return Staff(
+            user_id=str(claims["sub"]),
+            name=str(claims.get("name", "")),
+            roles=frozenset(str(r) for r in roles) & Roles.ALL,
+            units=frozenset(str(u) for u in units),
+        )
+
+
+def current_staff() -> Staff:
+    """The staff member of this request, set by `staff_required`."""
+    return cast(Staff, g.staff)
+
+
+def authenticate() -> Staff:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        abort(401, message="Cần đăng nhập: thiếu mã xác thực (Bearer token).")
+    verifier: TokenVerifier = current_app.extensions["token_verifier"]
+    try:
+        return verifier.verify(token.strip())
+    except AuthError:
+        abort(401, message="Mã xác thực không hợp lệ hoặc đã hết hạn.")
+    raise AssertionError("unreachable")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def staff_required(*roles: str) -> Callable[[F], F]:
+    """Require a valid token; with roles, require at least one of them."""
+    wanted = frozenset(roles)
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            staff = authenticate()
+            if wanted and not staff.has_any_role(wanted):
+                abort(403, message="Tài khoản không có quyền thực hiện thao tác này.")
+            g.staff = staff
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorator
+
+
+def require_unit(unit: str) -> None:
+    """403 unless the current staff member serves `unit`."""
+    if not current_staff().serves(unit):
+        abort(403, message="Tài khoản không thuộc đơn vị xử lý hồ sơ này.")

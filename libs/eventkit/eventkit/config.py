@@ -1,0 +1,71 @@
+"""Settings every service reads from the environment; a missing required value stops the start."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    service: str
+    mongo_url: str
+    mongo_db: str
+    kafka_bootstrap: str | None
+    jwt_public_key: str | None
+    jwt_jwks_url: str | None
+    jwt_issuer: str | None
+    jwt_audience: str | None
+    log_level: str = "INFO"
+    health_port: int = 0
+    max_content_length: int = 1024 * 1024
+
+    @classmethod
+    def from_env(
+        cls,
+        service: str,
+        *,
+        worker: bool = False,
+        default_health_port: int = 0,
+        environ: Mapping[str, str] | None = None,
+    ) -> ServiceConfig:
+        env = os.environ if environ is None else environ
+        missing = [name for name in ("MONGO_URL",) if not env.get(name)]
+        if worker and not env.get("KAFKA_BOOTSTRAP_SERVERS"):
+            missing.append("KAFKA_BOOTSTRAP_SERVERS")
+        key = env.get("JWT_PUBLIC_KEY")
+        key_file = env.get("JWT_PUBLIC_KEY_FILE")
+        if not key and key_file:
+            path = Path(key_file)
+            if not path.is_file():
+                raise ConfigError(f"JWT_PUBLIC_KEY_FILE does not exist: {key_file}")
+            key = path.read_text()
+        jwks_url = env.get("JWT_JWKS_URL")
+        if not key and not jwks_url:
+            missing.append("JWT_PUBLIC_KEY_FILE (or JWT_PUBLIC_KEY or JWT_JWKS_URL)")
+        if missing:
+            raise ConfigError(f"{service}: missing required environment variables: {', '.join(missing)}")
+        try:
+            health_port = int(env.get("HEALTH_PORT", default_health_port))
+            max_content_length = int(env.get("MAX_CONTENT_LENGTH", 1024 * 1024))
+        except ValueError as exc:
+            raise ConfigError(f"{service}: {exc}") from exc
+        return cls(
+            service=service,
+            mongo_url=env["MONGO_URL"],
+            mongo_db=env.get("MONGO_DB", f"motcua_{service}"),
+            kafka_bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS"),
+            jwt_public_key=key,
+            jwt_jwks_url=jwks_url,
+            jwt_issuer=env.get("JWT_ISSUER"),
+            jwt_audience=env.get("JWT_AUDIENCE"),
+            log_level=env.get("LOG_LEVEL", "INFO"),
+            health_port=health_port,
+            max_content_length=max_content_length,
+        )

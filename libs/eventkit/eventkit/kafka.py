@@ -1,0 +1,85 @@
+"""Kafka clients with the platform's durable settings, and explicit topic creation."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.errors import TopicAlreadyExistsError
+
+from eventkit.topics import TopicSpec
+
+log = logging.getLogger(__name__)
+
+# A send waits this long for the broker before it fails, so the outbox keeps the entry
+# and retries it later instead of the producer holding it in memory for minutes.
+SEND_TIMEOUT_MS = 15_000
+
+
+def make_producer(bootstrap: str, client_id: str) -> KafkaProducer:
+    # acks=all and idempotence are set explicitly so a conflicting option fails at start.
+    return KafkaProducer(
+        bootstrap_servers=bootstrap,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
+        max_block_ms=10_000,
+        request_timeout_ms=10_000,
+        delivery_timeout_ms=SEND_TIMEOUT_MS,
+        bootstrap_timeout_ms=10_000,
+        allow_auto_create_topics=False,
+    )
+
+
+def make_consumer(bootstrap: str, group: str, client_id: str, max_poll_records: int = 50) -> KafkaConsumer:
+    return KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        client_id=client_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_poll_records=max_poll_records,
+        allow_auto_create_topics=False,
+        bootstrap_timeout_ms=10_000,
+    )
+
+
+def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], replication_factor: int = 1) -> list[str]:
+    """Create the topics that do not exist yet; returns the names created."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="eventkit-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = {
+            spec.name: {
+                "num_partitions": spec.partitions,
+                "replication_factor": replication_factor,
+                "configs": spec.configs,
+            }
+            for spec in specs
+            if spec.name not in existing
+        }
+        if missing:
+            try:
+                admin.create_topics(missing, wait_for_metadata=True)
+            except TopicAlreadyExistsError:
+                # Another worker created some of them between our listing and our request.
+                log.info("some topics already existed")
+            log.info("created topics", extra={"topics": sorted(missing)})
+        return sorted(missing)
+    finally:
+        admin.close()
+
+
+def broker_reachable(bootstrap: str, timeout: float = 1.0) -> bool:
+    """A cheap liveness probe of the first reachable bootstrap address (TCP connect)."""
+    for address in bootstrap.split(","):
+        host, _, port = address.strip().rpartition(":")
+        try:
+            with socket.create_connection((host or "localhost", int(port)), timeout=timeout):
+                return True
+        except (OSError, ValueError):
+            continue
+    return False

@@ -1,0 +1,62 @@
+"""JSON logs, one object per line, each carrying the service and the current correlation id.
+
+The correlation id lives in a context variable: the web layer sets it per request, the consumer
+runner per event, so every record logged meanwhile carries it without being passed around.
+Never log personal data: log ids (dossier code, event id), not names, numbers or addresses.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from pythonjsonlogger.json import JsonFormatter
+
+correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
+causation_id: ContextVar[str | None] = ContextVar("causation_id", default=None)
+
+
+class ContextFilter(logging.Filter):
+    def __init__(self, service: str) -> None:
+        super().__init__()
+        self.service = service
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.service = self.service
+        record.correlationid = correlation_id.get()
+        cause = causation_id.get()
+        if cause is not None:
+            record.causationid = cause
+        return True
+
+
+def configure_logging(service: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(
+        JsonFormatter(
+            "{asctime}{levelname}{name}{message}",
+            style="{",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            json_ensure_ascii=False,
+        )
+    )
+    handler.addFilter(ContextFilter(service))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # The Kafka client logs every reconnect attempt at INFO; keep its warnings only.
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+
+
+@contextmanager
+def correlation(correlationid: str | None, causationid: str | None = None) -> Iterator[None]:
+    token = correlation_id.set(correlationid)
+    cause_token = causation_id.set(causationid)
+    try:
+        yield
+    finally:
+        correlation_id.reset(token)
+        causation_id.reset(cause_token)

@@ -1,0 +1,203 @@
+"""The Flask shell every service shares: OpenAPI, errors, health, metrics, correlation, auth.
+
+Each service's `create_app` calls `create_service_app` with its blueprints and readiness checks,
+so every API answers the same way: JSON errors `{code, status, message, errors}`, `GET /healthz`,
+`GET /readyz`, `GET /metrics`, `GET /openapi.json` and the interactive page at `/docs`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Flask, Response, g, request, send_from_directory
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from pymongo.errors import ConnectionFailure
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+from eventkit.auth import TokenVerifier
+from eventkit.config import ServiceConfig
+from eventkit.logs import correlation_id
+
+log = logging.getLogger(__name__)
+
+CORRELATION_HEADER = "X-Correlation-ID"
+ReadinessChecks = Mapping[str, Callable[[], bool]]
+
+REQUESTS = Counter(
+    "http_requests_total", "HTTP requests handled", ["service", "method", "endpoint", "status"]
+)
+LATENCY = Histogram(
+    "http_request_duration_seconds", "HTTP request duration", ["service", "method", "endpoint"]
+)
+
+
+class HealthSchema(Schema):
+    status = fields.String(required=True, metadata={"example": "ok"})
+    service = fields.String(required=True)
+    checks = fields.Dict(keys=fields.String(), values=fields.Boolean())
+
+
+def health_blueprint(service: str, checks: ReadinessChecks) -> Blueprint:
+    blp = Blueprint("health", __name__, description="Liveness and readiness probes")
+
+    @blp.route("/healthz")
+    class Liveness(MethodView):
+        @blp.response(200, HealthSchema)
+        def get(self) -> dict[str, Any]:
+            """The process is up."""
+            return {"status": "ok", "service": service, "checks": {}}
+
+    @blp.route("/readyz")
+    class Readiness(MethodView):
+        @blp.response(200, HealthSchema)
+        @blp.alt_response(503, schema=HealthSchema, description="A dependency is unreachable")
+        def get(self) -> Any:
+            """The process can serve: its dependencies answer."""
+            results = {name: check() for name, check in checks.items()}
+            ready = all(results.values())
+            body = {"status": "ok" if ready else "unavailable", "service": service, "checks": results}
+            return body, (200 if ready else 503)
+
+    return blp
+
+
+def metrics_response() -> Response:
+    # Under gunicorn with several workers the counters live in files, one per process.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _install_request_hooks(app: Flask, service: str) -> None:
+    @app.before_request
+    def start_request() -> None:
+        g.started = time.perf_counter()
+        incoming = request.headers.get(CORRELATION_HEADER, "")
+        g.correlation_token = correlation_id.set(incoming[:100] if incoming else str(uuid.uuid4()))
+
+    @app.after_request
+    def finish_request(response: Response) -> Response:
+        endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        REQUESTS.labels(service, request.method, endpoint, str(response.status_code)).inc()
+        LATENCY.labels(service, request.method, endpoint).observe(elapsed)
+        response.headers[CORRELATION_HEADER] = correlation_id.get() or ""
+        if endpoint not in ("/healthz", "/readyz", "/metrics"):
+            # The path may hold a dossier code, never personal data; query strings are not logged.
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(elapsed * 1000, 1),
+                },
+            )
+        return response
+
+    @app.teardown_request
+    def end_request(_exc: BaseException | None) -> None:
+        token = g.pop("correlation_token", None)
+        if token is not None:
+            correlation_id.reset(token)
+
+
+def _install_error_handlers(app: Flask, api: Api) -> None:
+    def store_unavailable(exc: ConnectionFailure) -> Any:
+        log.error("store unreachable", extra={"error_type": type(exc).__name__})
+        return api.handle_http_exception(
+            ServiceUnavailable(
+                description="Hệ thống lưu trữ tạm thời không truy cập được, vui lòng thử lại sau ít phút."
+            )
+        )
+
+    def unexpected(exc: Exception) -> Any:
+        if isinstance(exc, HTTPException):
+            return api.handle_http_exception(exc)
+        log.exception("unhandled error")
+        response = {"code": 500, "status": "Internal Server Error", "message": "Lỗi hệ thống."}
+        return response, 500
+
+    app.register_error_handler(ConnectionFailure, store_unavailable)
+    app.register_error_handler(Exception, unexpected)
+
+
+def create_service_app(
+    *,
+    config: ServiceConfig,
+    title: str,
+    blueprints: Iterable[Blueprint],
+    readiness: ReadinessChecks,
+    version: str = "1.0.0",
+) -> Flask:
+    app = Flask(config.service)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION=version,
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/static/",
+        MAX_CONTENT_LENGTH=config.max_content_length,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["service_config"] = config
+    app.extensions["token_verifier"] = TokenVerifier(
+        public_key=config.jwt_public_key,
+        jwks_url=config.jwt_jwks_url,
+        issuer=config.jwt_issuer,
+        audience=config.jwt_audience,
+    )
+    api = Api(
+        app,
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {"staffToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}
+            }
+        },
+    )
+    api.register_blueprint(health_blueprint(config.service, readiness))
+    for blp in blueprints:
+        api.register_blueprint(blp)
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return metrics_response()
+
+    @app.get("/docs/static/<path:filename>")
+    def swagger_static(filename: str) -> Response:
+        # The interactive page's scripts are served from the package, so it works offline.
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)
+
+    _install_request_hooks(app, config.service)
+    _install_error_handlers(app, api)
+    return app
+
+
+def create_probe_app(service: str, readiness: ReadinessChecks) -> Flask:
+    """The worker's small HTTP face: /healthz, /readyz and /metrics for the cluster's probes."""
+    app = Flask(f"{service}-worker")
+    app.config.update(API_TITLE=f"{service} worker", API_VERSION="1", OPENAPI_VERSION="3.1.0")
+    api = Api(app)
+    api.register_blueprint(health_blueprint(f"{service}-worker", readiness))
+    app.add_url_rule("/metrics", "metrics", metrics_response)
+    return app

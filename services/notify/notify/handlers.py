@@ -1,0 +1,13 @@
+"""Handlers of the events notify consumes, by consumer group and event type."""
+
+from eventkit.consumer import Handler
+from eventkit.mongo import Db
+from eventkit.topics import Groups
+
+
+def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
+    # Each group of the topic registry has its table; event types without a handler are skipped.
+    return {
+        Groups.NOTIFY_INTAKE_DOSSIERS: {},
+        Groups.NOTIFY_PROCESSING_DOSSIERS: {},
+    }

@@ -1,0 +1,17 @@
+"""Every read and write of portal's database (the only module that uses pymongo)."""
+
+from eventkit.config import ServiceConfig
+from eventkit.mongo import Db
+from eventkit.mongo import connect as mongo_connect
+
+# Aggregates that carry an outbox of events for the worker's relay to publish.
+OUTBOX_COLLECTIONS: list[str] = []
+
+
+def connect(config: ServiceConfig) -> Db:
+    return mongo_connect(config.mongo_url, config.mongo_db, app_name=config.service)
+
+
+def ensure_indexes(db: Db) -> None:
+    # The portal's read models and content arrive with their features.
+    return None

@@ -1,0 +1,16 @@
+"""Event types processing publishes (CloudEvents `type`), on the topics the registry gives it."""
+
+
+class EventTypes:
+    DOSSIER_ACCEPTED = "vn.motcua.processing.dossier.accepted.v1"
+    DOSSIER_REFUSED = "vn.motcua.processing.dossier.refused.v1"
+    SUPPLEMENT_REQUESTED = "vn.motcua.processing.dossier.supplement_requested.v1"
+    DOSSIER_ASSIGNED = "vn.motcua.processing.dossier.assigned.v1"
+    DOSSIER_EXTENDED = "vn.motcua.processing.dossier.extended.v1"
+    DOSSIER_APPROVED = "vn.motcua.processing.dossier.approved.v1"
+    DOSSIER_REJECTED = "vn.motcua.processing.dossier.rejected.v1"
+    RESULT_ISSUED = "vn.motcua.processing.dossier.result_issued.v1"
+    DOSSIER_RETURNED = "vn.motcua.processing.dossier.returned.v1"
+    DOSSIER_OVERDUE = "vn.motcua.processing.dossier.overdue.v1"
+    PROCEDURE_PUBLISHED = "vn.motcua.processing.procedure.published.v1"
+    UNIT_PUBLISHED = "vn.motcua.processing.unit.published.v1"

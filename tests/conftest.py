@@ -1,0 +1,121 @@
+"""Infrastructure for the integration and end-to-end tiers: real Kafka, FerretDB and Mailpit.
+
+`make test` starts throwaway instances on free ports with fresh data for the whole session.
+Nothing is skipped: an instance that cannot start fails every test that needs it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pymongo import MongoClient
+
+from devstack.infra import FerretDB, Kafka, Mailpit, StartError, check_installed, free_port
+from devstack.tokens import ensure_keypair
+from eventkit.kafka import ensure_topics
+from eventkit.mongo import Db
+from eventkit.topics import TopicSpec
+
+
+@dataclass
+class Infra:
+    kafka: Kafka
+    ferretdb: FerretDB
+    mailpit: Mailpit
+    root: Path
+
+    @property
+    def bootstrap(self) -> str:
+        return self.kafka.bootstrap
+
+    @property
+    def mongo_url(self) -> str:
+        return self.ferretdb.url
+
+    def ensure_running(self) -> None:
+        """Restart whatever a fault test stopped, so the next test starts from a whole platform."""
+        for process in (self.kafka, self.ferretdb, self.mailpit):
+            if process.proc is None or process.proc.poll() is not None:
+                process.start()
+                process.wait_ready()
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    check_installed()
+    root = tmp_path_factory.mktemp("infra")
+    platform = Infra(
+        kafka=Kafka("kafka", root / "kafka", port=free_port(), controller_port=free_port()),
+        ferretdb=FerretDB("ferretdb", root / "ferretdb", port=free_port()),
+        mailpit=Mailpit("mailpit", root / "mailpit", smtp_port=free_port(), http_port=free_port()),
+        root=root,
+    )
+    processes = (platform.kafka, platform.ferretdb, platform.mailpit)
+    try:
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.wait_ready()
+        yield platform
+    except StartError as exc:
+        pytest.fail(f"test infrastructure did not start: {exc}")
+    finally:
+        for process in processes:
+            process.stop()
+
+
+@pytest.fixture
+def platform(infra: Infra) -> Iterator[Infra]:
+    """The session's infrastructure, brought back up after a test that stopped part of it."""
+    infra.ensure_running()
+    yield infra
+    infra.ensure_running()
+
+
+@pytest.fixture
+def mongo_db(platform: Infra) -> Iterator[Db]:
+    client: MongoClient[dict[str, object]] = MongoClient(
+        platform.mongo_url, serverSelectionTimeoutMS=3000, retryWrites=False, tz_aware=True
+    )
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    yield client[name]
+    try:
+        platform.ensure_running()
+        client.drop_database(name)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def new_topic(platform: Infra) -> Iterator[object]:
+    """Create uniquely named topics: `new_topic("orders", partitions=3)` returns the name."""
+
+    def create(prefix: str = "t", partitions: int = 3) -> str:
+        name = f"test.{prefix}.{uuid.uuid4().hex[:10]}"
+        ensure_topics(platform.bootstrap, [TopicSpec(name, partitions)])
+        return name
+
+    yield create
+
+
+@pytest.fixture(scope="session")
+def jwt_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return ensure_keypair(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture
+def service_environ(platform: Infra, jwt_keys: tuple[Path, Path], mongo_db: Db) -> dict[str, str]:
+    """Environment for a service under test: the session's infrastructure and a fresh database."""
+    return {
+        **os.environ,
+        "MONGO_URL": platform.mongo_url,
+        "MONGO_DB": mongo_db.name,
+        "KAFKA_BOOTSTRAP_SERVERS": platform.bootstrap,
+        "SMTP_URL": platform.mailpit.smtp_url,
+        "JWT_PUBLIC_KEY_FILE": str(jwt_keys[1]),
+    }

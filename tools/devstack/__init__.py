@@ -1,0 +1,1 @@
+"""Local platform: installs and runs Kafka, FerretDB, Mailpit and the services as plain processes."""

@@ -1,0 +1,224 @@
+"""`make run`: Kafka, FerretDB and Mailpit (unless external ones are given), then every service's
+API and worker under honcho; waits until all are ready, prints the URLs and a token per role,
+and stops everything on Ctrl-C. Data is kept under .local/data between runs.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from devstack.infra import FerretDB, Kafka, Mailpit, ManagedProcess, StartError, check_installed, wait_until
+from devstack.paths import LOCAL, ROOT, VENV_BIN
+from devstack.tokens import ensure_keypair, issue_token
+
+DEFAULT_UNIT = "264"  # Lương Tài district (GSO code)
+SERVICES = ("portal", "intake", "processing", "notify")
+DEFAULT_PORTS = {
+    "PORTAL_PORT": 8000,
+    "INTAKE_PORT": 8001,
+    "PROCESSING_PORT": 8002,
+    "NOTIFY_PORT": 8003,
+    "PORTAL_WORKER_PORT": 9000,
+    "INTAKE_WORKER_PORT": 9001,
+    "PROCESSING_WORKER_PORT": 9002,
+    "NOTIFY_WORKER_PORT": 9003,
+    "KAFKA_PORT": 9092,
+    "KAFKA_CONTROLLER_PORT": 9093,
+    "MONGO_PORT": 27017,
+    "SMTP_PORT": 1025,
+    "MAILPIT_PORT": 8025,
+}
+ROLES = ("receptionist", "specialist", "leader", "admin", "editor")
+
+
+def ports_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, int]:
+    return {name: int(environ.get(name, default)) for name, default in DEFAULT_PORTS.items()}
+
+
+def api_url(service: str, ports: Mapping[str, int]) -> str:
+    return f"http://127.0.0.1:{ports[f'{service.upper()}_PORT']}"
+
+
+def worker_url(service: str, ports: Mapping[str, int]) -> str:
+    return f"http://127.0.0.1:{ports[f'{service.upper()}_WORKER_PORT']}"
+
+
+@dataclass
+class Endpoints:
+    mongo_url: str
+    kafka_bootstrap: str
+    smtp_url: str
+    mailpit_api: str | None
+
+
+def infra_processes(data_dir: Path, ports: Mapping[str, int]) -> tuple[Kafka, FerretDB, Mailpit]:
+    return (
+        Kafka(
+            "kafka",
+            data_dir / "kafka",
+            port=ports["KAFKA_PORT"],
+            controller_port=ports["KAFKA_CONTROLLER_PORT"],
+        ),
+        FerretDB("ferretdb", data_dir / "ferretdb", port=ports["MONGO_PORT"]),
+        Mailpit(
+            "mailpit", data_dir / "mailpit", smtp_port=ports["SMTP_PORT"], http_port=ports["MAILPIT_PORT"]
+        ),
+    )
+
+
+def service_env(endpoints: Endpoints, ports: Mapping[str, int], public_key: Path) -> dict[str, str]:
+    paths = [ROOT / "libs" / "eventkit", *(ROOT / "services" / s for s in SERVICES)]
+    env = {
+        **os.environ,
+        **{name: str(value) for name, value in ports.items()},
+        "PYTHONPATH": os.pathsep.join(str(p) for p in paths),
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MONGO_URL": endpoints.mongo_url,
+        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+        "SMTP_URL": endpoints.smtp_url,
+        "JWT_PUBLIC_KEY_FILE": str(public_key),
+        "PYTHONUNBUFFERED": "1",
+    }
+    if endpoints.mailpit_api:
+        env["MAILPIT_API_URL"] = endpoints.mailpit_api
+    return env
+
+
+def start_services(env: Mapping[str, str], log_path: Path | None = None) -> subprocess.Popen[bytes]:
+    """Every service's API and worker from the Procfile, under one honcho process."""
+    output = log_path.open("ab") if log_path else None
+    try:
+        return subprocess.Popen(
+            [str(VENV_BIN / "honcho"), "start", "-f", str(ROOT / "Procfile"), "-d", str(ROOT)],
+            env=dict(env),
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            start_new_session=output is not None,
+        )
+    finally:
+        if output:
+            output.close()
+
+
+def stop_services(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def readiness_urls(ports: Mapping[str, int]) -> dict[str, str]:
+    urls = {}
+    for service in SERVICES:
+        urls[f"{service} API"] = f"{api_url(service, ports)}/readyz"
+        urls[f"{service} worker"] = f"{worker_url(service, ports)}/readyz"
+    return urls
+
+
+def wait_services_ready(ports: Mapping[str, int], timeout: float = 120.0) -> list[str]:
+    """Wait until every API and worker answers /readyz with 200; returns those that never did."""
+    pending = readiness_urls(ports)
+
+    def check() -> bool:
+        for name, url in list(pending.items()):
+            try:
+                if requests.get(url, timeout=2).status_code == 200:
+                    del pending[name]
+            except requests.RequestException:
+                pass
+        return not pending
+
+    wait_until(check, timeout, interval=0.5)
+    return sorted(pending)
+
+
+def external_endpoints(ports: Mapping[str, int]) -> tuple[Endpoints, list[str]]:
+    """Endpoints from MONGO_URL / KAFKA_BOOTSTRAP_SERVERS / SMTP_URL, and what must run locally."""
+    local = []
+    mongo = os.environ.get("MONGO_URL")
+    if not mongo:
+        local.append("ferretdb")
+        mongo = f"mongodb://127.0.0.1:{ports['MONGO_PORT']}/"
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not kafka:
+        local.append("kafka")
+        kafka = f"127.0.0.1:{ports['KAFKA_PORT']}"
+    smtp = os.environ.get("SMTP_URL")
+    if not smtp:
+        local.append("mailpit")
+        smtp = f"smtp://127.0.0.1:{ports['SMTP_PORT']}"
+    mailpit = f"http://127.0.0.1:{ports['MAILPIT_PORT']}" if "mailpit" in local else None
+    return Endpoints(mongo, kafka, smtp, mailpit), local
+
+
+def print_banner(ports: Mapping[str, int], endpoints: Endpoints) -> None:
+    lines = ["", "MotCua is running. Ctrl-C stops everything.", ""]
+    for service in SERVICES:
+        base = api_url(service, ports)
+        lines.append(f"  {service:<11} {base}   (API docs {base}/docs, worker {worker_url(service, ports)})")
+    lines += [
+        "",
+        f"  Kafka       {endpoints.kafka_bootstrap}",
+        f"  MongoDB     {endpoints.mongo_url}",
+        f"  SMTP        {endpoints.smtp_url}",
+    ]
+    if endpoints.mailpit_api:
+        lines.append(f"  Mailpit API {endpoints.mailpit_api}/api/v1/messages")
+    lines += ["", f"Staff tokens (unit {DEFAULT_UNIT}), for 'Authorization: Bearer <token>':"]
+    for role in ROLES:
+        lines.append(f"  {role:<12} {issue_token([role], [DEFAULT_UNIT], name=f'Cán bộ {role}')}")
+    print("\n".join(lines), flush=True)
+
+
+def main() -> int:
+    check_installed()
+    ports = ports_from_env()
+    endpoints, local = external_endpoints(ports)
+    _, public_key = ensure_keypair()
+    data_dir = LOCAL / "data"
+    infra: list[ManagedProcess] = [p for p in infra_processes(data_dir, ports) if p.name in local]
+    honcho: subprocess.Popen[bytes] | None = None
+    stopping = False
+
+    def request_stop(_signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    try:
+        for process in infra:
+            process.start()
+        for process in infra:
+            process.wait_ready()
+            print(f"{process.name} ready (log {process.log_path})", flush=True)
+        honcho = start_services(service_env(endpoints, ports, public_key))
+        not_ready = wait_services_ready(ports)
+        if not_ready:
+            print(f"not ready: {', '.join(not_ready)}", file=sys.stderr, flush=True)
+            return 1
+        print_banner(ports, endpoints)
+        while not stopping and honcho.poll() is None:
+            time.sleep(0.5)
+        return 0 if stopping else 1
+    except StartError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    finally:
+        if honcho is not None:
+            stop_services(honcho)
+        for process in reversed(infra):
+            process.stop()
