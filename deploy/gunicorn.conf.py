@@ -3,8 +3,6 @@
 import os
 import tempfile
 
-from prometheus_client import multiprocess
-
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
@@ -13,10 +11,12 @@ graceful_timeout = 20
 # Each service logs its own JSON request line; gunicorn's access log would repeat it.
 accesslog = None
 
-# Several worker processes share their metrics through files; the directory must exist before
-# the app (and prometheus_client) is imported in the workers.
+# Several worker processes share their metrics through files. prometheus_client picks its storage
+# when first imported, so the directory is set here, before anything imports it.
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="motcua-metrics-"))
 
 
-def child_exit(_server, worker):  # noqa: ANN001, ANN201 - gunicorn hook signature
+def child_exit(_server, worker):  # gunicorn hook
+    from prometheus_client import multiprocess
+
     multiprocess.mark_process_dead(worker.pid)

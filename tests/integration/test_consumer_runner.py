@@ -123,7 +123,7 @@ def test_poison_messages_go_to_the_dead_letter_topic_and_the_next_valid_one_is_h
 
     dead = read_topic(platform.bootstrap, dead_letter_topic(topic, group), expect=3)
     assert len(dead) == 3
-    headers = [dict((k, v.decode()) for k, v in r.headers) for r in dead]
+    headers = [{k: v.decode() for k, v in r.headers} for r in dead]
     assert [h["x-original-offset"] for h in headers] == ["0", "1", "2"]
     assert {h["x-original-topic"] for h in headers} == {topic}
     assert {h["x-original-partition"] for h in headers} == {"0"}

@@ -7,7 +7,7 @@ import socket
 from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from eventkit.topics import TopicSpec
 
@@ -48,27 +48,34 @@ def make_consumer(bootstrap: str, group: str, client_id: str, max_poll_records: 
 
 
 def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], replication_factor: int = 1) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
+    """Create the topics that do not exist yet and wait until all are usable; returns those created.
+
+    Several workers start at once and create overlapping sets, so "already exists" is success.
+    """
+    wanted = {spec.name: spec for spec in specs}
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="eventkit-admin")
     try:
         existing = set(admin.list_topics())
         missing = {
-            spec.name: {
+            name: {
                 "num_partitions": spec.partitions,
                 "replication_factor": replication_factor,
                 "configs": spec.configs,
             }
-            for spec in specs
-            if spec.name not in existing
+            for name, spec in wanted.items()
+            if name not in existing
         }
+        created = []
         if missing:
-            try:
-                admin.create_topics(missing, wait_for_metadata=True)
-            except TopicAlreadyExistsError:
-                # Another worker created some of them between our listing and our request.
-                log.info("some topics already existed")
-            log.info("created topics", extra={"topics": sorted(missing)})
-        return sorted(missing)
+            response = admin.create_topics(missing, raise_errors=False)
+            for topic in response["topics"]:
+                if topic["error_code"] == 0:
+                    created.append(topic["name"])
+                elif topic["error_code"] != TopicAlreadyExistsError.errno:
+                    raise KafkaError(f"cannot create topic {topic['name']}: {topic['error_message']}")
+            log.info("created topics", extra={"topics": sorted(created)})
+        admin.wait_for_topics(sorted(wanted))
+        return sorted(created)
     finally:
         admin.close()
 

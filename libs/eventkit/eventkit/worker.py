@@ -72,11 +72,17 @@ class Worker:
         self.bootstrap: str = config.kafka_bootstrap
         self.db = db
         self.stop = threading.Event()
+        # Set once the topics exist and the relay and consumers run.
+        self.running = threading.Event()
         self.threads: list[threading.Thread] = []
         self.producer: KafkaProducer | None = None
 
     def _serve_probes(self) -> None:
-        readiness = {"store": lambda: ping(self.db), "kafka": lambda: broker_reachable(self.bootstrap)}
+        readiness = {
+            "store": lambda: ping(self.db),
+            "kafka": lambda: broker_reachable(self.bootstrap),
+            "running": self.running.is_set,
+        }
         app = create_probe_app(self.spec.service, readiness)
         server = make_server("0.0.0.0", self.config.health_port, app, threaded=True)
         log.info("worker probes listening", extra={"port": server.server_port})
@@ -133,6 +139,7 @@ class Worker:
             self._start(f"consumer:{group}", runner.run)
         for duty in self.spec.duties:
             self._start(getattr(duty, "__name__", "duty"), duty)
+        self.running.set()
         log.info("worker started", extra={"groups": sorted(self.spec.handlers)})
         self.stop.wait()
         self.shutdown()
@@ -143,6 +150,7 @@ class Worker:
 
     def shutdown(self, timeout: float = 20.0) -> None:
         self.stop.set()
+        self.running.clear()
         for thread in self.threads:
             thread.join(timeout)
         if self.producer is not None:

@@ -1,0 +1,146 @@
+"""Every service as real processes (gunicorn API + worker under honcho, as `make run` starts them)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from devstack.infra import free_port, wait_until
+from devstack.run import (
+    DEFAULT_PORTS,
+    SERVICES,
+    Endpoints,
+    api_url,
+    service_env,
+    start_services,
+    stop_services,
+    wait_services_ready,
+    worker_url,
+)
+from devstack.tokens import issue_token
+from eventkit.kafka import ensure_topics
+from eventkit.topics import all_topic_specs
+from kafka import KafkaAdminClient
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def running(infra, jwt_keys, tmp_path_factory) -> Iterator[dict[str, int]]:
+    ports = {name: free_port() for name in DEFAULT_PORTS if name.endswith("_PORT")}
+    endpoints = Endpoints(infra.mongo_url, infra.bootstrap, infra.mailpit.smtp_url, infra.mailpit.api_url)
+    env = service_env(endpoints, ports, jwt_keys[1])
+    env["GUNICORN_WORKERS"] = "1"
+    log = tmp_path_factory.mktemp("services") / "honcho.log"
+    honcho = start_services(env, log_path=log)
+    try:
+        not_ready = wait_services_ready(ports, timeout=120)
+        assert not not_ready, f"not ready: {not_ready}\n{log.read_text()[-4000:]}"
+        yield ports
+    finally:
+        stop_services(honcho)
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_probes_metrics_and_openapi_answer(running, service):
+    base, worker = api_url(service, running), worker_url(service, running)
+    assert requests.get(f"{base}/healthz", timeout=5).json()["status"] == "ok"
+    ready = requests.get(f"{base}/readyz", timeout=5)
+    assert ready.status_code == 200 and ready.json()["checks"] == {"store": True}
+    worker_ready = requests.get(f"{worker}/readyz", timeout=5)
+    assert worker_ready.status_code == 200 and worker_ready.json()["checks"] == {
+        "store": True,
+        "kafka": True,
+        "running": True,
+    }
+
+    requests.get(f"{base}/healthz", timeout=5, headers={"X-Correlation-ID": "corr-123"})
+    metrics = requests.get(f"{base}/metrics", timeout=5).text
+    assert (
+        f'http_requests_total{{endpoint="/healthz",method="GET",service="{service}",status="200"}}' in metrics
+    )
+    assert "outbox_events_published_total" in requests.get(f"{worker}/metrics", timeout=5).text
+
+    spec = requests.get(f"{base}/openapi.json", timeout=5).json()
+    assert spec["openapi"].startswith("3.")
+    assert "/readyz" in spec["paths"] and "/healthz" in spec["paths"]
+    page = requests.get(f"{base}/docs", timeout=5)
+    assert page.status_code == 200 and "/docs/static/swagger-ui-bundle.js" in page.text
+    assert requests.get(f"{base}/docs/static/swagger-ui-bundle.js", timeout=5).status_code == 200
+
+
+def test_correlation_id_is_echoed_and_logged(running, infra):
+    base = api_url("intake", running)
+    response = requests.get(f"{base}/openapi.json", timeout=5, headers={"X-Correlation-ID": "corr-e2e-1"})
+    assert response.headers["X-Correlation-ID"] == "corr-e2e-1"
+    generated = requests.get(f"{base}/openapi.json", timeout=5).headers["X-Correlation-ID"]
+    assert len(generated) == 36
+
+
+def test_workers_create_every_registered_topic(running, infra):
+    admin = KafkaAdminClient(bootstrap_servers=infra.bootstrap)
+    try:
+        existing = set(admin.list_topics())
+    finally:
+        admin.close()
+    assert {spec.name for spec in all_topic_specs()} - existing == set()
+    assert ensure_topics(infra.bootstrap, all_topic_specs()) == [], "creating again changes nothing"
+
+
+def test_staff_token_rules(running, jwt_keys):
+    me = f"{api_url('processing', running)}/api/v1/me"
+    token = issue_token(["receptionist"], ["09496"], name="Nguyễn Thị Hoa", private_key=jwt_keys[0])
+    response = requests.get(me, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+    assert response.status_code == 200
+    assert response.json()["name"] == "Nguyễn Thị Hoa"
+    assert response.json()["roles"] == ["receptionist"] and response.json()["units"] == ["09496"]
+
+    missing = requests.get(me, timeout=5)
+    assert missing.status_code == 401 and missing.json()["message"].startswith("Cần đăng nhập")
+    forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert requests.get(me, headers={"Authorization": f"Bearer {forged}"}, timeout=5).status_code == 401
+
+
+def test_readyz_fails_while_the_store_is_down_and_recovers(running, platform):
+    urls = [f"{api_url(s, running)}/readyz" for s in SERVICES] + [
+        f"{worker_url(s, running)}/readyz" for s in SERVICES
+    ]
+    platform.ferretdb.stop()
+    try:
+        for url in urls:
+            response = requests.get(url, timeout=15)
+            assert response.status_code == 503, url
+            assert response.json()["checks"]["store"] is False
+        # Liveness is not readiness: the process itself is still up.
+        assert requests.get(f"{api_url('portal', running)}/healthz", timeout=5).status_code == 200
+    finally:
+        platform.ferretdb.start()
+        platform.ferretdb.wait_ready()
+    assert wait_until(
+        lambda: all(requests.get(url, timeout=15).status_code == 200 for url in urls), timeout=60, interval=1
+    )
+    body = json.loads(requests.get(urls[0], timeout=5).text)
+    assert body == {"status": "ok", "service": "portal", "checks": {"store": True}}
+
+
+def test_log_lines_are_json_with_correlation_id(running, tmp_path_factory):
+    requests.get(
+        f"{api_url('notify', running)}/openapi.json", headers={"X-Correlation-ID": "corr-log-7"}, timeout=5
+    )
+    logs = sorted(Path(tmp_path_factory.getbasetemp()).glob("services*/honcho.log"))
+    assert logs
+    text = logs[-1].read_text()
+
+    def found() -> bool:
+        for line in logs[-1].read_text().splitlines():
+            _, _, payload = line.partition("| ")
+            if "corr-log-7" in payload:
+                record = json.loads(payload)
+                return record["correlationid"] == "corr-log-7" and record["service"] == "notify"
+        return False
+
+    assert wait_until(found, timeout=10), text[-2000:]
