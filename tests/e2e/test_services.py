@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from kafka import KafkaAdminClient
 
 from devstack.infra import free_port, wait_until
 from devstack.run import (
@@ -24,7 +25,6 @@ from devstack.run import (
 from devstack.tokens import issue_token
 from eventkit.kafka import ensure_topics
 from eventkit.topics import all_topic_specs
-from kafka import KafkaAdminClient
 
 pytestmark = pytest.mark.e2e
 

@@ -28,7 +28,7 @@ from prometheus_client import (
     multiprocess,
 )
 from pymongo.errors import ConnectionFailure
-from werkzeug.exceptions import HTTPException, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from eventkit.auth import TokenVerifier
 from eventkit.config import ServiceConfig
@@ -120,22 +120,42 @@ def _install_request_hooks(app: Flask, service: str) -> None:
             correlation_id.reset(token)
 
 
+# Every error body carries a message a citizen can read, in Vietnamese.
+DEFAULT_MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    401: "Cần đăng nhập.",
+    403: "Không có quyền thực hiện thao tác này.",
+    404: "Không tìm thấy.",
+    405: "Phương thức không được hỗ trợ.",
+    409: "Xung đột dữ liệu.",
+    413: "Dữ liệu gửi lên vượt quá giới hạn cho phép.",
+    415: "Định dạng dữ liệu không được hỗ trợ.",
+    422: "Dữ liệu không hợp lệ.",
+    500: "Lỗi hệ thống.",
+    503: "Dịch vụ tạm thời không sẵn sàng, vui lòng thử lại sau.",
+}
+STORE_UNAVAILABLE = "Hệ thống lưu trữ tạm thời không truy cập được, vui lòng thử lại sau ít phút."
+
+
 def _install_error_handlers(app: Flask, api: Api) -> None:
+    def http_error(exc: HTTPException) -> Any:
+        payload, code, headers = api.handle_http_exception(exc)
+        payload.setdefault("message", DEFAULT_MESSAGES.get(code, exc.description))
+        return payload, code, headers
+
     def store_unavailable(exc: ConnectionFailure) -> Any:
         log.error("store unreachable", extra={"error_type": type(exc).__name__})
-        return api.handle_http_exception(
-            ServiceUnavailable(
-                description="Hệ thống lưu trữ tạm thời không truy cập được, vui lòng thử lại sau ít phút."
-            )
-        )
+        unavailable = ServiceUnavailable()
+        unavailable.data = {"message": STORE_UNAVAILABLE}  # type: ignore[attr-defined]
+        return http_error(unavailable)
 
     def unexpected(exc: Exception) -> Any:
         if isinstance(exc, HTTPException):
-            return api.handle_http_exception(exc)
+            return http_error(exc)
         log.exception("unhandled error")
-        response = {"code": 500, "status": "Internal Server Error", "message": "Lỗi hệ thống."}
-        return response, 500
+        return http_error(InternalServerError())
 
+    app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(ConnectionFailure, store_unavailable)
     app.register_error_handler(Exception, unexpected)
 

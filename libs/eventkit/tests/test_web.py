@@ -1,0 +1,112 @@
+"""The shared Flask shell: error shapes, probes, auth rules (no infrastructure needed)."""
+
+import pytest
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from pymongo.errors import ServerSelectionTimeoutError
+
+from devstack.tokens import ensure_keypair, issue_token
+from eventkit.auth import Roles, require_unit, staff_required
+from eventkit.config import ServiceConfig
+from eventkit.web import create_service_app
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    return ensure_keypair(tmp_path_factory.mktemp("keys"))
+
+
+@pytest.fixture
+def ready():
+    return {"store": True}
+
+
+@pytest.fixture
+def client(keys, ready):
+    blp = Blueprint("things", __name__, url_prefix="/api/v1")
+
+    @blp.route("/units/<unit>/things")
+    class Things(MethodView):
+        @staff_required(Roles.RECEPTIONIST)
+        def get(self, unit):
+            require_unit(unit)
+            return {"unit": unit}
+
+        def post(self, unit):
+            request.get_json()  # reading the body enforces the size limit
+            raise ServerSelectionTimeoutError("no servers")
+
+    @blp.route("/boom")
+    class Boom(MethodView):
+        def get(self):
+            raise RuntimeError("bug")
+
+    config = ServiceConfig.from_env(
+        "testsvc",
+        environ={
+            "MONGO_URL": "mongodb://unused/",
+            "JWT_PUBLIC_KEY": keys[1].read_text(),
+            "MAX_CONTENT_LENGTH": "100",
+        },
+    )
+    app = create_service_app(
+        config=config, title="t", blueprints=[blp], readiness={"store": lambda: ready["store"]}
+    )
+    return app.test_client()
+
+
+def bearer(keys, roles, units):
+    return {"Authorization": f"Bearer {issue_token(roles, units, private_key=keys[0])}"}
+
+
+def test_readyz_reports_each_check_and_fails_when_one_fails(client, ready):
+    assert client.get("/readyz").status_code == 200
+    ready["store"] = False
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json == {"status": "unavailable", "service": "testsvc", "checks": {"store": False}}
+    assert client.get("/healthz").status_code == 200
+
+
+def test_staff_routes_need_a_token_the_role_and_the_unit(client, keys):
+    assert client.get("/api/v1/units/09496/things").status_code == 401
+    wrong_role = client.get("/api/v1/units/09496/things", headers=bearer(keys, [Roles.EDITOR], ["09496"]))
+    assert wrong_role.status_code == 403
+    wrong_unit = client.get(
+        "/api/v1/units/09496/things", headers=bearer(keys, [Roles.RECEPTIONIST], ["09499"])
+    )
+    assert wrong_unit.status_code == 403 and "đơn vị" in wrong_unit.json["message"]
+    ok = client.get("/api/v1/units/09496/things", headers=bearer(keys, [Roles.RECEPTIONIST], ["09496"]))
+    assert ok.status_code == 200 and ok.json == {"unit": "09496"}
+    garbage = client.get("/api/v1/units/09496/things", headers={"Authorization": "Bearer abc.def.ghi"})
+    assert garbage.status_code == 401 and garbage.json["code"] == 401
+
+
+def test_store_outage_is_a_503_in_vietnamese_not_a_500(client):
+    response = client.post("/api/v1/units/09496/things", json={})
+    assert response.status_code == 503
+    assert "lưu trữ" in response.json["message"]
+
+
+def test_unexpected_errors_are_json_500_and_unknown_paths_json_404(client):
+    response = client.get("/api/v1/boom")
+    assert response.status_code == 500 and response.json["message"] == "Lỗi hệ thống."
+    missing = client.get("/nowhere")
+    assert missing.status_code == 404 and missing.json["code"] == 404
+
+
+def test_bodies_over_the_limit_are_413(client):
+    response = client.post("/api/v1/units/09496/things", data=b"x" * 500, content_type="application/json")
+    assert response.status_code == 413 and response.json["code"] == 413
+
+
+def test_openapi_document_lists_the_probes_and_the_bearer_scheme(client):
+    spec = client.get("/openapi.json").json
+    assert {"/healthz", "/readyz", "/api/v1/units/{unit}/things"} <= set(spec["paths"])
+    assert spec["components"]["securitySchemes"]["staffToken"]["scheme"] == "bearer"
+
+
+def test_the_correlation_id_is_echoed_or_made(client):
+    assert client.get("/healthz", headers={"X-Correlation-ID": "abc"}).headers["X-Correlation-ID"] == "abc"
+    assert len(client.get("/healthz").headers["X-Correlation-ID"]) == 36
