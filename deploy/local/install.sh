@@ -42,7 +42,7 @@ install_kafka() {
   log "resolving Apache Kafka jars from Maven Central"
   rm -rf "$LOCAL/kafka/libs"
   mkdir -p "$LOCAL/kafka/libs"
-  mvn -q -B -f "$ROOT/deploy/local/kafka/pom.xml" dependency:copy-dependencies \
+  mvn -q -B -Dstyle.color=never -f "$ROOT/deploy/local/kafka/pom.xml" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$LOCAL/kafka/libs"
   echo "$want" >"$stamp"
 }

@@ -1,6 +1,6 @@
 """The Flask shell every service shares: OpenAPI, errors, health, metrics, correlation, auth.
 
-Each service's `create_app` calls `create_service_app` with its blueprints and readiness checks,
+Each service's `create_app` calls `create_service_app` with its blueprints and its database,
 so every API answers the same way: JSON errors `{code, status, message, errors}`, `GET /healthz`,
 `GET /readyz`, `GET /metrics`, `GET /openapi.json` and the interactive page at `/docs`.
 """
@@ -32,7 +32,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnava
 
 from eventkit.auth import TokenVerifier
 from eventkit.config import ServiceConfig
-from eventkit.logs import correlation_id
+from eventkit.logs import configure_logging, correlation_id
+from eventkit.mongo import Db, ping
 
 log = logging.getLogger(__name__)
 
@@ -165,9 +166,11 @@ def create_service_app(
     config: ServiceConfig,
     title: str,
     blueprints: Iterable[Blueprint],
-    readiness: ReadinessChecks,
+    db: Db,
     version: str = "1.0.0",
 ) -> Flask:
+    """The service's API: its blueprints, its database in `app.extensions["db"]`, ready while it answers."""
+    configure_logging(config.service, config.log_level)
     app = Flask(config.service)
     app.config.update(
         API_TITLE=title,
@@ -181,6 +184,7 @@ def create_service_app(
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["service_config"] = config
+    app.extensions["db"] = db
     app.extensions["token_verifier"] = TokenVerifier(
         public_key=config.jwt_public_key,
         jwks_url=config.jwt_jwks_url,
@@ -195,7 +199,7 @@ def create_service_app(
             }
         },
     )
-    api.register_blueprint(health_blueprint(config.service, readiness))
+    api.register_blueprint(health_blueprint(config.service, {"store": lambda: ping(db)}))
     for blp in blueprints:
         api.register_blueprint(blp)
 

@@ -22,6 +22,7 @@ from werkzeug.serving import make_server
 from eventkit.config import ServiceConfig
 from eventkit.consumer import ConsumerRunner, Handler, RetryPolicy
 from eventkit.kafka import broker_reachable, ensure_topics, make_producer
+from eventkit.logs import configure_logging
 from eventkit.mongo import Db, ping
 from eventkit.outbox import OutboxRelay
 from eventkit.topics import REGISTRY, Topic, groups_of, topic_specs_for
@@ -157,3 +158,9 @@ class Worker:
             self.producer.flush(timeout=5)
             self.producer.close(timeout=5)
         log.info("worker stopped")
+
+
+def run_worker(spec: WorkerSpec, config: ServiceConfig, db: Db) -> None:
+    """The body of every `python -m <service>.worker`."""
+    configure_logging(f"{spec.service}-worker", config.log_level)
+    Worker(spec, config, db).run()

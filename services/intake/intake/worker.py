@@ -1,14 +1,12 @@
 """`python -m intake.worker`: the outbox relay and intake's consumer groups."""
 
-from eventkit.logs import configure_logging
-from eventkit.worker import Worker, WorkerSpec
+from eventkit.worker import WorkerSpec, run_worker
 from intake import handlers, store
 from intake.config import SERVICE, load_config
 
 
 def main() -> None:
     config = load_config(worker=True)
-    configure_logging(f"{SERVICE}-worker", config.log_level)
     db = store.connect(config)
     spec = WorkerSpec(
         service=SERVICE,
@@ -16,7 +14,7 @@ def main() -> None:
         handlers=handlers.build_handlers(db),
         prepare=lambda: store.ensure_indexes(db),
     )
-    Worker(spec, config, db).run()
+    run_worker(spec, config, db)
 
 
 if __name__ == "__main__":

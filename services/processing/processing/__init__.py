@@ -3,8 +3,6 @@
 from flask import Flask
 
 from eventkit.config import ServiceConfig
-from eventkit.logs import configure_logging
-from eventkit.mongo import ping
 from eventkit.web import create_service_app
 from processing import store
 from processing.api import BLUEPRINTS
@@ -13,13 +11,6 @@ from processing.config import load_config
 
 def create_app(config: ServiceConfig | None = None) -> Flask:
     config = config or load_config()
-    configure_logging(config.service, config.log_level)
-    db = store.connect(config)
-    app = create_service_app(
-        config=config,
-        title="MotCua processing API",
-        blueprints=BLUEPRINTS,
-        readiness={"store": lambda: ping(db)},
+    return create_service_app(
+        config=config, title="MotCua processing API", blueprints=BLUEPRINTS, db=store.connect(config)
     )
-    app.extensions["processing.db"] = db
-    return app
