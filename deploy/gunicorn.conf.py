@@ -10,6 +10,8 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 # Each service logs its own JSON request line; gunicorn's access log would repeat it.
 accesslog = None
+# Several services run side by side on one host; gunicorn's control socket has one fixed path.
+control_socket_disable = True
 
 # Several worker processes share their metrics through files. prometheus_client picks its storage
 # when first imported, so the directory is set here, before anything imports it.

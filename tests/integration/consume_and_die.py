@@ -10,7 +10,7 @@ import threading
 
 from pymongo import MongoClient
 
-from eventkit.consumer import ConsumerRunner
+from eventkit.consumer import ConsumerRunner, Handler
 from eventkit.kafka import make_producer
 from tests.integration.counters import INCREMENTED, counting_handler
 
@@ -29,7 +29,7 @@ def main() -> None:
         bootstrap=bootstrap,
         group=group,
         topics=[topic],
-        handlers={INCREMENTED: inner.__class__(inner.schema, handle_then_die)},
+        handlers={INCREMENTED: Handler(inner.schema, handle_then_die)},
         producer=make_producer(bootstrap, "dying"),
     )
     runner.run(threading.Event())

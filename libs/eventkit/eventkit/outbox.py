@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -193,12 +192,3 @@ class OutboxRelay:
 
 class OutboxStalled(RuntimeError):
     """The broker refused or did not acknowledge some entries; the relay backs off and retries."""
-
-
-def wait_for_empty_outbox(collection: Coll, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if collection.count_documents({PENDING: True}, limit=1) == 0:
-            return True
-        time.sleep(0.1)
-    return False
