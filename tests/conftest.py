@@ -16,7 +16,7 @@ import pytest
 from pymongo import MongoClient
 
 from devstack.infra import FerretDB, Kafka, Mailpit, StartError, check_installed, free_port
-from devstack.tokens import ensure_keypair
+from devstack.tokens import ensure_keypair, issue_token
 from eventkit.kafka import ensure_topics
 from eventkit.mongo import Db
 from eventkit.topics import TopicSpec
@@ -119,3 +119,14 @@ def service_environ(platform: Infra, jwt_keys: tuple[Path, Path], mongo_db: Db) 
         "SMTP_URL": platform.mailpit.smtp_url,
         "JWT_PUBLIC_KEY_FILE": str(jwt_keys[1]),
     }
+
+
+@pytest.fixture
+def staff_headers(jwt_keys: tuple[Path, Path]) -> object:
+    """`staff_headers("admin", "264")`: an Authorization header for an officer of that role and unit."""
+
+    def headers(role: str, unit: str, user_id: str = "u-1") -> dict[str, str]:
+        token = issue_token([role], [unit], user_id=user_id, private_key=jwt_keys[0])
+        return {"Authorization": f"Bearer {token}"}
+
+    return headers

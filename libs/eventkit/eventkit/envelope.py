@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
@@ -90,6 +90,17 @@ def caused_by(cause: Event, *, type: str, source: str, subject: str, data: dict[
         correlationid=cause["correlationid"],
         causationid=cause["id"],
     )
+
+
+def jsonable(value: Any) -> Any:
+    """Dates and times as ISO 8601 strings, recursively, so a payload encodes as JSON."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
 
 
 def encode(event: Event) -> bytes:

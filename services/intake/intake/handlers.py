@@ -2,12 +2,18 @@
 
 from eventkit.consumer import Handler
 from eventkit.mongo import Db
+from eventkit.projections import keep_latest
 from eventkit.topics import Groups
+from intake import store
+from intake.events import ConsumedTypes
 
 
 def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
     # Each group of the topic registry has its table; event types without a handler are skipped.
     return {
         Groups.INTAKE_PROCESSING_DOSSIERS: {},
-        Groups.INTAKE_CATALOGUE: {},
+        Groups.INTAKE_CATALOGUE: {
+            ConsumedTypes.PROCEDURE_PUBLISHED: keep_latest(db[store.PROCEDURES]),
+            ConsumedTypes.UNIT_PUBLISHED: keep_latest(db[store.UNITS]),
+        },
     }

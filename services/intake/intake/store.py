@@ -1,5 +1,7 @@
 """Every read and write of intake's database (the only module that uses pymongo)."""
 
+from typing import Any
+
 from eventkit.config import ServiceConfig
 from eventkit.mongo import Db
 from eventkit.mongo import connect as mongo_connect
@@ -16,3 +18,12 @@ def connect(config: ServiceConfig) -> Db:
 def ensure_indexes(db: Db) -> None:
     for name in OUTBOX_COLLECTIONS:
         ensure_outbox_index(db[name])
+
+
+# Projections of processing's catalogue (compacted topics), keyed by code, newest version only.
+PROCEDURES = "procedures"
+UNITS = "units"
+
+
+def get_published(db: Db, collection: str, code: str) -> dict[str, Any] | None:
+    return db[collection].find_one({"_id": code})

@@ -2,7 +2,10 @@
 
 from eventkit.consumer import Handler
 from eventkit.mongo import Db
+from eventkit.projections import keep_latest
 from eventkit.topics import Groups
+from portal import store
+from portal.events import ConsumedTypes
 
 
 def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
@@ -10,6 +13,9 @@ def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
     return {
         Groups.PORTAL_INTAKE_DOSSIERS: {},
         Groups.PORTAL_PROCESSING_DOSSIERS: {},
-        Groups.PORTAL_CATALOGUE: {},
+        Groups.PORTAL_CATALOGUE: {
+            ConsumedTypes.PROCEDURE_PUBLISHED: keep_latest(db[store.PROCEDURES]),
+            ConsumedTypes.UNIT_PUBLISHED: keep_latest(db[store.UNITS]),
+        },
         Groups.PORTAL_NOTIFICATIONS: {},
     }

@@ -1,5 +1,7 @@
 """Every read and write of portal's database (the only module that uses pymongo)."""
 
+from typing import Any
+
 from eventkit.config import ServiceConfig
 from eventkit.mongo import Db
 from eventkit.mongo import connect as mongo_connect
@@ -15,3 +17,12 @@ def connect(config: ServiceConfig) -> Db:
 def ensure_indexes(db: Db) -> None:
     # The portal's read models and content arrive with their features.
     return None
+
+
+# Projections of processing's catalogue (compacted topics), keyed by code, newest version only.
+PROCEDURES = "procedures"
+UNITS = "units"
+
+
+def get_published(db: Db, collection: str, code: str) -> dict[str, Any] | None:
+    return db[collection].find_one({"_id": code})

@@ -1,10 +1,328 @@
-"""Request and response schemas of the processing API."""
+"""Request and response schemas of the processing API (and the catalogue import file format)."""
 
-from marshmallow import Schema, fields
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validates_schema
+
+from eventkit.schemas import BaseSchema, between, items, length, one_of, pattern
+
+PROCEDURE_CODE = r"^\d\.\d{6}$"
+UNIT_CODE = r"^[0-9A-Za-z.]{1,20}$"
+ELECTRONIC_ID = r"^\d{3}\.[0-9A-Z]{2}\.\d{2}\.[A-Z]\d{2}$"
+HH_MM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+LEVELS = ("province", "district", "commune")
+UNIT_TYPES = ("province", "district", "commune", "town", "ward", "centre", "office")
+ONLINE_MODES = ("full_online", "partial_online", "counter_only")
+TIME_UNITS = ("working_days", "working_hours", "calendar_days")
+FEE_KINDS = ("fixed", "per_page", "exempt")
+FIELD_TYPES = ("text", "date", "number", "choice", "cccd")
+FILE_TYPES = ("pdf", "jpeg", "png")
 
 
-class StaffSchema(Schema):
+class StaffSchema(BaseSchema):
     user_id = fields.String(required=True)
     name = fields.String(required=True)
     roles = fields.List(fields.String(), required=True)
     units = fields.List(fields.String(), required=True)
+
+
+# -- procedures ---------------------------------------------------------------------------------
+
+
+class ProcessingTimeSchema(BaseSchema):
+    amount = fields.Float(required=True, validate=between(0, 365))
+    unit = fields.String(required=True, validate=one_of(TIME_UNITS))
+    holidays_count = fields.Boolean(load_default=False)
+
+
+class FeeSchema(BaseSchema):
+    kind = fields.String(required=True, validate=one_of(FEE_KINDS))
+    amount_vnd = fields.Integer(required=True, validate=between(0, 1_000_000_000))
+    description = fields.String(load_default="", validate=length(max=500))
+
+    @validates_schema
+    def exempt_is_free(self, data: dict[str, Any], **_: Any) -> None:
+        if data["kind"] == "exempt" and data["amount_vnd"] != 0:
+            raise ValidationError("Miễn phí thì số tiền phải là 0.", "amount_vnd")
+
+
+class DocumentTypeSchema(BaseSchema):
+    code = fields.String(
+        required=True, validate=pattern(r"^[A-Z0-9-]{2,20}$", "Mã giấy tờ: 2–20 ký tự A–Z, 0–9, -.")
+    )
+    name = fields.String(required=True, validate=length(1, 500))
+    originals = fields.Integer(load_default=1, validate=between(0, 20))
+    copies = fields.Integer(load_default=0, validate=between(0, 20))
+    mandatory = fields.Boolean(load_default=True)
+    file_types = fields.List(
+        fields.String(validate=one_of(FILE_TYPES)), load_default=list(FILE_TYPES), validate=items(1, 3)
+    )
+
+
+class FormFieldSchema(BaseSchema):
+    name = fields.String(
+        required=True, validate=pattern(r"^[a-z][a-z0-9_]{1,40}$", "Tên trường: chữ thường a–z, số, _.")
+    )
+    label = fields.String(required=True, validate=length(1, 200))
+    type = fields.String(required=True, validate=one_of(FIELD_TYPES))
+    required = fields.Boolean(load_default=True)
+    choices = fields.List(fields.String(validate=length(1, 200)), load_default=None, validate=items(1, 50))
+
+    @validates_schema
+    def choices_go_with_choice(self, data: dict[str, Any], **_: Any) -> None:
+        if data["type"] == "choice" and not data.get("choices"):
+            raise ValidationError("Trường kiểu lựa chọn phải có danh sách lựa chọn.", "choices")
+        if data["type"] != "choice" and data.get("choices"):
+            raise ValidationError("Chỉ trường kiểu lựa chọn mới có danh sách lựa chọn.", "choices")
+
+
+def _unique(values: list[str], field: str, what: str) -> None:
+    if len(values) != len(set(values)):
+        raise ValidationError(f"{what} bị trùng.", field)
+
+
+class ProcedureSchema(BaseSchema):
+    """A procedure as an administrator writes it (POST, and PUT with `version`)."""
+
+    code = fields.String(required=True, validate=pattern(PROCEDURE_CODE, "Mã thủ tục dạng 1.001193."))
+    name = fields.String(required=True, validate=length(1, 500))
+    field = fields.String(required=True, validate=length(1, 200))
+    level = fields.String(required=True, validate=one_of(LEVELS))
+    receiving_units = fields.List(
+        fields.String(validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ.")),
+        required=True,
+        validate=items(1, 200),
+    )
+    resolving_units = fields.List(
+        fields.String(validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ.")),
+        required=True,
+        validate=items(1, 200),
+    )
+    online_mode = fields.String(required=True, validate=one_of(ONLINE_MODES))
+    service_level_2019 = fields.String(
+        load_default=None, allow_none=True, validate=one_of(["Mức độ 2", "Mức độ 3", "Mức độ 4"])
+    )
+    processing_time = fields.Nested(ProcessingTimeSchema, required=True)
+    same_day = fields.Boolean(load_default=False)
+    same_day_cutoff = fields.String(
+        load_default=None, allow_none=True, validate=pattern(HH_MM, "Giờ dạng HH:MM.")
+    )
+    fees = fields.List(fields.Nested(FeeSchema), load_default=list, validate=items(max=20))
+    documents = fields.List(fields.Nested(DocumentTypeSchema), load_default=list, validate=items(max=50))
+    form_fields = fields.List(fields.Nested(FormFieldSchema), load_default=list, validate=items(max=50))
+    legal_basis = fields.String(load_default="", validate=length(max=2000))
+    result_type = fields.String(load_default="", validate=length(max=500))
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(load_default=None, allow_none=True)
+    placeholders = fields.List(fields.String(), load_default=list)
+    source = fields.String(load_default="", validate=length(max=2000))
+    notes = fields.String(load_default="", validate=length(max=4000))
+
+    @validates_schema
+    def consistent(self, data: dict[str, Any], **_: Any) -> None:
+        errors: dict[str, list[str]] = {}
+        if data.get("valid_to") and data["valid_to"] < data["valid_from"]:
+            errors.setdefault("valid_to", []).append("Ngày hết hiệu lực phải sau ngày có hiệu lực.")
+        if data.get("same_day") and not data.get("same_day_cutoff"):
+            errors.setdefault("same_day_cutoff", []).append(
+                "Thủ tục giải quyết trong ngày cần giờ tiếp nhận cuối."
+            )
+        for name, values, what in (
+            ("documents", [d["code"] for d in data.get("documents", [])], "Mã giấy tờ"),
+            ("form_fields", [f["name"] for f in data.get("form_fields", [])], "Tên trường"),
+            ("receiving_units", data.get("receiving_units", []), "Mã đơn vị"),
+        ):
+            try:
+                _unique(values, name, what)
+            except ValidationError as exc:
+                errors.update(exc.normalized_messages())  # type: ignore[arg-type]
+        unknown = set(data.get("placeholders", [])) - set(self.fields)
+        if unknown:
+            errors.setdefault("placeholders", []).append(
+                "Tên trường không tồn tại: " + ", ".join(sorted(unknown))
+            )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ProcedureUpdateSchema(ProcedureSchema):
+    version = fields.Integer(
+        required=True, validate=between(1), metadata={"description": "The version edited"}
+    )
+
+
+class ProcedureOutSchema(ProcedureSchema):
+    class Meta:
+        unknown = "exclude"
+
+    version = fields.Integer(required=True)
+    updated_at = fields.DateTime(required=True)
+    # Stored and published as ISO dates.
+    valid_from = fields.String(required=True)
+    valid_to = fields.String(allow_none=True)
+
+
+class ProcedureQuerySchema(BaseSchema):
+    class Meta:
+        unknown = "exclude"
+
+    level = fields.String(validate=one_of(LEVELS))
+    field = fields.String(validate=length(1, 200))
+    unit = fields.String(
+        validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ."),
+        metadata={"description": "Only procedures this unit receives"},
+    )
+    page = fields.Integer(load_default=1, validate=between(1, 10_000))
+    page_size = fields.Integer(load_default=50, validate=between(1, 200))
+
+
+class ProcedureListSchema(BaseSchema):
+    items = fields.List(fields.Nested(ProcedureOutSchema), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    page_size = fields.Integer(required=True)
+
+
+class ProcedureVersionSchema(BaseSchema):
+    version = fields.Integer(required=True)
+    updated_at = fields.DateTime(required=True)
+    updated_by = fields.String(required=True)
+    procedure = fields.Nested(ProcedureOutSchema, required=True)
+
+
+# -- units --------------------------------------------------------------------------------------
+
+
+class UnitSchema(BaseSchema):
+    code = fields.String(
+        required=True, validate=pattern(UNIT_CODE, "Mã đơn vị: 1–20 ký tự chữ, số, dấu chấm.")
+    )
+    name = fields.String(required=True, validate=length(1, 300))
+    short_name = fields.String(load_default="", validate=length(max=200))
+    type = fields.String(required=True, validate=one_of(UNIT_TYPES))
+    parent = fields.String(
+        load_default=None, allow_none=True, validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ.")
+    )
+    statistics_code = fields.String(
+        load_default=None, allow_none=True, validate=pattern(r"^\d{2,8}$", "Mã thống kê gồm chữ số.")
+    )
+    electronic_id = fields.String(
+        required=True, validate=pattern(ELECTRONIC_ID, "Mã định danh dạng 000.00.06.H56.")
+    )
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(load_default=None, allow_none=True)
+    successors = fields.List(
+        fields.String(validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ.")), load_default=list
+    )
+    address = fields.String(load_default=None, allow_none=True, validate=length(max=500))
+    phone = fields.String(load_default=None, allow_none=True, validate=length(max=50))
+    email = fields.Email(load_default=None, allow_none=True)
+    placeholders = fields.List(fields.String(), load_default=list)
+    source = fields.String(load_default="", validate=length(max=2000))
+    notes = fields.String(load_default="", validate=length(max=4000))
+
+    @validates_schema
+    def consistent(self, data: dict[str, Any], **_: Any) -> None:
+        if data.get("valid_to") and data["valid_to"] < data["valid_from"]:
+            raise ValidationError("Ngày hết hiệu lực phải sau ngày có hiệu lực.", "valid_to")
+        if data.get("parent") == data.get("code"):
+            raise ValidationError("Đơn vị không thể là cấp trên của chính nó.", "parent")
+
+
+class UnitUpdateSchema(UnitSchema):
+    version = fields.Integer(required=True, validate=between(1))
+
+
+class UnitOutSchema(UnitSchema):
+    class Meta:
+        unknown = "exclude"
+
+    version = fields.Integer(required=True)
+    updated_at = fields.DateTime(required=True)
+    valid_from = fields.String(required=True)
+    valid_to = fields.String(allow_none=True)
+
+
+class UnitQuerySchema(BaseSchema):
+    class Meta:
+        unknown = "exclude"
+
+    parent = fields.String(validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ."))
+    type = fields.String(validate=one_of(UNIT_TYPES))
+
+
+# -- calendar -----------------------------------------------------------------------------------
+
+
+class DayOffSchema(BaseSchema):
+    date = fields.Date(required=True)
+    name = fields.String(required=True, validate=length(1, 200))
+    kind = fields.String(required=True, validate=one_of(["holiday", "compensatory", "swap"]))
+
+
+class WorkingDaySchema(BaseSchema):
+    date = fields.Date(required=True)
+    name = fields.String(required=True, validate=length(1, 200))
+
+
+class SessionSchema(BaseSchema):
+    start = fields.String(required=True, validate=pattern(HH_MM, "Giờ dạng HH:MM."))
+    end = fields.String(required=True, validate=pattern(HH_MM, "Giờ dạng HH:MM."))
+
+
+class CalendarYearSchema(BaseSchema):
+    days_off = fields.List(fields.Nested(DayOffSchema), required=True, validate=items(max=60))
+    working_days = fields.List(fields.Nested(WorkingDaySchema), required=True, validate=items(max=20))
+    hours = fields.List(fields.Nested(SessionSchema), required=True, validate=items(1, 4))
+
+
+class CalendarUpdateSchema(CalendarYearSchema):
+    version = fields.Integer(required=True, validate=between(1))
+
+
+class DayOffOutSchema(DayOffSchema):
+    date = fields.String(required=True)
+
+
+class WorkingDayOutSchema(WorkingDaySchema):
+    date = fields.String(required=True)
+
+
+class CalendarOutSchema(BaseSchema):
+    days_off = fields.List(fields.Nested(DayOffOutSchema), required=True)
+    working_days = fields.List(fields.Nested(WorkingDayOutSchema), required=True)
+    hours = fields.List(fields.Nested(SessionSchema), required=True)
+    year = fields.Integer(required=True)
+    version = fields.Integer(required=True)
+    source = fields.String(required=True)
+    updated_at = fields.DateTime(required=True)
+    updated_by = fields.String(required=True)
+
+
+class AuditEntrySchema(BaseSchema):
+    at = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    action = fields.String(required=True)
+    target = fields.String(required=True)
+    before = fields.Raw(allow_none=True)
+    after = fields.Raw(allow_none=True)
+
+
+class DueQuerySchema(BaseSchema):
+    class Meta:
+        unknown = "exclude"
+
+    received_at = fields.AwareDateTime(required=True, metadata={"example": "2023-10-27T09:32:00+07:00"})
+    procedure = fields.String(required=True, validate=pattern(PROCEDURE_CODE, "Mã thủ tục dạng 1.001193."))
+
+
+class DueSchema(BaseSchema):
+    procedure = fields.String(required=True)
+    procedure_version = fields.Integer(required=True)
+    received_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(required=True)
+    processing_time = fields.Nested(ProcessingTimeSchema, required=True)
+    same_day = fields.Boolean(required=True)

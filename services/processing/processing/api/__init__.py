@@ -2,6 +2,6 @@
 
 from flask_smorest import Blueprint
 
-from processing.api import staff
+from processing.api import calendar, procedures, staff, units
 
-BLUEPRINTS: tuple[Blueprint, ...] = (staff.blp,)
+BLUEPRINTS: tuple[Blueprint, ...] = (staff.blp, procedures.blp, units.blp, calendar.blp)

@@ -1,0 +1,66 @@
+"""The working-day calendar per year, and the due time of a procedure received at a given time."""
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from eventkit.auth import Roles, current_staff, staff_required
+from processing.api.errors import answered
+from processing.schemas import (
+    AuditEntrySchema,
+    CalendarOutSchema,
+    CalendarUpdateSchema,
+    DueQuerySchema,
+    DueSchema,
+)
+from processing.service import calendar
+
+blp = Blueprint("calendar", __name__, url_prefix="/api/v1/calendar", description="Working-day calendar")
+SECURITY = [{"staffToken": []}]
+
+
+def db() -> Any:
+    return current_app.extensions["db"]
+
+
+@blp.route("/due")
+class Due(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(DueQuerySchema, location="query")
+    @blp.response(200, DueSchema)
+    @staff_required()
+    def get(self, query: dict[str, Any]) -> Any:
+        """When a dossier of `procedure` received at `received_at` is due."""
+        return answered(calendar.due_for, db(), query["procedure"], query["received_at"])
+
+
+@blp.route("/<int:year>")
+class CalendarYear(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, CalendarOutSchema)
+    @staff_required()
+    def get(self, year: int) -> Any:
+        """Days off, swapped working days and working hours of a year."""
+        return answered(calendar.get_year, db(), year)
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(CalendarUpdateSchema)
+    @blp.response(200, CalendarOutSchema)
+    @blp.alt_response(409, description="Edited on a stale version")
+    @staff_required(Roles.ADMIN)
+    def put(self, data: dict[str, Any], year: int) -> Any:
+        """Replace a year's calendar; `version` is the version edited. The change is audited."""
+        version = data.pop("version")
+        return answered(calendar.update_year, db(), year, data, version, current_staff().user_id)
+
+
+@blp.route("/<int:year>/history")
+class CalendarHistory(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, AuditEntrySchema(many=True))
+    @staff_required(Roles.ADMIN)
+    def get(self, year: int) -> Any:
+        """Who changed the year's calendar, when, before and after (newest first)."""
+        return calendar.history(db(), year)

@@ -1,0 +1,86 @@
+"""The procedure catalogue: any staff member reads, the administrator writes."""
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from eventkit.auth import Roles, current_staff, staff_required
+from processing.api.errors import answered, invalid
+from processing.schemas import (
+    ProcedureListSchema,
+    ProcedureOutSchema,
+    ProcedureQuerySchema,
+    ProcedureSchema,
+    ProcedureUpdateSchema,
+)
+from processing.service import catalogue
+from processing.service.catalogue import PROCEDURES
+
+blp = Blueprint("procedures", __name__, url_prefix="/api/v1/procedures", description="Procedure catalogue")
+SECURITY = [{"staffToken": []}]
+
+
+def db() -> Any:
+    return current_app.extensions["db"]
+
+
+@blp.route("")
+class Procedures(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(ProcedureQuerySchema, location="query")
+    @blp.response(200, ProcedureListSchema)
+    @staff_required()
+    def get(self, query: dict[str, Any]) -> dict[str, Any]:
+        """Procedures, by code, optionally of one level, field or receiving unit."""
+        items, total = catalogue.list_procedures(
+            db(),
+            level=query.get("level"),
+            field=query.get("field"),
+            unit=query.get("unit"),
+            page=query["page"],
+            page_size=query["page_size"],
+        )
+        return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(ProcedureSchema)
+    @blp.response(201, ProcedureOutSchema)
+    @blp.alt_response(409, description="The code exists")
+    @staff_required(Roles.ADMIN)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Publish a new procedure (version 1)."""
+        return answered(catalogue.create, db(), PROCEDURES, data, current_staff().user_id)
+
+
+@blp.route("/<code>")
+class ProcedureByCode(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, ProcedureOutSchema)
+    @staff_required()
+    def get(self, code: str) -> Any:
+        """The current version of a procedure."""
+        return answered(catalogue.get, db(), PROCEDURES, code)
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(ProcedureUpdateSchema)
+    @blp.response(200, ProcedureOutSchema)
+    @blp.alt_response(409, description="Edited on a stale version")
+    @staff_required(Roles.ADMIN)
+    def put(self, data: dict[str, Any], code: str) -> Any:
+        """Edit a procedure: a new version unless nothing changed. `version` is the version edited."""
+        if data["code"] != code:
+            invalid("code", "Mã thủ tục không khớp đường dẫn.")
+        version = data.pop("version")
+        return answered(catalogue.update, db(), PROCEDURES, data, version, current_staff().user_id)
+
+
+@blp.route("/<code>/versions")
+class ProcedureVersions(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, ProcedureOutSchema(many=True))
+    @staff_required()
+    def get(self, code: str) -> Any:
+        """Every version of a procedure, oldest first."""
+        return answered(catalogue.procedure_versions, db(), code)

@@ -1,0 +1,62 @@
+"""Administrative units and agencies: any staff member reads, the administrator writes."""
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from eventkit.auth import Roles, current_staff, staff_required
+from processing.api.errors import answered, invalid
+from processing.schemas import UnitOutSchema, UnitQuerySchema, UnitSchema, UnitUpdateSchema
+from processing.service import catalogue
+from processing.service.catalogue import UNITS
+
+blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="Administrative units")
+SECURITY = [{"staffToken": []}]
+
+
+def db() -> Any:
+    return current_app.extensions["db"]
+
+
+@blp.route("")
+class Units(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.arguments(UnitQuerySchema, location="query")
+    @blp.response(200, UnitOutSchema(many=True))
+    @staff_required()
+    def get(self, query: dict[str, Any]) -> Any:
+        """Units, by code, optionally the children of one parent or of one type."""
+        return catalogue.list_units(db(), parent=query.get("parent"), type=query.get("type"))
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(UnitSchema)
+    @blp.response(201, UnitOutSchema)
+    @blp.alt_response(409, description="The code exists")
+    @staff_required(Roles.ADMIN)
+    def post(self, data: dict[str, Any]) -> Any:
+        """Add a unit."""
+        return answered(catalogue.create, db(), UNITS, data, current_staff().user_id)
+
+
+@blp.route("/<code>")
+class UnitByCode(MethodView):
+    @blp.doc(security=SECURITY)
+    @blp.response(200, UnitOutSchema)
+    @staff_required()
+    def get(self, code: str) -> Any:
+        """One unit."""
+        return answered(catalogue.get, db(), UNITS, code)
+
+    @blp.doc(security=SECURITY)
+    @blp.arguments(UnitUpdateSchema)
+    @blp.response(200, UnitOutSchema)
+    @blp.alt_response(409, description="Edited on a stale version")
+    @staff_required(Roles.ADMIN)
+    def put(self, data: dict[str, Any], code: str) -> Any:
+        """Edit a unit (e.g. close it with `valid_to` and name its `successors`)."""
+        if data["code"] != code:
+            invalid("code", "Mã đơn vị không khớp đường dẫn.")
+        version = data.pop("version")
+        return answered(catalogue.update, db(), UNITS, data, version, current_staff().user_id)
