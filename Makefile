@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .local/venv/bin
 export PYTHONPATH := libs/eventkit:tools:services/intake:services/processing:services/notify:services/portal
 
-.PHONY: install run test lint format token bench
+.PHONY: install run test lint format token bench import
 
 install:
 	@bash deploy/local/install.sh
@@ -25,3 +25,13 @@ format: install
 
 token: install
 	@$(VENV)/python -m devstack token --role "$(ROLE)" $(if $(UNIT),--unit "$(UNIT)")
+
+# Speed benchmarks: ratios against a baseline measured in the same run (not part of `make test`).
+bench: install
+	@$(VENV)/python bench/bench_deadlines.py
+
+# Import a catalogue file into processing: make import KIND=procedures FILE=path.json
+# (against MONGO_URL, by default the store `make run` starts)
+import: install
+	@MONGO_URL="$${MONGO_URL:-mongodb://127.0.0.1:$${MONGO_PORT:-27017}/}" \
+		$(VENV)/python -m processing.importer "$(KIND)" "$(FILE)"

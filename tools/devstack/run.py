@@ -120,6 +120,16 @@ def stop_services(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
         proc.wait()
 
 
+def seed_demo_data(env: Mapping[str, str]) -> None:
+    """Lương Tài's units, the procedure catalogue and the calendar; a second run changes nothing."""
+    subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "processing.importer", "--seed", "--no-progress"],
+        env=dict(env),
+        cwd=ROOT,
+        check=True,
+    )
+
+
 def readiness_urls(ports: Mapping[str, int]) -> dict[str, str]:
     urls = {}
     for service in SERVICES:
@@ -205,7 +215,9 @@ def main() -> int:
         for process in infra:
             process.wait_ready()
             print(f"{process.name} ready (log {process.log_path})", flush=True)
-        honcho = start_services(service_env(endpoints, ports, public_key))
+        env = service_env(endpoints, ports, public_key)
+        seed_demo_data(env)
+        honcho = start_services(env)
         not_ready = wait_services_ready(ports)
         if not_ready:
             print(f"not ready: {', '.join(not_ready)}", file=sys.stderr, flush=True)

@@ -32,6 +32,7 @@ class ServiceConfig:
         service: str,
         *,
         worker: bool = False,
+        auth: bool = True,
         default_health_port: int = 0,
         environ: Mapping[str, str] | None = None,
     ) -> ServiceConfig:
@@ -47,7 +48,7 @@ class ServiceConfig:
                 raise ConfigError(f"JWT_PUBLIC_KEY_FILE does not exist: {key_file}")
             key = path.read_text()
         jwks_url = env.get("JWT_JWKS_URL")
-        if not key and not jwks_url:
+        if auth and not key and not jwks_url:
             missing.append("JWT_PUBLIC_KEY_FILE (or JWT_PUBLIC_KEY or JWT_JWKS_URL)")
         if missing:
             raise ConfigError(f"{service}: missing required environment variables: {', '.join(missing)}")

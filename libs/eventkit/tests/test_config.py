@@ -38,3 +38,8 @@ def test_a_public_key_file_is_read_and_a_missing_one_fails(tmp_path):
 def test_a_non_numeric_port_is_a_config_error():
     with pytest.raises(ConfigError):
         ServiceConfig.from_env("notify", environ={**BASE, "HEALTH_PORT": "abc"})
+
+
+def test_a_command_line_tool_may_go_without_the_token_settings():
+    config = ServiceConfig.from_env("processing", auth=False, environ={"MONGO_URL": "mongodb://db/"})
+    assert config.jwt_public_key is None and config.jwt_jwks_url is None

@@ -7,7 +7,8 @@ Tết and National Day decisions, the Ministry's swap days). Its Vietnamese name
 A year document (the shape the processing service stores, one per year)::
 
     {"year": 2025,
-     "days_off": [{"date": "2025-05-02", "name": "Ngày nghỉ (thay cho ngày 26/04/2025)", "kind": "swap"}, ...],
+     "days_off": [{"date": "2025-05-02", "kind": "swap",
+                   "name": "Ngày nghỉ (thay cho ngày 26/04/2025)"}, ...],
      "working_days": [{"date": "2025-04-26", "name": "Ngày làm việc bù cho ngày nghỉ 02/05/2025"}],
      "hours": [{"start": "07:00", "end": "11:30"}, {"start": "13:30", "end": "17:00"}]}
 
@@ -119,8 +120,8 @@ def calendar_from_years(years: Iterable[Mapping[str, Any]]) -> deadlines.Calenda
 
     Dates may be ISO strings, dates or datetimes; times ``"HH:MM"`` strings or times. Extra keys
     (``version``, ``source``...) are ignored. Working hours are assumed the same every year; when
-    they differ, those of the latest year (the largest ``year``; without ``year``, the last
-    document) are used for all dates. No documents, or no ``hours``: the default hours.
+    they differ, those of the latest year (the largest ``year``; documents without ``year`` come
+    before any with one, then by position) are used for all dates. No ``hours``: the defaults.
     """
     days_off: set[date] = set()
     working: set[date] = set()

@@ -127,9 +127,7 @@ class WorkingHours:
     @property
     def day_length(self) -> timedelta:
         """The working time of one working day (the sum of the sessions)."""
-        return timedelta(
-            microseconds=sum(_clock_us(end) - _clock_us(start) for start, end in self.sessions)
-        )
+        return timedelta(microseconds=sum(_clock_us(end) - _clock_us(start) for start, end in self.sessions))
 
     @property
     def opening(self) -> time:
@@ -212,6 +210,7 @@ class _Index:
         "off",
         "rank_after",
         "rank_at",
+        "sessions",
         "starts",
     )
 
@@ -232,10 +231,11 @@ class _Index:
         self.rank_after = [r + (1 if x else 0) for r, x in zip(self.rank_at, self.exc_extra, strict=True)]
         self.starts = [_clock_us(s) for s, _ in hours.sessions]
         self.ends = [_clock_us(e) for _, e in hours.sessions]
+        self.sessions = tuple(zip(self.starts, self.ends, strict=True))
         self.cum_before = []
         self.cum_end = []
         total = 0
-        for s, e in zip(self.starts, self.ends, strict=True):
+        for s, e in self.sessions:
             self.cum_before.append(total)
             total += e - s
             self.cum_end.append(total)
@@ -258,14 +258,14 @@ class _Index:
     def offset(self, clock: int) -> int:
         """Working time elapsed in a working day up to ``clock``."""
         total = 0
-        for s, e in zip(self.starts, self.ends, strict=True):
+        for s, e in self.sessions:
             if clock <= s:
                 break
             total += (clock if clock < e else e) - s
         return total
 
     def clock_at(self, offset: int) -> int:
-        """Earliest clock of a working day at which ``offset`` working time has elapsed (0 < offset <= day)."""
+        """Earliest clock of a working day where ``offset`` working time has elapsed (0 < offset <= day)."""
         i = bisect_left(self.cum_end, offset)
         return self.starts[i] + offset - self.cum_before[i]
 
@@ -284,7 +284,7 @@ class _Index:
     def next_working(self, o: int, clock: int) -> tuple[int, int]:
         """The first working instant at or after the local instant."""
         if self.is_working(o):
-            for s, e in zip(self.starts, self.ends, strict=True):
+            for s, e in self.sessions:
                 if clock < e:
                     return o, (s if clock < s else clock)
             return self.nth(self.rank(o) + 1), self.starts[0]
@@ -294,7 +294,7 @@ class _Index:
         """A working instant, or a session end of a working day."""
         if not self.is_working(o):
             return False
-        return any(s <= clock <= e for s, e in zip(self.starts, self.ends, strict=True))
+        return any(s <= clock <= e for s, e in self.sessions)
 
     def counting_start(self, o: int, clock: int, cutoff: time | None) -> tuple[int, int]:
         if cutoff is not None and clock >= _clock_us(cutoff) and self.is_working(o):
@@ -355,7 +355,7 @@ class Calendar:
         if not index.is_working(local.toordinal()):
             return False
         clock = _clock_us(local)
-        return any(s <= clock < e for s, e in zip(index.starts, index.ends, strict=True))
+        return any(s <= clock < e for s, e in index.sessions)
 
 
 def _local(t: datetime, name: str) -> datetime:
@@ -378,7 +378,9 @@ def _us(amount: timedelta) -> int:
     return amount // _ONE_US
 
 
-def counting_start(calendar: Calendar, received_at: datetime, same_day_cutoff: time | None = None) -> datetime:
+def counting_start(
+    calendar: Calendar, received_at: datetime, same_day_cutoff: time | None = None
+) -> datetime:
     """The instant counting starts from for a receipt (see the module rules)."""
     local = _local(received_at, "received_at")
     return _at(*calendar._index.counting_start(local.toordinal(), _clock_us(local), same_day_cutoff))

@@ -105,15 +105,17 @@ def import_file(
     return import_entries(db, kind, schema, read_entries(path.read_text(encoding="utf-8")), progress)
 
 
-def seed(db: Db, progress: bool = True) -> list[Problem]:
-    """The shipped units and procedures, and the calendar of the seed years."""
+def seed(db: Db, progress: bool = True) -> tuple[Counter[str], list[Problem]]:
+    """The shipped units and procedures, and the calendar of the seed years (those not stored yet)."""
     store.ensure_indexes(db)
+    results: Counter[str] = Counter()
     problems = []
     for kind_name in ("units", "procedures"):
-        _, found = import_file(db, kind_name, SEED_DIR / f"{kind_name}.json", progress)
-        problems.extend(found)
-    calendar.seed(db)
-    return problems
+        found, bad = import_file(db, kind_name, SEED_DIR / f"{kind_name}.json", progress)
+        results.update(found)
+        problems.extend(bad)
+    results["calendar years"] = len(calendar.seed(db))
+    return results, problems
 
 
 def report(results: Counter[str], problems: list[Problem]) -> None:
@@ -132,10 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", action="store_true", help="import the shipped seed data")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
-    db = store.connect(load_config())
+    # A command-line tool: it needs the store, not the staff token settings.
+    db = store.connect(load_config(auth=False))
     if args.seed:
-        problems = seed(db, progress=not args.no_progress)
-        report(Counter(), problems)
+        results, problems = seed(db, progress=not args.no_progress)
+        report(results, problems)
+        print(f"lịch làm việc: thêm {results['calendar years']} năm")
         return 1 if problems else 0
     if not args.kind or not args.file:
         parser.error("give KIND and FILE, or --seed")

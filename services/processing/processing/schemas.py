@@ -37,6 +37,11 @@ class ProcessingTimeSchema(BaseSchema):
     unit = fields.String(required=True, validate=one_of(TIME_UNITS))
     holidays_count = fields.Boolean(load_default=False)
 
+    @validates_schema
+    def whole_calendar_days(self, data: dict[str, Any], **_: Any) -> None:
+        if data["unit"] == "calendar_days" and data["amount"] != int(data["amount"]):
+            raise ValidationError("Thời hạn tính theo ngày lịch phải là số nguyên.", "amount")
+
 
 class FeeSchema(BaseSchema):
     kind = fields.String(required=True, validate=one_of(FEE_KINDS))
@@ -121,10 +126,11 @@ class ProcedureSchema(BaseSchema):
     source = fields.String(load_default="", validate=length(max=2000))
     notes = fields.String(load_default="", validate=length(max=4000))
 
-    @validates_schema
+    # Also run when some fields failed, so that one answer names every bad field.
+    @validates_schema(skip_on_field_errors=False)
     def consistent(self, data: dict[str, Any], **_: Any) -> None:
         errors: dict[str, list[str]] = {}
-        if data.get("valid_to") and data["valid_to"] < data["valid_from"]:
+        if data.get("valid_to") and data.get("valid_from") and data["valid_to"] < data["valid_from"]:
             errors.setdefault("valid_to", []).append("Ngày hết hiệu lực phải sau ngày có hiệu lực.")
         if data.get("same_day") and not data.get("same_day_cutoff"):
             errors.setdefault("same_day_cutoff", []).append(
@@ -224,9 +230,9 @@ class UnitSchema(BaseSchema):
     source = fields.String(load_default="", validate=length(max=2000))
     notes = fields.String(load_default="", validate=length(max=4000))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def consistent(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("valid_to") and data["valid_to"] < data["valid_from"]:
+        if data.get("valid_to") and data.get("valid_from") and data["valid_to"] < data["valid_from"]:
             raise ValidationError("Ngày hết hiệu lực phải sau ngày có hiệu lực.", "valid_to")
         if data.get("parent") == data.get("code"):
             raise ValidationError("Đơn vị không thể là cấp trên của chính nó.", "parent")

@@ -6,7 +6,8 @@ from processing.importer import _reason, read_entries
 def test_entries_are_read_with_the_line_they_start_on():
     text = '[\n  {"code": "a"},\n\n  {"code": "b",\n   "x": [1, 2]}, 3\n]\n'
     entries = read_entries(text)
-    assert [(e.line, e.data) for e in entries] == [(2, {"code": "a"}), (4, {"code": "b", "x": [1, 2]}), (5, 3)]
+    expected = [(2, {"code": "a"}), (4, {"code": "b", "x": [1, 2]}), (5, 3)]
+    assert [(e.line, e.data) for e in entries] == expected
 
 
 @pytest.mark.parametrize("text", ['{"code": "a"}', '[{"code": "a"}', '[{"code": }]'])

@@ -1,0 +1,30 @@
+import json
+
+import pytest
+from marshmallow import ValidationError
+
+from processing.importer import SEED_DIR
+from processing.schemas import ProcedureSchema, ProcessingTimeSchema, UnitSchema
+
+
+@pytest.mark.parametrize("kind,schema", [("procedures", ProcedureSchema()), ("units", UnitSchema())])
+def test_every_seed_entry_is_valid(kind, schema):
+    entries = json.loads((SEED_DIR / f"{kind}.json").read_text(encoding="utf-8"))
+    assert entries
+    for entry in entries:
+        schema.load(entry)
+
+
+def test_fractional_calendar_days_are_refused_but_fractional_working_days_accepted():
+    with pytest.raises(ValidationError) as error:
+        ProcessingTimeSchema().load({"amount": 1.5, "unit": "calendar_days"})
+    assert error.value.messages == {"amount": ["Thời hạn tính theo ngày lịch phải là số nguyên."]}
+    assert ProcessingTimeSchema().load({"amount": 0.5, "unit": "working_days"})["amount"] == 0.5
+
+
+def test_a_same_day_procedure_needs_its_cut_off_and_unknown_fields_are_refused():
+    entry = json.loads((SEED_DIR / "procedures.json").read_text(encoding="utf-8"))[0]
+    with pytest.raises(ValidationError) as error:
+        ProcedureSchema().load({**entry, "same_day": True, "same_day_cutoff": None, "colour": "đỏ"})
+    assert set(error.value.messages) == {"same_day_cutoff", "colour"}
+    assert error.value.messages["colour"] == ["Trường không được chấp nhận."]
