@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 from kafka import KafkaAdminClient
+from pymongo import MongoClient
 
 from devstack.infra import free_port, wait_until
 from devstack.run import (
@@ -16,6 +17,7 @@ from devstack.run import (
     SERVICES,
     Endpoints,
     api_url,
+    seed_demo_data,
     service_env,
     start_services,
     stop_services,
@@ -36,6 +38,7 @@ def running(infra, jwt_keys, tmp_path_factory) -> Iterator[dict[str, int]]:
     env = service_env(endpoints, ports, jwt_keys[1])
     env["GUNICORN_WORKERS"] = "1"
     log = tmp_path_factory.mktemp("services") / "honcho.log"
+    seed_demo_data(env)
     honcho = start_services(env, log_path=log)
     try:
         not_ready = wait_services_ready(ports, timeout=120)
@@ -144,3 +147,26 @@ def test_log_lines_are_json_with_correlation_id(running, tmp_path_factory):
         return False
 
     assert wait_until(found, timeout=10), text[-2000:]
+
+
+def test_the_seeded_catalogue_reaches_intake_and_the_portal_through_kafka(running, infra, staff_headers):
+    client = MongoClient(infra.mongo_url, retryWrites=False)
+    try:
+        for service in ("intake", "portal"):
+            db = client[f"motcua_{service}"]
+            assert wait_until(
+                lambda db=db: db.procedures.count_documents({}) == 25 and db.units.count_documents({}) == 23,
+                timeout=60,
+                interval=0.5,
+            ), service
+        birth = client["motcua_intake"].procedures.find_one({"_id": "1.001193"})
+        assert birth["name"] == "Thủ tục đăng ký khai sinh" and birth["version"] == 1
+    finally:
+        client.close()
+    due = requests.get(
+        f"{api_url('processing', running)}/api/v1/calendar/due",
+        params={"procedure": "1.004884", "received_at": "2023-10-27T09:32:00+07:00"},
+        headers=staff_headers("receptionist", "09496"),
+        timeout=5,
+    )
+    assert due.status_code == 200 and due.json()["due_at"] == "2023-11-03T09:32:00+07:00"
