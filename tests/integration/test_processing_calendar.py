@@ -116,6 +116,29 @@ def test_calendar_edits_are_checked(processing_client, seeded_db, staff_headers)
     assert processing_client.get("/api/v1/calendar/1990", headers=admin).status_code == 404
 
 
+def test_a_year_never_saved_is_the_default_until_the_administrator_saves_it(
+    processing_client, seeded_db, staff_headers
+):
+    admin = staff_headers("admin", "264")
+    year = processing_client.get("/api/v1/calendar/2030", headers=admin).json
+    assert year["version"] == 0 and year["source"] == "holidays 0.108"
+    assert any(d["name"] and d["date"].startswith("2030-02") for d in year["days_off"]), "Tết 2030"
+    edit = {k: year[k] for k in ("days_off", "working_days", "hours")}
+    assert (
+        processing_client.put("/api/v1/calendar/2030", json={**edit, "version": 1}, headers=admin).status_code
+        == 409
+    )
+    saved = processing_client.put("/api/v1/calendar/2030", json={**edit, "version": 0}, headers=admin)
+    assert saved.status_code == 200 and saved.json["version"] == 1 and saved.json["source"] == "admin"
+    # Receipt late in the last seeded year: the deadline runs into years not stored, which use the default.
+    due = processing_client.get(
+        "/api/v1/calendar/due",
+        query_string={"procedure": "1.004884", "received_at": "2027-12-29T10:00:00+07:00"},
+        headers=admin,
+    )
+    assert due.status_code == 200 and due.json["due_at"] == "2028-01-06T10:00:00+07:00"
+
+
 @pytest.mark.parametrize(
     "procedure,received_at,due",
     [

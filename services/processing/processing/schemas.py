@@ -286,7 +286,11 @@ class CalendarYearSchema(BaseSchema):
 
 
 class CalendarUpdateSchema(CalendarYearSchema):
-    version = fields.Integer(required=True, validate=between(1))
+    version = fields.Integer(
+        required=True,
+        validate=between(0),
+        metadata={"description": "The version edited; 0 for a year never saved"},
+    )
 
 
 class DayOffOutSchema(DayOffSchema):
@@ -304,7 +308,7 @@ class CalendarOutSchema(BaseSchema):
     year = fields.Integer(required=True)
     version = fields.Integer(required=True)
     source = fields.String(required=True)
-    updated_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(allow_none=True, required=True)
     updated_by = fields.String(required=True)
 
 

@@ -15,6 +15,9 @@ from processing.service.catalogue import get as get_reference
 SEED_SOURCE = "holidays 0.108"
 # A deadline can run past the year of receipt: Tết, long legal times. Two more years cover it.
 YEARS_AHEAD = 2
+# Years the calendar can be asked about; one not stored yet is the package's default (version 0)
+# until the administrator saves it.
+FIRST_YEAR, LAST_YEAR = 2015, 2100
 
 
 def seed(db: Db, actor: str = "seed") -> list[int]:
@@ -35,11 +38,16 @@ def seed(db: Db, actor: str = "seed") -> list[int]:
     return added
 
 
+def _default(year: int) -> Document:
+    data = calendar_seed.default_year(year)
+    return {**data, "year": year, "version": 0, "source": SEED_SOURCE, "updated_at": None, "updated_by": ""}
+
+
 def get_year(db: Db, year: int) -> Document:
-    document = store.get_calendar_year(db, year)
-    if document is None:
-        raise NotFound(f"Chưa có lịch làm việc năm {year}.")
-    return document
+    """The stored calendar of `year`, or the package's default (version 0) if none is stored."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise NotFound(f"Không có lịch làm việc năm {year} (chỉ từ {FIRST_YEAR} đến {LAST_YEAR}).")
+    return store.get_calendar_year(db, year) or _default(year)
 
 
 def _check_year(year: int, data: Document) -> None:
@@ -78,10 +86,11 @@ def update_year(db: Db, year: int, data: Document, expected_version: int, actor:
         "updated_at": datetime.now(UTC),
         "updated_by": actor,
     }
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise NotFound(f"Không có lịch làm việc năm {year} (chỉ từ {FIRST_YEAR} đến {LAST_YEAR}).")
     if current is None:
-        if expected_version != 1:
-            raise Conflict(f"Lịch năm {year} chưa có; tạo mới với version 1.")
-        store.insert_calendar_year(db, year, {**record, "version": 1})
+        if expected_version != 0 or not store.insert_calendar_year(db, year, {**record, "version": 1}):
+            raise Conflict(f"Lịch năm {year} chưa được lưu lần nào: gửi version 0; hãy tải lại.")
     else:
         if current["version"] != expected_version:
             raise Conflict(
@@ -114,10 +123,10 @@ def history(db: Db, year: int) -> list[Document]:
 
 
 def calendar_for(db: Db, first_year: int, last_year: int) -> deadlines.Calendar:
-    years = store.get_calendar_years(db, first_year, last_year)
-    missing = sorted(set(range(first_year, last_year + 1)) - {y["year"] for y in years})
-    if missing:
-        raise NotFound(f"Chưa có lịch làm việc năm {', '.join(str(y) for y in missing)}.")
+    if first_year < FIRST_YEAR or last_year > LAST_YEAR:
+        raise NotFound(f"Không có lịch làm việc năm {first_year} (chỉ từ {FIRST_YEAR} đến {LAST_YEAR}).")
+    stored = {y["year"]: y for y in store.get_calendar_years(db, first_year, last_year)}
+    years = [stored.get(year) or _default(year) for year in range(first_year, last_year + 1)]
     return calendar_seed.calendar_from_years(years)
 
 
