@@ -160,15 +160,18 @@ class ProcedureUpdateSchema(ProcedureSchema):
     )
 
 
-class ProcedureOutSchema(ProcedureSchema):
-    class Meta:
-        unknown = "exclude"
+class VersionedOutSchema(BaseSchema):
+    """What a stored procedure or unit adds to what was written."""
 
     version = fields.Integer(required=True)
     updated_at = fields.DateTime(required=True)
     # Stored and published as ISO dates.
     valid_from = fields.String(required=True)
     valid_to = fields.String(allow_none=True)
+
+
+class ProcedureOutSchema(VersionedOutSchema, ProcedureSchema):
+    pass
 
 
 class ProcedureQuerySchema(BaseSchema):
@@ -242,14 +245,8 @@ class UnitUpdateSchema(UnitSchema):
     version = fields.Integer(required=True, validate=between(1))
 
 
-class UnitOutSchema(UnitSchema):
-    class Meta:
-        unknown = "exclude"
-
-    version = fields.Integer(required=True)
-    updated_at = fields.DateTime(required=True)
-    valid_from = fields.String(required=True)
-    valid_to = fields.String(allow_none=True)
+class UnitOutSchema(VersionedOutSchema, UnitSchema):
+    pass
 
 
 class UnitQuerySchema(BaseSchema):
