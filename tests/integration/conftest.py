@@ -19,3 +19,40 @@ def processing_app(service_environ):
 @pytest.fixture
 def processing_client(processing_app):
     return processing_app.test_client()
+
+
+@pytest.fixture
+def intake_app(service_environ):
+    from intake import create_app as create_intake_app
+    from intake import store as intake_store
+    from intake.config import load_config
+
+    environ = {**service_environ, "UPLOAD_MAX_BYTES": str(2 * 1024 * 1024)}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environ.items():
+            patch.setenv(name, value)
+        app = create_intake_app(load_config())
+    intake_store.ensure_indexes(app.extensions["db"])
+    return app
+
+
+@pytest.fixture
+def intake_client(intake_app):
+    return intake_app.test_client()
+
+
+@pytest.fixture
+def intake_catalogue(intake_app):
+    """Intake's projection holding the shipped units and procedures, as their events would leave it."""
+    import json
+
+    from eventkit.projections import upsert_latest
+    from intake import store as intake_store
+    from processing.importer import SEED_DIR
+
+    db = intake_app.extensions["db"]
+    for collection in (intake_store.UNITS, intake_store.PROCEDURES):
+        for item in json.loads((SEED_DIR / f"{collection}.json").read_text(encoding="utf-8")):
+            fields = {k: v for k, v in item.items() if k != "code"}
+            upsert_latest(db[collection], item["code"], 1, fields)
+    return db

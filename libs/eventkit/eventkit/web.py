@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import swagger_ui_bundle
-from flask import Flask, Response, g, request, send_from_directory
+from flask import Flask, Response, current_app, g, request, send_from_directory
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields
@@ -29,9 +29,11 @@ from prometheus_client import (
 )
 from pymongo.errors import ConnectionFailure
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.http import HTTP_STATUS_CODES
 
 from eventkit.auth import TokenVerifier
 from eventkit.config import ServiceConfig
+from eventkit.errors import DomainError, InvalidData
 from eventkit.logs import configure_logging, correlation_id
 from eventkit.mongo import Db, ping
 
@@ -76,6 +78,12 @@ def health_blueprint(service: str, checks: ReadinessChecks) -> Blueprint:
             return body, (200 if ready else 503)
 
     return blp
+
+
+def current_db() -> Db:
+    """The database of the service answering this request."""
+    db: Db = current_app.extensions["db"]
+    return db
 
 
 def metrics_response() -> Response:
@@ -150,6 +158,17 @@ def _install_error_handlers(app: Flask, api: Api) -> None:
         unavailable.data = {"message": STORE_UNAVAILABLE}  # type: ignore[attr-defined]
         return http_error(unavailable)
 
+    def domain_error(exc: DomainError) -> Any:
+        payload: dict[str, Any] = {
+            "code": exc.status,
+            "status": HTTP_STATUS_CODES.get(exc.status, "Error"),
+            "message": str(exc) or DEFAULT_MESSAGES.get(exc.status, ""),
+        }
+        if isinstance(exc, InvalidData):
+            payload["errors"] = {"json": exc.errors}
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        return payload, exc.status, headers
+
     def unexpected(exc: Exception) -> Any:
         if isinstance(exc, HTTPException):
             return http_error(exc)
@@ -157,6 +176,7 @@ def _install_error_handlers(app: Flask, api: Api) -> None:
         return http_error(InternalServerError())
 
     app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(DomainError, domain_error)
     app.register_error_handler(ConnectionFailure, store_unavailable)
     app.register_error_handler(Exception, unexpected)
 

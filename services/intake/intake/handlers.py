@@ -1,17 +1,39 @@
 """Handlers of the events intake consumes, by consumer group and event type."""
 
+from typing import Any
+
+from marshmallow import INCLUDE, Schema
+
 from eventkit.consumer import Handler
+from eventkit.envelope import Event
 from eventkit.mongo import Db
 from eventkit.projections import keep_latest
 from eventkit.topics import Groups
 from intake import store
 from intake.events import ConsumedTypes
+from intake.service import dossiers
+
+
+class DossierEventSchema(Schema):
+    """Intake needs only the dossier code (the event's subject) and the type; it keeps no payload."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+def dossier_status(db: Db) -> Handler:
+    def handle_dossier_status(event: Event, _data: dict[str, Any]) -> None:
+        dossiers.apply_processing_event(db, event)
+
+    return Handler(DossierEventSchema(), handle_dossier_status)
 
 
 def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
     # Each group of the topic registry has its table; event types without a handler are skipped.
     return {
-        Groups.INTAKE_PROCESSING_DOSSIERS: {},
+        Groups.INTAKE_PROCESSING_DOSSIERS: {
+            event_type: dossier_status(db) for event_type in ConsumedTypes.DOSSIER_STATUS
+        },
         Groups.INTAKE_CATALOGUE: {
             ConsumedTypes.PROCEDURE_PUBLISHED: keep_latest(db[store.PROCEDURES]),
             ConsumedTypes.UNIT_PUBLISHED: keep_latest(db[store.UNITS]),

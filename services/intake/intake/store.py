@@ -1,14 +1,41 @@
-"""Every read and write of intake's database (the only module that uses pymongo)."""
+"""Every read and write of intake's database (the only module that uses pymongo).
 
+Collections:
+- `dossiers`: one per filed dossier (`_id` = dossier code), with its outbox of events.
+- `dossier_numbers`: one per number given (`_id` = `<unit>:<YYMMDD>:<number>`); `counters` holds
+  the last number per unit and day as a starting hint.
+- `uploads` + GridFS bucket `files`: uploaded documents, `_id` = upload id, `attached_to` = code;
+  `upload_claims`: which request or dossier holds each upload (`_id` = upload id).
+- `procedures`, `units`: projections of processing's catalogue (newest version per code).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
 from typing import Any
 
+from gridfs import GridFSBucket
+from gridfs.errors import NoFile
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
 from eventkit.config import ServiceConfig
-from eventkit.mongo import Db
+from eventkit.inbox import apply_once
+from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
-from eventkit.outbox import ensure_outbox_index
+from eventkit.outbox import add_outbox, ensure_outbox_index, with_outbox
 
 # Aggregates that carry an outbox of events for the worker's relay to publish.
 OUTBOX_COLLECTIONS: list[str] = ["dossiers"]
+
+# Projections of processing's catalogue (compacted topics), keyed by code, newest version only.
+PROCEDURES = "procedures"
+UNITS = "units"
+FILES_BUCKET = "files"
+
+
+class DuplicateDossier(Exception):
+    """A dossier with this idempotency key exists already."""
 
 
 def connect(config: ServiceConfig) -> Db:
@@ -18,12 +45,170 @@ def connect(config: ServiceConfig) -> Db:
 def ensure_indexes(db: Db) -> None:
     for name in OUTBOX_COLLECTIONS:
         ensure_outbox_index(db[name])
+    # Unique: a retried request finds its dossier; dossiers filed without a key get `none:<code>`.
+    db.dossiers.create_index([("idempotency_key", ASCENDING)], name="idempotency_key", unique=True)
+    db.dossiers.create_index([("documents.upload_id", ASCENDING)], name="upload_ids")
+    db.dossiers.create_index([("response_until", ASCENDING)], name="response_until")
+    db.uploads.create_index([("attached_to", ASCENDING), ("created_at", ASCENDING)], name="attached_created")
+    db.upload_claims.create_index([("dossier", ASCENDING), ("at", ASCENDING)], name="dossier_at")
+    db[PROCEDURES].create_index([("receiving_units", ASCENDING)], name="receiving_units")
 
 
-# Projections of processing's catalogue (compacted topics), keyed by code, newest version only.
-PROCEDURES = "procedures"
-UNITS = "units"
+# -- catalogue projection ---------------------------------------------------------------------------
 
 
-def get_published(db: Db, collection: str, code: str) -> dict[str, Any] | None:
+def get_published(db: Db, collection: str, code: str) -> Document | None:
     return db[collection].find_one({"_id": code})
+
+
+def list_published(db: Db, collection: str, filters: Document) -> list[Document]:
+    return list(db[collection].find(filters).sort("_id", ASCENDING))
+
+
+def get_units(db: Db, codes: list[str]) -> dict[str, Document]:
+    return {doc["_id"]: doc for doc in db[UNITS].find({"_id": {"$in": codes}})}
+
+
+# -- dossier numbers --------------------------------------------------------------------------------
+
+
+def next_number(db: Db, unit: str, day: str) -> int:
+    """The next number of `unit` on `day`, never given twice, even to concurrent requests.
+
+    Each number is taken by inserting a document with a unique `_id`: a unique key is the one
+    guarantee that holds on FerretDB too, whose updates (even `$inc` and find-and-modify) are not
+    atomic under concurrent writers. The counter document is only a hint of where to start.
+    """
+    key = f"{unit}:{day}"
+    hint = db.counters.find_one({"_id": key})
+    number = int(hint["seq"]) + 1 if hint else 1
+    while True:
+        try:
+            db.dossier_numbers.insert_one({"_id": f"{key}:{number:05d}"})
+            break
+        except DuplicateKeyError:
+            number += 1
+    try:
+        db.counters.update_one({"_id": key}, {"$max": {"seq": number}}, upsert=True)
+    except DuplicateKeyError:
+        db.counters.update_one({"_id": key}, {"$max": {"seq": number}})
+    return number
+
+
+# -- uploads ----------------------------------------------------------------------------------------
+
+
+def save_upload(db: Db, upload_id: str, data: bytes, metadata: Document) -> None:
+    GridFSBucket(db, bucket_name=FILES_BUCKET).upload_from_stream_with_id(upload_id, upload_id, data)
+    db.uploads.insert_one(
+        {"_id": upload_id, **metadata, "attached_to": None, "created_at": datetime.now(UTC)}
+    )
+
+
+def get_uploads(db: Db, upload_ids: list[str]) -> dict[str, Document]:
+    return {doc["_id"]: doc for doc in db.uploads.find({"_id": {"$in": upload_ids}})}
+
+
+def read_upload(db: Db, upload_id: str) -> bytes | None:
+    try:
+        return GridFSBucket(db, bucket_name=FILES_BUCKET).open_download_stream(upload_id).read()
+    except NoFile:
+        return None
+
+
+def claim_uploads(db: Db, upload_ids: list[str], token: str) -> bool:
+    """Reserve uploads for one request; all or none. A claim is an insert with the upload's id as
+    unique key, so two requests can never both hold one upload (see `next_number`)."""
+    claimed: list[str] = []
+    for upload_id in upload_ids:
+        try:
+            db.upload_claims.insert_one(
+                {"_id": upload_id, "token": token, "dossier": None, "at": datetime.now(UTC)}
+            )
+        except DuplicateKeyError:
+            release_uploads(db, claimed, token)
+            return False
+        claimed.append(upload_id)
+    return True
+
+
+def confirm_uploads(db: Db, upload_ids: list[str], token: str, code: str) -> None:
+    """The dossier is written: the claimed uploads are its documents."""
+    db.upload_claims.update_many({"_id": {"$in": upload_ids}, "token": token}, {"$set": {"dossier": code}})
+    db.uploads.update_many({"_id": {"$in": upload_ids}}, {"$set": {"attached_to": code}})
+
+
+def release_uploads(db: Db, upload_ids: list[str], token: str) -> None:
+    db.upload_claims.delete_many({"_id": {"$in": upload_ids}, "token": token, "dossier": None})
+
+
+def stale_claims(db: Db, claimed_before: datetime, limit: int = 100) -> list[Document]:
+    """Claims whose request never confirmed them (it failed or died before writing its dossier)."""
+    return list(db.upload_claims.find({"dossier": None, "at": {"$lt": claimed_before}}).limit(limit))
+
+
+def expired_uploads(db: Db, created_before: datetime, limit: int = 100) -> list[Document]:
+    return list(db.uploads.find({"attached_to": None, "created_at": {"$lt": created_before}}).limit(limit))
+
+
+def dossier_referencing(db: Db, upload_id: str) -> str | None:
+    document = db.dossiers.find_one({"documents.upload_id": upload_id}, {"_id": 1})
+    return document["_id"] if document else None
+
+
+def attach_upload(db: Db, upload_id: str, code: str) -> None:
+    db.upload_claims.update_one({"_id": upload_id}, {"$set": {"dossier": code}})
+    db.uploads.update_one({"_id": upload_id}, {"$set": {"attached_to": code}})
+
+
+def delete_upload(db: Db, upload_id: str) -> bool:
+    """Delete an unattached upload nobody holds a claim on; False if someone does."""
+    if db.upload_claims.count_documents({"_id": upload_id}, limit=1):
+        return False
+    # The record goes last: if the file deletion fails, the record is found again next time.
+    try:
+        GridFSBucket(db, bucket_name=FILES_BUCKET).delete(upload_id)
+    except NoFile:
+        pass
+    db.uploads.delete_one({"_id": upload_id, "attached_to": None})
+    return True
+
+
+# -- dossiers ---------------------------------------------------------------------------------------
+
+
+def insert_dossier(db: Db, dossier: Document, entries: list[Any]) -> None:
+    try:
+        db.dossiers.insert_one(with_outbox(dossier, entries))
+    except DuplicateKeyError as exc:
+        raise DuplicateDossier(dossier.get("idempotency_key")) from exc
+
+
+def find_by_idempotency_key(db: Db, key: str) -> Document | None:
+    return db.dossiers.find_one({"idempotency_key": key}, {"outbox": 0})
+
+
+def get_dossier(db: Db, code: str) -> Document | None:
+    return db.dossiers.find_one({"_id": code}, {"outbox": 0})
+
+
+def dossier_exists(db: Db, code: str) -> bool:
+    return db.dossiers.count_documents({"_id": code}, limit=1) == 1
+
+
+def update_dossier(db: Db, code: str, expected: Document, update: Document, entries: list[Any]) -> bool:
+    """Apply `update` (and record its events) only while the dossier still matches `expected`."""
+    result = db.dossiers.update_one({"_id": code, **expected}, add_outbox(update, entries))
+    return result.matched_count == 1
+
+
+def apply_processing_event(db: Db, code: str, changes: Document, event_id: str) -> bool:
+    return apply_once(db.dossiers, {"_id": code}, {"$set": changes}, event_id)
+
+
+def forget_responses(db: Db, now: datetime) -> int:
+    """Drop the stored first answers (they hold the plain lookup secret) once retries are over."""
+    result = db.dossiers.update_many(
+        {"response_until": {"$lt": now}}, {"$unset": {"response": "", "response_until": ""}}
+    )
+    return result.modified_count

@@ -1,8 +1,34 @@
-"""`python -m intake.worker`: the outbox relay and intake's consumer groups."""
+"""`python -m intake.worker`: the outbox relay, intake's consumer groups and its housekeeping."""
 
-from eventkit.worker import WorkerSpec, run_worker
+import logging
+import threading
+from datetime import UTC, datetime, timedelta
+
+from eventkit.mongo import Db
+from eventkit.worker import Duty, WorkerSpec, run_worker
 from intake import handlers, store
-from intake.config import SERVICE, load_config
+from intake.config import SERVICE, IntakeConfig, load_config
+from intake.service import uploads
+
+log = logging.getLogger(__name__)
+HOUSEKEEPING_EVERY = 600.0
+
+
+def housekeeping(db: Db, config: IntakeConfig) -> Duty:
+    """Remove expired unattached uploads and forget first answers kept for retries."""
+
+    def run_housekeeping(stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                now = datetime.now(UTC)
+                counts = uploads.clean_up(db, now, timedelta(hours=config.upload_ttl_hours))
+                forgotten = store.forget_responses(db, now)
+                log.info("housekeeping done", extra={**counts, "responses_forgotten": forgotten})
+            except Exception:
+                log.warning("housekeeping failed; retrying later", exc_info=True)
+            stop.wait(HOUSEKEEPING_EVERY)
+
+    return run_housekeeping
 
 
 def main() -> None:
@@ -13,6 +39,7 @@ def main() -> None:
         outbox_collections=store.OUTBOX_COLLECTIONS,
         handlers=handlers.build_handlers(db),
         prepare=lambda: store.ensure_indexes(db),
+        duties=[housekeeping(db, config)],
     )
     run_worker(spec, config, db)
 

@@ -2,4 +2,6 @@
 
 from flask_smorest import Blueprint
 
-BLUEPRINTS: tuple[Blueprint, ...] = ()
+from intake.api import dossiers, procedures, uploads
+
+BLUEPRINTS: tuple[Blueprint, ...] = (procedures.blp, uploads.blp, dossiers.blp)

@@ -2,12 +2,11 @@
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from eventkit.auth import Roles, current_staff, staff_required
-from processing.api.errors import answered
+from eventkit.web import current_db
 from processing.schemas import (
     AuditEntrySchema,
     CalendarOutSchema,
@@ -21,10 +20,6 @@ blp = Blueprint("calendar", __name__, url_prefix="/api/v1/calendar", description
 SECURITY = [{"staffToken": []}]
 
 
-def db() -> Any:
-    return current_app.extensions["db"]
-
-
 @blp.route("/due")
 class Due(MethodView):
     @blp.doc(security=SECURITY)
@@ -33,7 +28,7 @@ class Due(MethodView):
     @staff_required()
     def get(self, query: dict[str, Any]) -> Any:
         """When a dossier of `procedure` received at `received_at` is due."""
-        return answered(calendar.due_for, db(), query["procedure"], query["received_at"])
+        return calendar.due_for(current_db(), query["procedure"], query["received_at"])
 
 
 @blp.route("/<int:year>")
@@ -43,7 +38,7 @@ class CalendarYear(MethodView):
     @staff_required()
     def get(self, year: int) -> Any:
         """Days off, swapped working days and working hours of a year."""
-        return answered(calendar.get_year, db(), year)
+        return calendar.get_year(current_db(), year)
 
     @blp.doc(security=SECURITY)
     @blp.arguments(CalendarUpdateSchema)
@@ -53,7 +48,7 @@ class CalendarYear(MethodView):
     def put(self, data: dict[str, Any], year: int) -> Any:
         """Replace a year's calendar; `version` is the version edited. The change is audited."""
         version = data.pop("version")
-        return answered(calendar.update_year, db(), year, data, version, current_staff().user_id)
+        return calendar.update_year(current_db(), year, data, version, current_staff().user_id)
 
 
 @blp.route("/<int:year>/history")
@@ -63,4 +58,4 @@ class CalendarHistory(MethodView):
     @staff_required(Roles.ADMIN)
     def get(self, year: int) -> Any:
         """Who changed the year's calendar, when, before and after (newest first)."""
-        return calendar.history(db(), year)
+        return calendar.history(current_db(), year)

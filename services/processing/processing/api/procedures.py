@@ -2,12 +2,12 @@
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from eventkit.auth import Roles, current_staff, staff_required
-from processing.api.errors import answered, invalid
+from eventkit.errors import InvalidData
+from eventkit.web import current_db
 from processing.schemas import (
     ProcedureListSchema,
     ProcedureOutSchema,
@@ -22,10 +22,6 @@ blp = Blueprint("procedures", __name__, url_prefix="/api/v1/procedures", descrip
 SECURITY = [{"staffToken": []}]
 
 
-def db() -> Any:
-    return current_app.extensions["db"]
-
-
 @blp.route("")
 class Procedures(MethodView):
     @blp.doc(security=SECURITY)
@@ -35,7 +31,7 @@ class Procedures(MethodView):
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Procedures, by code, optionally of one level, field or receiving unit."""
         items, total = catalogue.list_procedures(
-            db(),
+            current_db(),
             level=query.get("level"),
             field=query.get("field"),
             unit=query.get("unit"),
@@ -51,7 +47,7 @@ class Procedures(MethodView):
     @staff_required(Roles.ADMIN)
     def post(self, data: dict[str, Any]) -> Any:
         """Publish a new procedure (version 1)."""
-        return answered(catalogue.create, db(), PROCEDURES, data, current_staff().user_id)
+        return catalogue.create(current_db(), PROCEDURES, data, current_staff().user_id)
 
 
 @blp.route("/<code>")
@@ -61,7 +57,7 @@ class ProcedureByCode(MethodView):
     @staff_required()
     def get(self, code: str) -> Any:
         """The current version of a procedure."""
-        return answered(catalogue.get, db(), PROCEDURES, code)
+        return catalogue.get(current_db(), PROCEDURES, code)
 
     @blp.doc(security=SECURITY)
     @blp.arguments(ProcedureUpdateSchema)
@@ -71,9 +67,9 @@ class ProcedureByCode(MethodView):
     def put(self, data: dict[str, Any], code: str) -> Any:
         """Edit a procedure: a new version unless nothing changed. `version` is the version edited."""
         if data["code"] != code:
-            invalid("code", "Mã thủ tục không khớp đường dẫn.")
+            raise InvalidData({"code": ["Mã thủ tục không khớp đường dẫn."]})
         version = data.pop("version")
-        return answered(catalogue.update, db(), PROCEDURES, data, version, current_staff().user_id)
+        return catalogue.update(current_db(), PROCEDURES, data, version, current_staff().user_id)
 
 
 @blp.route("/<code>/versions")
@@ -83,4 +79,4 @@ class ProcedureVersions(MethodView):
     @staff_required()
     def get(self, code: str) -> Any:
         """Every version of a procedure, oldest first."""
-        return answered(catalogue.procedure_versions, db(), code)
+        return catalogue.procedure_versions(current_db(), code)

@@ -2,22 +2,18 @@
 
 from typing import Any
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from eventkit.auth import Roles, current_staff, staff_required
-from processing.api.errors import answered, invalid
+from eventkit.errors import InvalidData
+from eventkit.web import current_db
 from processing.schemas import UnitOutSchema, UnitQuerySchema, UnitSchema, UnitUpdateSchema
 from processing.service import catalogue
 from processing.service.catalogue import UNITS
 
 blp = Blueprint("units", __name__, url_prefix="/api/v1/units", description="Administrative units")
 SECURITY = [{"staffToken": []}]
-
-
-def db() -> Any:
-    return current_app.extensions["db"]
 
 
 @blp.route("")
@@ -28,7 +24,7 @@ class Units(MethodView):
     @staff_required()
     def get(self, query: dict[str, Any]) -> Any:
         """Units, by code, optionally the children of one parent or of one type."""
-        return catalogue.list_units(db(), parent=query.get("parent"), type=query.get("type"))
+        return catalogue.list_units(current_db(), parent=query.get("parent"), type=query.get("type"))
 
     @blp.doc(security=SECURITY)
     @blp.arguments(UnitSchema)
@@ -37,7 +33,7 @@ class Units(MethodView):
     @staff_required(Roles.ADMIN)
     def post(self, data: dict[str, Any]) -> Any:
         """Add a unit."""
-        return answered(catalogue.create, db(), UNITS, data, current_staff().user_id)
+        return catalogue.create(current_db(), UNITS, data, current_staff().user_id)
 
 
 @blp.route("/<code>")
@@ -47,7 +43,7 @@ class UnitByCode(MethodView):
     @staff_required()
     def get(self, code: str) -> Any:
         """One unit."""
-        return answered(catalogue.get, db(), UNITS, code)
+        return catalogue.get(current_db(), UNITS, code)
 
     @blp.doc(security=SECURITY)
     @blp.arguments(UnitUpdateSchema)
@@ -57,6 +53,6 @@ class UnitByCode(MethodView):
     def put(self, data: dict[str, Any], code: str) -> Any:
         """Edit a unit (e.g. close it with `valid_to` and name its `successors`)."""
         if data["code"] != code:
-            invalid("code", "Mã đơn vị không khớp đường dẫn.")
+            raise InvalidData({"code": ["Mã đơn vị không khớp đường dẫn."]})
         version = data.pop("version")
-        return answered(catalogue.update, db(), UNITS, data, version, current_staff().user_id)
+        return catalogue.update(current_db(), UNITS, data, version, current_staff().user_id)

@@ -1,0 +1,324 @@
+"""Filing, supplementing and withdrawing dossiers.
+
+A filing is checked completely before it takes a number, so a refused request leaves no gap.
+The dossier, its first answer and its `dossier.submitted` event are one single-document write.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from eventkit.auth import Roles, Staff
+from eventkit.envelope import jsonable, new_event
+from eventkit.logs import correlation_id
+from eventkit.mongo import Db, Document
+from eventkit.outbox import outbox_entry
+from eventkit.secrets import hash_secret, new_lookup_secret, verify_secret
+from eventkit.topics import Topics
+from intake import store, validation
+from intake.events import EventTypes
+from intake.service import Conflict, Forbidden, InvalidData, NotFound, Unauthenticated
+from intake.service.catalogue import offered_procedure
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+SOURCE = "/services/intake"
+# How long a retried request with the same Idempotency-Key gets the first answer back.
+RESPONSE_KEPT = timedelta(hours=24)
+FINISHED = ("refused", "rejected", "returned", "withdrawn")
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: dict[str, Any]
+
+
+def request_hash(body: Any) -> str:
+    return hashlib.sha256(
+        json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+def _event(event_type: str, code: str, data: Document) -> list[dict[str, str]]:
+    event = new_event(
+        type=event_type, source=SOURCE, subject=code, data=jsonable(data), correlationid=correlation_id.get()
+    )
+    return [outbox_entry(Topics.INTAKE_DOSSIERS.name, event)]
+
+
+def _replay(existing: Document, body_hash: str) -> Answer:
+    if existing.get("request_hash") != body_hash:
+        raise Conflict("Idempotency-Key này đã được dùng cho một yêu cầu khác.")
+    if "response" not in existing:
+        raise Conflict("Idempotency-Key này đã hết hạn dùng lại; hồ sơ đã được tiếp nhận trước đó.")
+    return Answer(201, existing["response"])
+
+
+def _receiving_unit(db: Db, procedure: Document, requested: str | None, today: date) -> Document:
+    receiving = procedure.get("receiving_units", [])
+    if requested is None:
+        if len(receiving) != 1:
+            raise InvalidData({"unit": ["Thủ tục có nhiều nơi tiếp nhận: hãy chọn đơn vị."]})
+        requested = receiving[0]
+    if requested not in receiving:
+        raise InvalidData({"unit": ["Đơn vị này không tiếp nhận thủ tục."]})
+    unit = store.get_units(db, [requested]).get(requested)
+    if unit is None or (unit.get("valid_to") and unit["valid_to"] < today.isoformat()):
+        raise InvalidData({"unit": ["Đơn vị không còn hoạt động."]})
+    return unit
+
+
+def _documents(db: Db, document_types: list[Document], documents: list[Document]) -> dict[str, Document]:
+    """The uploads the filing names, after checking them against the procedure; errors raised."""
+    uploads = store.get_uploads(db, [d["upload_id"] for d in documents])
+    info = {
+        upload_id: ({"content_type": u["content_type"], "attached_to": u.get("attached_to")} if u else None)
+        for upload_id, u in ((d["upload_id"], uploads.get(d["upload_id"])) for d in documents)
+    }
+    errors = validation.check_documents(document_types, documents, info)
+    if errors:
+        raise InvalidData(errors)
+    return uploads
+
+
+def _document_records(documents: list[Document], uploads: dict[str, Document]) -> list[Document]:
+    return [
+        {
+            "type": d["type"],
+            "upload_id": d["upload_id"],
+            "sha256": uploads[d["upload_id"]]["sha256"],
+            "content_type": uploads[d["upload_id"]]["content_type"],
+            "size": uploads[d["upload_id"]]["size"],
+        }
+        for d in documents
+    ]
+
+
+def file(
+    db: Db,
+    data: Document,
+    *,
+    body_hash: str,
+    idempotency_key: str | None,
+    staff: Staff | None,
+    now: datetime | None = None,
+) -> Answer:
+    now = now or datetime.now(UTC)
+    today = now.astimezone(TZ).date()
+    if idempotency_key:
+        existing = store.find_by_idempotency_key(db, idempotency_key)
+        if existing is not None:
+            return _replay(existing, body_hash)
+
+    procedure = offered_procedure(db, data["procedure_code"], data["channel"], today)
+    unit = _receiving_unit(db, procedure, data.get("unit"), today)
+    if data["channel"] == "counter":
+        if staff is None or Roles.RECEPTIONIST not in staff.roles:
+            raise Forbidden("Hồ sơ nộp tại quầy phải do cán bộ tiếp nhận nộp.")
+        if not staff.serves(unit["_id"]):
+            raise Forbidden("Tài khoản không thuộc đơn vị tiếp nhận này.")
+    errors = validation.merge_errors(
+        {"applicant": e} if (e := validation.check_applicant(data["applicant"], today)) else {},
+        {"form": e}
+        if (e := validation.check_form(procedure.get("form_fields", []), data["form"], today))
+        else {},
+        {"delivery": {"address": ["Cần địa chỉ nhận kết quả qua bưu điện."]}}
+        if data["delivery"]["method"] == "post" and not data["delivery"].get("address")
+        else {},
+    )
+    try:
+        uploads = _documents(db, procedure.get("documents", []), data["documents"])
+    except InvalidData as exc:
+        errors = validation.merge_errors(errors, exc.errors)
+    if errors:
+        raise InvalidData(errors)
+
+    # Uploads first, number second: a request that loses its uploads to another takes no number.
+    upload_ids = [d["upload_id"] for d in data["documents"]]
+    token = uuid.uuid4().hex
+    if not store.claim_uploads(db, upload_ids, token):
+        if idempotency_key:
+            winner = _wait_for(db, idempotency_key)
+            if winner is not None:
+                return _replay(winner, body_hash)
+        raise InvalidData({"documents": ["Tệp đã được dùng cho hồ sơ khác."]})
+    day = now.astimezone(TZ).strftime("%y%m%d")
+    code = f"{unit['electronic_id']}-{day}-{store.next_number(db, unit['_id'], day):04d}"
+
+    secret = new_lookup_secret()
+    secret_hash = hash_secret(secret)
+    applicant = {**data["applicant"], "phone": validation.normalise_phone(data["applicant"]["phone"])}
+    documents = _document_records(data["documents"], uploads)
+    answer = {"code": code, "lookup_secret": secret, "status": "submitted", "submitted_at": jsonable(now)}
+    dossier = {
+        "_id": code,
+        "procedure_code": procedure["_id"],
+        "procedure_version": procedure["version"],
+        "unit": unit["_id"],
+        "resolving_units": procedure.get("resolving_units", []),
+        "channel": data["channel"],
+        "received_by": staff.user_id if staff else None,
+        "applicant": jsonable(applicant),
+        "delivery": data["delivery"],
+        "form": jsonable(data["form"]),
+        "documents": documents,
+        "status": "submitted",
+        "supplement_open": False,
+        "submitted_at": now,
+        "updated_at": now,
+        "lookup_secret_hash": secret_hash,
+        "idempotency_key": idempotency_key or f"none:{code}",
+        "request_hash": body_hash,
+        "response": answer,
+        "response_until": now + RESPONSE_KEPT,
+    }
+    submitted = {
+        "code": code,
+        "procedure_code": procedure["_id"],
+        "procedure_version": procedure["version"],
+        "unit": unit["_id"],
+        "channel": data["channel"],
+        "delivery": data["delivery"],
+        "documents": documents,
+        "applicant": applicant,
+        "form": data["form"],
+        "submitted_at": now,
+        "lookup_secret_hash": secret_hash,
+    }
+    try:
+        store.insert_dossier(db, dossier, _event(EventTypes.DOSSIER_SUBMITTED, code, submitted))
+    except store.DuplicateDossier:
+        # The same request, racing: the other one won; answer as it did.
+        store.release_uploads(db, upload_ids, token)
+        winner = store.find_by_idempotency_key(db, idempotency_key or "")
+        if winner is None:
+            raise
+        return _replay(winner, body_hash)
+    except Exception:
+        store.release_uploads(db, upload_ids, token)
+        raise
+    store.confirm_uploads(db, upload_ids, token, code)
+    return Answer(201, answer)
+
+
+def _wait_for(db: Db, idempotency_key: str, seconds: float = 5.0) -> Document | None:
+    """The dossier of a racing request with the same key, once it is written."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        existing = store.find_by_idempotency_key(db, idempotency_key)
+        if existing is not None:
+            return existing
+        time.sleep(0.05)
+    return None
+
+
+def _authorised(dossier: Document, staff: Staff | None, secret: str | None) -> str:
+    """Who acts on the dossier: `counter` (a receptionist of its unit) or `citizen` (the secret)."""
+    if staff is not None:
+        if Roles.RECEPTIONIST not in staff.roles or not staff.serves(dossier["unit"]):
+            raise Forbidden("Tài khoản không thuộc đơn vị tiếp nhận hồ sơ này.")
+        return "counter"
+    if not secret:
+        raise Unauthenticated("Cần mã tra cứu của hồ sơ hoặc đăng nhập cán bộ.")
+    if not verify_secret(secret, dossier["lookup_secret_hash"]):
+        raise Forbidden("Mã tra cứu không đúng.")
+    return "citizen"
+
+
+def _dossier(db: Db, code: str) -> Document:
+    dossier = store.get_dossier(db, code)
+    if dossier is None:
+        raise NotFound(f"Không tìm thấy hồ sơ {code}.")
+    return dossier
+
+
+def _state(db: Db, code: str) -> Document:
+    dossier = _dossier(db, code)
+    return {k: dossier[k] for k in ("status", "supplement_open", "updated_at")} | {"code": code}
+
+
+def supplement(
+    db: Db, code: str, data: Document, *, staff: Staff | None, now: datetime | None = None
+) -> Document:
+    now = now or datetime.now(UTC)
+    dossier = _dossier(db, code)
+    by = _authorised(dossier, staff, data.get("lookup_secret"))
+    if not dossier.get("supplement_open"):
+        raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
+    procedure = store.get_published(db, store.PROCEDURES, dossier["procedure_code"]) or {}
+    # The required types were given at filing; a supplement may bring any type of the procedure.
+    optional = [{**t, "mandatory": False} for t in procedure.get("documents", [])]
+    uploads = _documents(db, optional, data["documents"])
+    upload_ids = [d["upload_id"] for d in data["documents"]]
+    token = uuid.uuid4().hex
+    if not store.claim_uploads(db, upload_ids, token):
+        raise InvalidData({"documents": ["Tệp đã được dùng cho hồ sơ khác."]})
+    documents = _document_records(data["documents"], uploads)
+    event = {
+        "code": code,
+        "documents": documents,
+        "note": data.get("note", ""),
+        "by": by,
+        "supplemented_at": now,
+    }
+    if not store.update_dossier(
+        db,
+        code,
+        {"supplement_open": True},
+        {
+            "$set": {"supplement_open": False, "status": "supplemented", "updated_at": now},
+            "$push": {"documents": {"$each": documents}},
+        },
+        _event(EventTypes.DOSSIER_SUPPLEMENTED, code, event),
+    ):
+        store.release_uploads(db, upload_ids, token)
+        raise Conflict("Hồ sơ vừa được bổ sung hoặc đã đổi trạng thái.")
+    store.confirm_uploads(db, upload_ids, token, code)
+    return _state(db, code)
+
+
+def withdraw(
+    db: Db, code: str, data: Document, *, staff: Staff | None, now: datetime | None = None
+) -> Document:
+    now = now or datetime.now(UTC)
+    dossier = _dossier(db, code)
+    by = _authorised(dossier, staff, data.get("lookup_secret"))
+    event = {"code": code, "reason": data.get("reason", ""), "by": by, "withdrawn_at": now}
+    if not store.update_dossier(
+        db,
+        code,
+        {"status": {"$nin": list(FINISHED)}},
+        {"$set": {"status": "withdrawn", "supplement_open": False, "updated_at": now}},
+        _event(EventTypes.DOSSIER_WITHDRAWN, code, event),
+    ):
+        raise Conflict("Hồ sơ đã kết thúc, không thể rút.")
+    return _state(db, code)
+
+
+# What intake learns from processing's events about a dossier it filed.
+STATUS_AFTER = {
+    "accepted": "accepted",
+    "refused": "refused",
+    "supplement_requested": "supplement_requested",
+    "assigned": "in_progress",
+    "approved": "result_ready",
+    "rejected": "rejected",
+    "result_issued": "result_ready",
+    "returned": "returned",
+}
+
+
+def apply_processing_event(db: Db, event: Document) -> bool:
+    verb = event["type"].split(".")[4]
+    if verb not in STATUS_AFTER:
+        return False
+    changes: Document = {"status": STATUS_AFTER[verb], "updated_at": datetime.now(UTC)}
+    changes["supplement_open"] = verb == "supplement_requested"
+    return store.apply_processing_event(db, event["subject"], changes, event["id"])
