@@ -1,0 +1,128 @@
+"""Intake under faults: Kafka down, store down; and processing's request for a supplement arriving
+over Kafka as processing will send it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from eventkit.consumer import ConsumerRunner
+from eventkit.envelope import decode, encode, new_event
+from eventkit.kafka import ensure_topics, make_producer
+from eventkit.outbox import PENDING, OutboxRelay
+from eventkit.topics import Groups, Topics, TopicSpec, dead_letter_topic, retry_topic, topic_specs_for
+from intake import handlers as intake_handlers
+from intake import store as intake_store
+from intake.service import uploads
+from tests.integration.kafka_tools import read_topic, run_until, write_raw
+from tests.integration.test_intake_filing import PDF, filing, upload
+
+pytestmark = pytest.mark.integration
+
+
+def relay(platform, db):
+    return OutboxRelay([db.dossiers], make_producer(platform.bootstrap, "relay"), db["leases"], "relay")
+
+
+def test_filing_while_kafka_is_down_answers_201_and_the_event_follows(
+    platform, intake_app, intake_client, intake_catalogue
+):
+    ensure_topics(platform.bootstrap, topic_specs_for("intake"))
+    db = intake_app.extensions["db"]
+    platform.kafka.stop()
+    response = intake_client.post("/api/v1/dossiers", json=filing(upload(intake_client).json["id"]))
+    assert response.status_code == 201
+    code = response.json["code"]
+    assert db.dossiers.find_one({"_id": code})[PENDING] is True
+
+    platform.kafka.start()
+    platform.kafka.wait_ready()
+    sender = relay(platform, db)
+    for _ in range(20):
+        try:
+            if sender.relay_once() and not db.dossiers.find_one({"_id": code})[PENDING]:
+                break
+        except Exception:
+            continue
+    records = read_topic(platform.bootstrap, Topics.INTAKE_DOSSIERS.name, expect=1, timeout=20)
+    mine = [decode(r.value) for r in records if r.key == code.encode()]
+    assert [e["type"] for e in mine] == ["vn.motcua.intake.dossier.submitted.v1"]
+
+
+def test_store_down_is_503_and_nothing_is_half_written(platform, intake_app, intake_client, intake_catalogue):
+    pdf = upload(intake_client).json["id"]
+    db = intake_app.extensions["db"]
+    platform.ferretdb.stop()
+    try:
+        response = intake_client.post("/api/v1/dossiers", json=filing(pdf))
+        assert response.status_code == 503
+        assert "lưu trữ" in response.json["message"]
+        assert upload(intake_client).status_code == 503
+    finally:
+        platform.ferretdb.start()
+        platform.ferretdb.wait_ready()
+    assert db.dossiers.count_documents({}) == 0
+    assert db.upload_claims.count_documents({}) == 0 and db.dossier_numbers.count_documents({}) == 0
+    assert intake_client.post("/api/v1/dossiers", json=filing(pdf)).status_code == 201, (
+        "the upload is still usable"
+    )
+
+
+def test_a_supplement_request_published_by_processing_opens_the_supplement(
+    platform, intake_app, intake_client, intake_catalogue
+):
+    filed = intake_client.post("/api/v1/dossiers", json=filing(upload(intake_client).json["id"])).json
+    code = filed["code"]
+    topic = Topics.PROCESSING_DOSSIERS.name
+    group = f"test.{uuid.uuid4().hex[:8]}"
+    ensure_topics(
+        platform.bootstrap,
+        topic_specs_for("processing")
+        + [TopicSpec(retry_topic(topic, group), 3), TopicSpec(dead_letter_topic(topic, group), 3)],
+    )
+    event = new_event(
+        type="vn.motcua.processing.dossier.supplement_requested.v1",
+        source="/services/processing",
+        subject=code,
+        data={"code": code, "documents": ["TP02"], "reason": "Thiếu bản sao giấy khai sinh cũ"},
+    )
+    write_raw(platform.bootstrap, topic, [(code.encode(), encode(event)), (code.encode(), encode(event))])
+    db = intake_app.extensions["db"]
+    runner = ConsumerRunner(
+        bootstrap=platform.bootstrap,
+        group=group,
+        topics=[topic],
+        handlers=intake_handlers.build_handlers(db)[Groups.INTAKE_PROCESSING_DOSSIERS],
+        producer=make_producer(platform.bootstrap, "test"),
+    )
+    assert run_until(runner, lambda: intake_store.get_dossier(db, code)["supplement_open"], timeout=60)
+    assert intake_store.get_dossier(db, code)["status"] == "supplement_requested"
+    body = {
+        "lookup_secret": filed["lookup_secret"],
+        "documents": [{"type": "TP02", "upload_id": upload(intake_client).json["id"]}],
+    }
+    assert intake_client.post(f"/api/v1/dossiers/{code}/supplements", json=body).status_code == 200
+
+
+def test_housekeeping_removes_expired_loose_uploads_and_repairs_lost_claims(
+    intake_app, intake_client, intake_catalogue
+):
+    db = intake_app.extensions["db"]
+    loose = upload(intake_client).json["id"]
+    used = upload(intake_client).json["id"]
+    filed = intake_client.post("/api/v1/dossiers", json=filing(used)).json
+    # A request that claimed an upload and died before writing its dossier.
+    stranded = upload(intake_client).json["id"]
+    assert intake_store.claim_uploads(db, [stranded], "dead-request")
+    db.upload_claims.update_one({"_id": stranded}, {"$set": {"at": datetime.now(UTC) - timedelta(hours=2)}})
+
+    later = datetime.now(UTC) + timedelta(hours=25)
+    counts = uploads.clean_up(db, later, timedelta(hours=24))
+    assert counts == {"deleted": 2, "attached": 0, "released": 1}
+    assert intake_store.get_uploads(db, [loose, stranded]) == {}
+    assert intake_store.read_upload(db, loose) is None
+    assert intake_store.get_uploads(db, [used])[used]["attached_to"] == filed["code"]
+    assert intake_store.read_upload(db, used) == PDF
+    assert uploads.clean_up(db, later, timedelta(hours=24)) == {"deleted": 0, "attached": 0, "released": 0}
