@@ -38,3 +38,21 @@ def test_event_types_are_named_after_the_service_that_publishes_them(service):
     types = [v for k, v in vars(events.EventTypes).items() if k.isupper()]
     assert types and all(t.startswith(f"vn.motcua.{service}.") and t.endswith(".v1") for t in types)
     assert any(topic.owner == service for topic in REGISTRY), f"{service} publishes but owns no topic"
+
+
+def published_types() -> set[str]:
+    types: set[str] = set()
+    for service in (Services.INTAKE, Services.PROCESSING, Services.NOTIFY):
+        events = importlib.import_module(f"{service}.events")
+        types |= {v for k, v in vars(events.EventTypes).items() if k.isupper()}
+    return types
+
+
+@pytest.mark.parametrize("service", [Services.INTAKE, Services.PORTAL])
+def test_every_event_type_a_service_consumes_is_published_by_its_owner(service):
+    consumed = importlib.import_module(f"{service}.events").ConsumedTypes
+    types = {v for k, v in vars(consumed).items() if k.isupper() and isinstance(v, str)}
+    assert types and types <= published_types()
+    tables = importlib.import_module(f"{service}.handlers").build_handlers(unconnected_db())
+    handled = {event_type for table in tables.values() for event_type in table}
+    assert handled == types, "each consumed type has a handler and each handler a declared type"

@@ -25,8 +25,10 @@ from devstack.run import (
     worker_url,
 )
 from devstack.tokens import issue_token
+from eventkit.envelope import decode
 from eventkit.kafka import ensure_topics
 from eventkit.topics import all_topic_specs
+from tests.integration.kafka_tools import read_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -170,3 +172,49 @@ def test_the_seeded_catalogue_reaches_intake_and_the_portal_through_kafka(runnin
         timeout=5,
     )
     assert due.status_code == 200 and due.json()["due_at"] == "2023-11-03T09:32:00+07:00"
+
+
+def test_an_online_filing_goes_from_intake_over_kafka(running, infra):
+    base = api_url("intake", running)
+    assert wait_until(
+        lambda: requests.get(f"{base}/api/v1/procedures/1.004884", timeout=5).status_code == 200, timeout=60
+    ), "intake's catalogue projection is filled by its worker"
+    pdf = b"%PDF-1.4\n" + b"0" * 2048
+    uploaded = requests.post(
+        f"{base}/api/v1/uploads", files={"file": ("to-khai.pdf", pdf)}, timeout=10
+    ).json()
+    filing = {
+        "procedure_code": "1.004884",
+        "unit": "09496",
+        "channel": "online",
+        "applicant": {
+            "full_name": "Trần Văn Nam",
+            "id_number": "027085001122",
+            "date_of_birth": "1985-02-03",
+            "phone": "0987654321",
+        },
+        "delivery": {"method": "online"},
+        "form": {
+            "person_full_name": "Trần Văn Nam",
+            "person_birth_date": "1985-02-03",
+            "original_registration_place": "UBND thị trấn Thứa",
+        },
+        "documents": [{"type": "TP01", "upload_id": uploaded["id"]}],
+    }
+    response = requests.post(
+        f"{base}/api/v1/dossiers", json=filing, headers={"X-Correlation-ID": "e2e-file-1"}, timeout=10
+    )
+    assert response.status_code == 201, response.text
+    code = response.json()["code"]
+
+    def published() -> bool:
+        records = read_topic(infra.bootstrap, "intake.dossiers.v1", expect=1, timeout=2)
+        return any(r.key == code.encode() for r in records)
+
+    assert wait_until(published, timeout=30, interval=1), "the intake worker's relay publishes the event"
+    [event] = [
+        decode(r.value)
+        for r in read_topic(infra.bootstrap, "intake.dossiers.v1", expect=1, timeout=2)
+        if r.key == code.encode()
+    ]
+    assert event["type"] == "vn.motcua.intake.dossier.submitted.v1" and event["correlationid"] == "e2e-file-1"
