@@ -29,6 +29,7 @@ token: install
 # Speed benchmarks: ratios against a baseline measured in the same run (not part of `make test`).
 bench: install
 	@$(VENV)/python bench/bench_deadlines.py
+	@$(VENV)/python bench/bench_intake.py
 
 # Import a catalogue file into processing: make import KIND=procedures FILE=path.json
 # (against MONGO_URL, by default the store `make run` starts)

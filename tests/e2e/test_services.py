@@ -176,9 +176,17 @@ def test_the_seeded_catalogue_reaches_intake_and_the_portal_through_kafka(runnin
 
 def test_an_online_filing_goes_from_intake_over_kafka(running, infra):
     base = api_url("intake", running)
-    assert wait_until(
-        lambda: requests.get(f"{base}/api/v1/procedures/1.004884", timeout=5).status_code == 200, timeout=60
-    ), "intake's catalogue projection is filled by its worker"
+    client = MongoClient(infra.mongo_url, retryWrites=False)
+    try:
+        intake_db = client["motcua_intake"]
+        assert wait_until(
+            lambda: (
+                intake_db.units.count_documents({}) == 23 and intake_db.procedures.count_documents({}) == 25
+            ),
+            timeout=60,
+        ), "intake's catalogue projection is filled by its worker"
+    finally:
+        client.close()
     pdf = b"%PDF-1.4\n" + b"0" * 2048
     uploaded = requests.post(
         f"{base}/api/v1/uploads", files={"file": ("to-khai.pdf", pdf)}, timeout=10

@@ -13,15 +13,21 @@ from eventkit.consumer import ConsumerRunner
 
 
 def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 30.0) -> list[ConsumerRecord]:
-    """Every record of `topic` from the beginning, once `expect` have arrived (or at the timeout)."""
+    """Every record of `topic` from the beginning to its current end, and at least `expect` of them
+    (or what arrived by the timeout)."""
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
         records: list[ConsumerRecord] = []
         deadline = time.monotonic() + timeout
-        while len(records) < expect and time.monotonic() < deadline:
+
+        def behind() -> bool:
+            return len(records) < expect or any(consumer.position(tp) < ends[tp] for tp in partitions)
+
+        while behind() and time.monotonic() < deadline:
             for batch in consumer.poll(timeout_ms=300).values():
                 records.extend(batch)
         # A short extra poll catches records beyond the expected count (duplicates).

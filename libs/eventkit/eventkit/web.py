@@ -190,7 +190,6 @@ def create_service_app(
     version: str = "1.0.0",
 ) -> Flask:
     """The service's API: its blueprints, its database in `app.extensions["db"]`, ready while it answers."""
-    configure_logging(config.service, config.log_level)
     app = Flask(config.service)
     app.config.update(
         API_TITLE=title,
@@ -234,6 +233,14 @@ def create_service_app(
 
     _install_request_hooks(app, config.service)
     _install_error_handlers(app, api)
+    return app
+
+
+def production_app(factory: Callable[[], Flask]) -> Flask:
+    """The app gunicorn serves: built by the service's factory, logging JSON to stdout."""
+    app = factory()
+    config: ServiceConfig = app.extensions["service_config"]
+    configure_logging(config.service, config.log_level)
     return app
 
 

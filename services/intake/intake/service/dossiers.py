@@ -70,7 +70,9 @@ def _receiving_unit(db: Db, procedure: Document, requested: str | None, today: d
     if requested not in receiving:
         raise InvalidData({"unit": ["Đơn vị này không tiếp nhận thủ tục."]})
     unit = store.get_units(db, [requested]).get(requested)
-    if unit is None or (unit.get("valid_to") and unit["valid_to"] < today.isoformat()):
+    if unit is None:
+        raise InvalidData({"unit": ["Không có đơn vị này."]})
+    if unit.get("valid_to") and unit["valid_to"] < today.isoformat():
         raise InvalidData({"unit": ["Đơn vị không còn hoạt động."]})
     return unit
 

@@ -1,0 +1,399 @@
+"""Sustained online filings per second (one 100 KiB upload each) against a minimal Flask insert.
+
+Run from the repository root (PYTHONPATH as for the tests; `make bench` runs it too)::
+
+    PYTHONPATH=libs/eventkit:tools:services/intake:services/processing:services/notify:services/portal:. \
+        .local/venv/bin/python bench/bench_intake.py [--clients 8] [--seconds 20] [--warmup 3] [--rounds 2]
+
+Starts a throwaway FerretDB on a free port, fills intake's catalogue projection with processing's
+seed units and procedures, and starts two gunicorn servers with the services' settings
+(deploy/gunicorn.conf.py, as in the Procfile): the intake API and ``bench/baseline_app.py``, a
+Flask endpoint doing one insert of the request body into the same store. No Kafka: the API only
+writes the outbox; publishing it is the worker's job, outside the measured path.
+
+``--clients`` threads, each with its own HTTP session, repeat one operation for ``--seconds``
+after ``--warmup`` unmeasured seconds. A filing is ``POST /api/v1/uploads`` (a 100 KiB PDF) then
+``POST /api/v1/dossiers`` (an online filing of 1.004884 at unit 09496 naming that upload); its
+latency covers both requests and only 201 + 201 counts as a success. The baseline operation is
+``POST /insert`` with a 100 KiB body. Baseline and intake runs alternate (``--rounds`` of each)
+and the medians are reported, so machine noise falls on both. The store is not emptied between
+runs: filings accumulate as they do in service, and a later intake run files into a fuller store.
+Target: intake reaches at least 0.5 of the baseline's throughput. The script always exits 0 once it
+has measured (a benchmark reports, it does not fail the build); below target it says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+from urllib3 import encode_multipart_formdata
+
+from devstack.infra import FerretDB, ManagedProcess, StartError, free_port
+from devstack.paths import BIN, ROOT, VENV_BIN
+from devstack.tokens import ensure_keypair
+from eventkit.mongo import connect
+from eventkit.projections import upsert_latest
+from intake import store as intake_store
+from processing.importer import SEED_DIR
+
+TARGET = 0.5
+INTAKE_DB = "bench_intake"
+UPLOAD_BYTES = 100 * 1024
+PROCEDURE = "1.004884"  # re-registration of a birth: commune level, TP01 mandatory
+UNIT = "09496"  # Thị trấn Thứa
+REQUEST_TIMEOUT = 30.0
+PYTHONPATH = [
+    ROOT / "libs" / "eventkit",
+    ROOT / "tools",
+    *(ROOT / "services" / name for name in ("intake", "processing", "notify", "portal")),
+    ROOT / "bench",  # baseline_app
+]
+
+# One operation on one client's session: (succeeded, what happened when it did not).
+Operation = Callable[[requests.Session], tuple[bool, str]]
+
+
+@dataclass
+class Gunicorn(ManagedProcess):
+    """One API under gunicorn, started as the Procfile does, with its own environment and log."""
+
+    app: str = ""
+    port: int = 0
+    env: dict[str, str] = field(default_factory=dict)
+    ready_path: str = "/readyz"
+    ready_status: int = 200
+    ready_timeout: float = 30.0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def command(self) -> list[str]:
+        config = "deploy/gunicorn.conf.py"
+        return [str(VENV_BIN / "gunicorn"), "-c", config, "--bind", f"127.0.0.1:{self.port}", self.app]
+
+    def start(self) -> None:
+        # gunicorn.conf.py makes its metrics directory with tempfile.mkdtemp: keep it in our temp dir.
+        tmp = self.data_dir / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        env = {k: v for k, v in self.env.items() if k != "PROMETHEUS_MULTIPROC_DIR"} | {"TMPDIR": str(tmp)}
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def is_ready(self) -> bool:
+        try:
+            return requests.get(self.url + self.ready_path, timeout=2).status_code == self.ready_status
+        except requests.RequestException:
+            return False
+
+
+@dataclass
+class RunResult:
+    name: str
+    seconds: float
+    latencies: list[float]  # of the successful operations completed in the measured window, s
+    failures: int
+    failure_kinds: Counter[str]
+    first_failure: str | None
+
+    @property
+    def per_s(self) -> float:
+        return len(self.latencies) / self.seconds
+
+    def percentile_ms(self, p: float) -> float:
+        """Nearest-rank percentile; NaN when nothing succeeded."""
+        if not self.latencies:
+            return math.nan
+        ordered = sorted(self.latencies)
+        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000
+
+
+def pdf_bytes() -> bytes:
+    header = b"%PDF-1.4\n"
+    return header + os.urandom(UPLOAD_BYTES - len(header))
+
+
+def filing_body(upload_id: str) -> dict[str, object]:
+    """A valid online filing, as `filing()` in tests/integration/test_intake_filing.py."""
+    return {
+        "procedure_code": PROCEDURE,
+        "unit": UNIT,
+        "channel": "online",
+        "applicant": {
+            "full_name": "Nguyễn Thị Hoa",
+            "id_number": "027190001234",
+            "date_of_birth": "1990-05-12",
+            "phone": "0912 345 678",
+            "email": "hoa@example.vn",
+            "address": "Thị trấn Thứa, Lương Tài, Bắc Ninh",
+        },
+        "delivery": {"method": "post", "address": "Thị trấn Thứa, Lương Tài, Bắc Ninh"},
+        "form": {
+            "person_full_name": "Nguyễn Văn Bình",
+            "person_birth_date": "2015-03-01",
+            "original_registration_place": "UBND thị trấn Thứa",
+        },
+        "documents": [{"type": "TP01", "upload_id": upload_id}],
+    }
+
+
+def filing_operation(base_url: str) -> Operation:
+    # The multipart body is encoded once per client so the client spends its time waiting.
+    body, content_type = encode_multipart_formdata({"file": ("to-khai.pdf", pdf_bytes(), "application/pdf")})
+    headers = {"Content-Type": content_type}
+
+    def file_one(session: requests.Session) -> tuple[bool, str]:
+        uploaded = session.post(
+            f"{base_url}/api/v1/uploads", data=body, headers=headers, timeout=REQUEST_TIMEOUT
+        )
+        if uploaded.status_code != 201:
+            return False, f"upload {uploaded.status_code}: {uploaded.text[:300]}"
+        filed = session.post(
+            f"{base_url}/api/v1/dossiers", json=filing_body(uploaded.json()["id"]), timeout=REQUEST_TIMEOUT
+        )
+        if filed.status_code != 201:
+            return False, f"dossier {filed.status_code}: {filed.text[:300]}"
+        return True, ""
+
+    return file_one
+
+
+def insert_operation(base_url: str) -> Operation:
+    body = pdf_bytes()
+    headers = {"Content-Type": "application/octet-stream"}
+
+    def insert_one(session: requests.Session) -> tuple[bool, str]:
+        answer = session.post(f"{base_url}/insert", data=body, headers=headers, timeout=REQUEST_TIMEOUT)
+        if answer.status_code != 201:
+            return False, f"insert {answer.status_code}: {answer.text[:300]}"
+        return True, ""
+
+    return insert_one
+
+
+def run_load(
+    name: str, make_operation: Callable[[], Operation], clients: int, warmup: float, seconds: float
+) -> RunResult:
+    """`clients` threads repeat the operation; operations completed in the measured window count."""
+    lock = threading.Lock()
+    latencies: list[float] = []
+    failures: Counter[str] = Counter()
+    first_failure: list[str] = []
+    begin = time.perf_counter()
+    measure_from = begin + warmup
+    end = measure_from + seconds
+
+    def client() -> None:
+        operation = make_operation()
+        mine: list[float] = []
+        failed: Counter[str] = Counter()
+        with requests.Session() as session:
+            while (started := time.perf_counter()) < end:
+                try:
+                    ok, detail = operation(session)
+                except (requests.RequestException, ValueError, KeyError) as exc:
+                    ok, detail = False, f"{type(exc).__name__}: {exc}"
+                finished = time.perf_counter()
+                if not measure_from <= finished <= end:
+                    continue
+                if ok:
+                    mine.append(finished - started)
+                else:
+                    failed[detail.split(":", 1)[0]] += 1
+                    with lock:
+                        if not first_failure:
+                            first_failure.append(detail)
+        with lock:
+            latencies.extend(mine)
+            failures.update(failed)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return RunResult(
+        name=name,
+        seconds=seconds,
+        latencies=latencies,
+        failures=sum(failures.values()),
+        failure_kinds=failures,
+        first_failure=first_failure[0] if first_failure else None,
+    )
+
+
+def fill_intake_store(mongo_url: str) -> None:
+    """Intake's indexes and its projection of the shipped units and procedures (as their events would
+    leave it; the same as the `intake_catalogue` test fixture)."""
+    db = connect(mongo_url, INTAKE_DB, app_name="bench")
+    try:
+        intake_store.ensure_indexes(db)
+        for collection in (intake_store.UNITS, intake_store.PROCEDURES):
+            for item in json.loads((SEED_DIR / f"{collection}.json").read_text(encoding="utf-8")):
+                fields = {k: v for k, v in item.items() if k != "code"}
+                upsert_latest(db[collection], item["code"], 1, fields)
+    finally:
+        db.client.close()
+
+
+def server_env(mongo_url: str, public_key: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(str(p) for p in PYTHONPATH),
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "MONGO_URL": mongo_url,
+        "MONGO_DB": INTAKE_DB,
+        "JWT_PUBLIC_KEY_FILE": str(public_key),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def row(label: str, per_s: float, p50: float, p99: float, failures: int) -> str:
+    return f"{label:<36}{per_s:>10.1f}{p50:>10.1f}{p99:>10.1f}{failures:>10}"
+
+
+def report(args: argparse.Namespace, baseline: list[RunResult], intake: list[RunResult]) -> dict[str, object]:
+    def medians(runs: list[RunResult]) -> tuple[float, float, float, int]:
+        return (
+            statistics.median(r.per_s for r in runs),
+            statistics.median(r.percentile_ms(50) for r in runs),
+            statistics.median(r.percentile_ms(99) for r in runs),
+            sum(r.failures for r in runs),
+        )
+
+    base_per_s, base_p50, base_p99, base_failures = medians(baseline)
+    per_s, p50, p99, failures = medians(intake)
+    ratio = per_s / base_per_s if base_per_s else 0.0
+    out = sys.stdout
+    out.write("\n")
+    out.write(f"{'median of ' + str(args.rounds) + ' runs':<36}{'ops/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
+    out.write(f"{'failures':>10}\n")
+    out.write(row("baseline: POST /insert (100 KiB)", base_per_s, base_p50, base_p99, base_failures) + "\n")
+    out.write(row("intake: upload (100 KiB) + filing", per_s, p50, p99, failures) + "\n")
+    verdict = "PASS" if ratio >= TARGET else "FAIL"
+    out.write(f"{'ratio intake/baseline':<36}{ratio:>10.3f}   target >= {TARGET}: {verdict}\n")
+    if ratio < TARGET:
+        out.write(
+            f"BELOW TARGET: intake files {per_s:.1f}/s, {ratio:.2f} of the baseline's {base_per_s:.1f}/s"
+            f" (target {TARGET}).\n"
+        )
+    for run in (*baseline, *intake):
+        if run.first_failure:
+            kinds = ", ".join(f"{kind} x{count}" for kind, count in run.failure_kinds.items())
+            out.write(f"failures in {run.name}: {kinds}; first: {run.first_failure}\n")
+    result: dict[str, object] = {
+        "bench": "intake_filing",
+        "clients": args.clients,
+        "intake_per_s": round(per_s, 1),
+        "baseline_per_s": round(base_per_s, 1),
+        "ratio": round(ratio, 4),
+        "p50_ms": None if math.isnan(p50) else round(p50, 1),
+        "p99_ms": None if math.isnan(p99) else round(p99, 1),
+        "target": TARGET,
+    }
+    out.write(json.dumps(result) + "\n")
+    out.flush()
+    return result
+
+
+def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
+    ferretdb = FerretDB("ferretdb", workdir / "ferretdb", port=free_port())
+    servers: list[Gunicorn] = []
+    try:
+        ferretdb.start()
+        ferretdb.wait_ready()
+        fill_intake_store(ferretdb.url)
+        _, public_key = ensure_keypair(workdir / "keys")
+        env = server_env(ferretdb.url, public_key)
+        intake = Gunicorn("intake", workdir / "intake", app="intake.wsgi:app", port=free_port(), env=env)
+        # The baseline has its one POST route only: a 405 to GET means Flask answers.
+        baseline = Gunicorn(
+            "baseline",
+            workdir / "baseline",
+            app="baseline_app:app",
+            port=free_port(),
+            env=env,
+            ready_path="/insert",
+            ready_status=405,
+        )
+        servers += [intake, baseline]
+        for server in servers:
+            server.start()
+        for server in servers:
+            server.wait_ready()
+
+        settings = ", ".join(
+            f"{name}={os.environ.get(name, 'config default')}"
+            for name in ("GUNICORN_WORKERS", "GUNICORN_THREADS")
+        )
+        sys.stdout.write(
+            f"intake filing benchmark: {args.clients} clients, {args.seconds:g} s per run after"
+            f" {args.warmup:g} s warm-up, {args.rounds} rounds;"
+            f" gunicorn -c deploy/gunicorn.conf.py ({settings})\n"
+        )
+        sys.stdout.write(f"{'run':<36}{'ops/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'failures':>10}\n")
+        sys.stdout.flush()
+        results: dict[str, list[RunResult]] = {"baseline": [], "intake": []}
+        plans = {
+            "baseline": (lambda: insert_operation(baseline.url)),
+            "intake": (lambda: filing_operation(intake.url)),
+        }
+        for round_ in range(1, args.rounds + 1):
+            for name, make_operation in plans.items():
+                run = run_load(f"{name} #{round_}", make_operation, args.clients, args.warmup, args.seconds)
+                results[name].append(run)
+                line = row(run.name, run.per_s, run.percentile_ms(50), run.percentile_ms(99), run.failures)
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+                for server in servers:
+                    if server.proc is not None and server.proc.poll() is not None:
+                        raise StartError(f"{server.name} exited during the run\n{server.log_tail()}")
+        return report(args, results["baseline"], results["intake"])
+    finally:
+        for server in reversed(servers):
+            server.stop()
+        ferretdb.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=8, help="client threads (default 8)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run (default 20)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each run")
+    parser.add_argument("--rounds", type=int, default=2, help="baseline+intake pairs, alternating")
+    args = parser.parse_args(argv)
+    if not (BIN / "ferretdb").exists():
+        sys.stderr.write(f"not installed: {BIN / 'ferretdb'}; run make install\n")
+        return 1
+    with tempfile.TemporaryDirectory(prefix="motcua-bench-") as workdir:
+        try:
+            measure(args, Path(workdir))
+        except StartError as exc:
+            sys.stderr.write(f"benchmark could not run: {exc}\n")
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
