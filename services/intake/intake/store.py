@@ -21,7 +21,7 @@ from pymongo.errors import DuplicateKeyError
 
 from eventkit.config import ServiceConfig
 from eventkit.inbox import apply_once
-from eventkit.mongo import Db, Document
+from eventkit.mongo import Db, Document, by_ids
 from eventkit.mongo import connect as mongo_connect
 from eventkit.outbox import add_outbox, ensure_outbox_index, with_outbox
 
@@ -66,7 +66,7 @@ def list_published(db: Db, collection: str, filters: Document) -> list[Document]
 
 
 def get_units(db: Db, codes: list[str]) -> dict[str, Document]:
-    return {doc["_id"]: doc for doc in db[UNITS].find({"_id": {"$in": codes}})}
+    return {doc["_id"]: doc for doc in db[UNITS].find(by_ids(codes))}
 
 
 # -- dossier numbers --------------------------------------------------------------------------------
@@ -98,20 +98,35 @@ def next_number(db: Db, unit: str, day: str) -> int:
 # -- uploads ----------------------------------------------------------------------------------------
 
 
+_buckets: dict[tuple[int, str], GridFSBucket] = {}
+
+
+def _files(db: Db) -> GridFSBucket:
+    """One bucket per database and process: a new bucket checks its indexes on first use."""
+    key = (id(db.client), db.name)
+    bucket = _buckets.get(key)
+    # An id can be reused once a client is gone; the bucket must belong to this very client.
+    if bucket is None or bucket._files.database.client is not db.client:
+        bucket = _buckets[key] = GridFSBucket(db, bucket_name=FILES_BUCKET)
+    return bucket
+
+
 def save_upload(db: Db, upload_id: str, data: bytes, metadata: Document) -> None:
-    GridFSBucket(db, bucket_name=FILES_BUCKET).upload_from_stream_with_id(upload_id, upload_id, data)
+    _files(db).upload_from_stream_with_id(upload_id, upload_id, data)
     db.uploads.insert_one(
         {"_id": upload_id, **metadata, "attached_to": None, "created_at": datetime.now(UTC)}
     )
 
 
 def get_uploads(db: Db, upload_ids: list[str]) -> dict[str, Document]:
-    return {doc["_id"]: doc for doc in db.uploads.find({"_id": {"$in": upload_ids}})}
+    if not upload_ids:
+        return {}
+    return {doc["_id"]: doc for doc in db.uploads.find(by_ids(upload_ids))}
 
 
 def read_upload(db: Db, upload_id: str) -> bytes | None:
     try:
-        return GridFSBucket(db, bucket_name=FILES_BUCKET).open_download_stream(upload_id).read()
+        return _files(db).open_download_stream(upload_id).read()
     except NoFile:
         return None
 
@@ -134,12 +149,14 @@ def claim_uploads(db: Db, upload_ids: list[str], token: str) -> bool:
 
 def confirm_uploads(db: Db, upload_ids: list[str], token: str, code: str) -> None:
     """The dossier is written: the claimed uploads are its documents."""
-    db.upload_claims.update_many({"_id": {"$in": upload_ids}, "token": token}, {"$set": {"dossier": code}})
-    db.uploads.update_many({"_id": {"$in": upload_ids}}, {"$set": {"attached_to": code}})
+    for upload_id in upload_ids:
+        db.upload_claims.update_one({"_id": upload_id, "token": token}, {"$set": {"dossier": code}})
+        db.uploads.update_one({"_id": upload_id}, {"$set": {"attached_to": code}})
 
 
 def release_uploads(db: Db, upload_ids: list[str], token: str) -> None:
-    db.upload_claims.delete_many({"_id": {"$in": upload_ids}, "token": token, "dossier": None})
+    for upload_id in upload_ids:
+        db.upload_claims.delete_one({"_id": upload_id, "token": token, "dossier": None})
 
 
 def stale_claims(db: Db, claimed_before: datetime, limit: int = 100) -> list[Document]:
@@ -167,7 +184,7 @@ def delete_upload(db: Db, upload_id: str) -> bool:
         return False
     # The record goes last: if the file deletion fails, the record is found again next time.
     try:
-        GridFSBucket(db, bucket_name=FILES_BUCKET).delete(upload_id)
+        _files(db).delete(upload_id)
     except NoFile:
         pass
     db.uploads.delete_one({"_id": upload_id, "attached_to": None})
