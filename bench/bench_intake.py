@@ -46,15 +46,12 @@ from devstack.infra import FerretDB, ManagedProcess, StartError, free_port
 from devstack.paths import BIN, ROOT, VENV_BIN
 from devstack.tokens import ensure_keypair
 from eventkit.mongo import connect
-from eventkit.projections import upsert_latest
 from intake import store as intake_store
-from processing.importer import SEED_DIR
+from tests.factories import fill_catalogue_projection, online_filing
 
 TARGET = 0.5
 INTAKE_DB = "bench_intake"
 UPLOAD_BYTES = 100 * 1024
-PROCEDURE = "1.004884"  # re-registration of a birth: commune level, TP01 mandatory
-UNIT = "09496"  # Thị trấn Thứa
 REQUEST_TIMEOUT = 30.0
 PYTHONPATH = [
     ROOT / "libs" / "eventkit",
@@ -134,30 +131,6 @@ def pdf_bytes() -> bytes:
     return header + os.urandom(UPLOAD_BYTES - len(header))
 
 
-def filing_body(upload_id: str) -> dict[str, object]:
-    """A valid online filing, as `filing()` in tests/integration/test_intake_filing.py."""
-    return {
-        "procedure_code": PROCEDURE,
-        "unit": UNIT,
-        "channel": "online",
-        "applicant": {
-            "full_name": "Nguyễn Thị Hoa",
-            "id_number": "027190001234",
-            "date_of_birth": "1990-05-12",
-            "phone": "0912 345 678",
-            "email": "hoa@example.vn",
-            "address": "Thị trấn Thứa, Lương Tài, Bắc Ninh",
-        },
-        "delivery": {"method": "post", "address": "Thị trấn Thứa, Lương Tài, Bắc Ninh"},
-        "form": {
-            "person_full_name": "Nguyễn Văn Bình",
-            "person_birth_date": "2015-03-01",
-            "original_registration_place": "UBND thị trấn Thứa",
-        },
-        "documents": [{"type": "TP01", "upload_id": upload_id}],
-    }
-
-
 def filing_operation(base_url: str) -> Operation:
     # The multipart body is encoded once per client so the client spends its time waiting.
     body, content_type = encode_multipart_formdata({"file": ("to-khai.pdf", pdf_bytes(), "application/pdf")})
@@ -170,7 +143,7 @@ def filing_operation(base_url: str) -> Operation:
         if uploaded.status_code != 201:
             return False, f"upload {uploaded.status_code}: {uploaded.text[:300]}"
         filed = session.post(
-            f"{base_url}/api/v1/dossiers", json=filing_body(uploaded.json()["id"]), timeout=REQUEST_TIMEOUT
+            f"{base_url}/api/v1/dossiers", json=online_filing(uploaded.json()["id"]), timeout=REQUEST_TIMEOUT
         )
         if filed.status_code != 201:
             return False, f"dossier {filed.status_code}: {filed.text[:300]}"
@@ -249,10 +222,7 @@ def fill_intake_store(mongo_url: str) -> None:
     db = connect(mongo_url, INTAKE_DB, app_name="bench")
     try:
         intake_store.ensure_indexes(db)
-        for collection in (intake_store.UNITS, intake_store.PROCEDURES):
-            for item in json.loads((SEED_DIR / f"{collection}.json").read_text(encoding="utf-8")):
-                fields = {k: v for k, v in item.items() if k != "code"}
-                upsert_latest(db[collection], item["code"], 1, fields)
+        fill_catalogue_projection(db)
     finally:
         db.client.close()
 

@@ -44,15 +44,8 @@ def intake_client(intake_app):
 @pytest.fixture
 def intake_catalogue(intake_app):
     """Intake's projection holding the shipped units and procedures, as their events would leave it."""
-    import json
-
-    from eventkit.projections import upsert_latest
-    from intake import store as intake_store
-    from processing.importer import SEED_DIR
+    from tests.factories import fill_catalogue_projection
 
     db = intake_app.extensions["db"]
-    for collection in (intake_store.UNITS, intake_store.PROCEDURES):
-        for item in json.loads((SEED_DIR / f"{collection}.json").read_text(encoding="utf-8")):
-            fields = {k: v for k, v in item.items() if k != "code"}
-            upsert_latest(db[collection], item["code"], 1, fields)
+    fill_catalogue_projection(db)
     return db

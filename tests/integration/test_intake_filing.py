@@ -13,13 +13,12 @@ from eventkit.envelope import decode
 from eventkit.outbox import OUTBOX
 from intake import store as intake_store
 from intake.service import dossiers
+from tests.factories import PROCEDURE, UNIT, online_filing
 
 pytestmark = pytest.mark.integration
 
 PDF = b"%PDF-1.4\n" + b"x" * 1000
 PNG = b"\x89PNG\r\n\x1a\n" + b"y" * 500
-PROCEDURE = "1.004884"  # re-registration of a birth: commune level, 5 working days, TP01 mandatory
-UNIT = "09496"  # Thị trấn Thứa, electronic id 000.21.26.H06
 
 
 def upload(client, data=PDF, name="to-khai.pdf", content_type="application/pdf"):
@@ -30,29 +29,7 @@ def upload(client, data=PDF, name="to-khai.pdf", content_type="application/pdf")
     )
 
 
-def filing(upload_id, **overrides):
-    body = {
-        "procedure_code": PROCEDURE,
-        "unit": UNIT,
-        "channel": "online",
-        "applicant": {
-            "full_name": "Nguyễn Thị Hoa",
-            "id_number": "027190001234",
-            "date_of_birth": "1990-05-12",
-            "phone": "0912 345 678",
-            "email": "hoa@example.vn",
-            "address": "Thị trấn Thứa, Lương Tài, Bắc Ninh",
-        },
-        "delivery": {"method": "post", "address": "Thị trấn Thứa, Lương Tài, Bắc Ninh"},
-        "form": {
-            "person_full_name": "Nguyễn Văn Bình",
-            "person_birth_date": "2015-03-01",
-            "original_registration_place": "UBND thị trấn Thứa",
-        },
-        "documents": [{"type": "TP01", "upload_id": upload_id}],
-    }
-    body.update(overrides)
-    return body
+filing = online_filing
 
 
 @pytest.fixture

@@ -1,0 +1,47 @@
+"""Factories of valid requests, shared by the tests and the benchmarks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# 1.004884: re-registration of a birth; commune level, 5 working days, document TP01 mandatory.
+PROCEDURE = "1.004884"
+UNIT = "09496"  # Thị trấn Thứa, electronic id 000.21.26.H06 in the seed
+
+
+def online_filing(upload_id: str, **overrides: Any) -> dict[str, Any]:
+    """A valid online filing of PROCEDURE at UNIT with one document; keys in `overrides` replace."""
+    body: dict[str, Any] = {
+        "procedure_code": PROCEDURE,
+        "unit": UNIT,
+        "channel": "online",
+        "applicant": {
+            "full_name": "Nguyễn Thị Hoa",
+            "id_number": "027190001234",
+            "date_of_birth": "1990-05-12",
+            "phone": "0912 345 678",
+            "email": "hoa@example.vn",
+            "address": "Thị trấn Thứa, Lương Tài, Bắc Ninh",
+        },
+        "delivery": {"method": "post", "address": "Thị trấn Thứa, Lương Tài, Bắc Ninh"},
+        "form": {
+            "person_full_name": "Nguyễn Văn Bình",
+            "person_birth_date": "2015-03-01",
+            "original_registration_place": "UBND thị trấn Thứa",
+        },
+        "documents": [{"type": "TP01", "upload_id": upload_id}],
+    }
+    body.update(overrides)
+    return body
+
+
+def fill_catalogue_projection(db: Any) -> None:
+    """A service's projection of the shipped units and procedures, as their events leave it."""
+    from eventkit.projections import upsert_latest
+    from processing.importer import SEED_DIR
+
+    for collection in ("units", "procedures"):
+        for item in json.loads((SEED_DIR / f"{collection}.json").read_text(encoding="utf-8")):
+            fields = {k: v for k, v in item.items() if k != "code"}
+            upsert_latest(db[collection], item["code"], 1, fields)
