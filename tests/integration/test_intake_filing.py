@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import re
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -326,3 +326,22 @@ def test_withdrawal_with_the_secret_or_at_the_counter_until_finished(
     assert (
         intake_client.post("/api/v1/dossiers/000.21.26.H06-991231-9999/withdraw", json={}).status_code == 404
     )
+
+
+def test_a_key_held_by_a_request_that_died_is_recovered(intake_app, intake_client, intake_catalogue, pdf_id):
+    db = intake_app.extensions["db"]
+    body = filing(pdf_id)
+    digest = dossiers.request_hash(body)
+    long_ago = dossiers.ABANDONED_AFTER + timedelta(seconds=1)
+    # Died before filing: the key is taken over.
+    intake_store.take_idempotency_key(db, "k-dead", digest)
+    db.idempotency_keys.update_one({"_id": "k-dead"}, {"$set": {"at": datetime.now(UTC) - long_ago}})
+    first = intake_client.post("/api/v1/dossiers", json=body, headers={"Idempotency-Key": "k-dead"})
+    assert first.status_code == 201
+    # Died after filing, before noting the dossier on the key: the dossier is found, not filed twice.
+    db.idempotency_keys.update_one(
+        {"_id": "k-dead"}, {"$set": {"dossier": None, "at": datetime.now(UTC) - long_ago}}
+    )
+    again = intake_client.post("/api/v1/dossiers", json=body, headers={"Idempotency-Key": "k-dead"})
+    assert again.status_code == 201 and again.json == first.json
+    assert db.dossiers.count_documents({}) == 1

@@ -2,20 +2,25 @@
 
 Collections:
 - `dossiers`: one per filed dossier (`_id` = dossier code), with its outbox of events.
+- `idempotency_keys`: one per `Idempotency-Key` (`_id` = the key): the request's hash and its dossier.
 - `dossier_numbers`: one per number given (`_id` = `<unit>:<YYMMDD>:<number>`); `counters` holds
   the last number per unit and day as a starting hint.
-- `uploads` + GridFS bucket `files`: uploaded documents, `_id` = upload id, `attached_to` = code;
-  `upload_claims`: which request or dossier holds each upload (`_id` = upload id).
+- `uploads`: uploaded documents' records (`_id` = upload id, `attached_to` = code), their bytes in
+  `upload_chunks` (`_id` = `<upload id>:<n>`); `upload_claims`: which request or dossier holds
+  each upload (`_id` = upload id).
 - `procedures`, `units`: projections of processing's catalogue (newest version per code).
+
+Requests look documents up by `_id` alone: FerretDB 1.24 (SQLite) uses an index only for a filter
+that is exactly `{_id: <string>}` and reads the whole collection for any other; MongoDB uses the
+indexes below for the rest (housekeeping, conditional updates).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gridfs import GridFSBucket
-from gridfs.errors import NoFile
+from bson import Binary
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
@@ -31,11 +36,12 @@ OUTBOX_COLLECTIONS: list[str] = ["dossiers"]
 # Projections of processing's catalogue (compacted topics), keyed by code, newest version only.
 PROCEDURES = "procedures"
 UNITS = "units"
-FILES_BUCKET = "files"
+# Bytes per stored chunk of an upload (a document stays far below the 16 MiB limit).
+CHUNK_BYTES = 4 * 1024 * 1024
 
 
-class DuplicateDossier(Exception):
-    """A dossier with this idempotency key exists already."""
+class KeyTaken(Exception):
+    """Another request holds this idempotency key."""
 
 
 def connect(config: ServiceConfig) -> Db:
@@ -45,10 +51,10 @@ def connect(config: ServiceConfig) -> Db:
 def ensure_indexes(db: Db) -> None:
     for name in OUTBOX_COLLECTIONS:
         ensure_outbox_index(db[name])
-    # Unique: a retried request finds its dossier; dossiers filed without a key get `none:<code>`.
-    db.dossiers.create_index([("idempotency_key", ASCENDING)], name="idempotency_key", unique=True)
     db.dossiers.create_index([("documents.upload_id", ASCENDING)], name="upload_ids")
     db.dossiers.create_index([("response_until", ASCENDING)], name="response_until")
+    db.dossiers.create_index([("idempotency_key", ASCENDING)], name="idempotency_key")
+    db.idempotency_keys.create_index([("at", ASCENDING)], name="at")
     db.uploads.create_index([("attached_to", ASCENDING), ("created_at", ASCENDING)], name="attached_created")
     db.upload_claims.create_index([("dossier", ASCENDING), ("at", ASCENDING)], name="dossier_at")
     db[PROCEDURES].create_index([("receiving_units", ASCENDING)], name="receiving_units")
@@ -98,37 +104,31 @@ def next_number(db: Db, unit: str, day: str) -> int:
 # -- uploads ----------------------------------------------------------------------------------------
 
 
-_buckets: dict[tuple[int, str], GridFSBucket] = {}
-
-
-def _files(db: Db) -> GridFSBucket:
-    """One bucket per database and process: a new bucket checks its indexes on first use."""
-    key = (id(db.client), db.name)
-    bucket = _buckets.get(key)
-    # An id can be reused once a client is gone; the bucket must belong to this very client.
-    if bucket is None or bucket._files.database.client is not db.client:
-        bucket = _buckets[key] = GridFSBucket(db, bucket_name=FILES_BUCKET)
-    return bucket
-
-
 def save_upload(db: Db, upload_id: str, data: bytes, metadata: Document) -> None:
-    _files(db).upload_from_stream_with_id(upload_id, upload_id, data)
+    # Chunks first: a record without all its bytes must never be seen.
+    for n, offset in enumerate(range(0, len(data), CHUNK_BYTES)):
+        db.upload_chunks.insert_one(
+            {"_id": f"{upload_id}:{n:04d}", "data": Binary(data[offset : offset + CHUNK_BYTES])}
+        )
+    chunks = max(1, -(-len(data) // CHUNK_BYTES))
     db.uploads.insert_one(
-        {"_id": upload_id, **metadata, "attached_to": None, "created_at": datetime.now(UTC)}
+        {"_id": upload_id, **metadata, "chunks": chunks, "attached_to": None, "created_at": datetime.now(UTC)}
     )
 
 
 def get_uploads(db: Db, upload_ids: list[str]) -> dict[str, Document]:
-    if not upload_ids:
-        return {}
-    return {doc["_id"]: doc for doc in db.uploads.find(by_ids(upload_ids))}
+    found = (db.uploads.find_one({"_id": upload_id}) for upload_id in dict.fromkeys(upload_ids))
+    return {doc["_id"]: doc for doc in found if doc is not None}
 
 
 def read_upload(db: Db, upload_id: str) -> bytes | None:
-    try:
-        return _files(db).open_download_stream(upload_id).read()
-    except NoFile:
+    upload = db.uploads.find_one({"_id": upload_id})
+    if upload is None:
         return None
+    parts = [db.upload_chunks.find_one({"_id": f"{upload_id}:{n:04d}"}) for n in range(upload["chunks"])]
+    if any(part is None for part in parts):
+        return None
+    return b"".join(bytes(part["data"]) for part in parts if part is not None)
 
 
 def claim_uploads(db: Db, upload_ids: list[str], token: str) -> bool:
@@ -147,16 +147,19 @@ def claim_uploads(db: Db, upload_ids: list[str], token: str) -> bool:
     return True
 
 
-def confirm_uploads(db: Db, upload_ids: list[str], token: str, code: str) -> None:
-    """The dossier is written: the claimed uploads are its documents."""
+def confirm_uploads(db: Db, upload_ids: list[str], code: str) -> None:
+    """The dossier is written: the claimed uploads are its documents (the claims are this request's)."""
     for upload_id in upload_ids:
-        db.upload_claims.update_one({"_id": upload_id, "token": token}, {"$set": {"dossier": code}})
+        db.upload_claims.update_one({"_id": upload_id}, {"$set": {"dossier": code}})
         db.uploads.update_one({"_id": upload_id}, {"$set": {"attached_to": code}})
 
 
 def release_uploads(db: Db, upload_ids: list[str], token: str) -> None:
+    """Give back what `token` claimed and no dossier took."""
     for upload_id in upload_ids:
-        db.upload_claims.delete_one({"_id": upload_id, "token": token, "dossier": None})
+        claim = db.upload_claims.find_one({"_id": upload_id})
+        if claim is not None and claim["token"] == token and claim["dossier"] is None:
+            db.upload_claims.delete_one({"_id": upload_id})
 
 
 def stale_claims(db: Db, claimed_before: datetime, limit: int = 100) -> list[Document]:
@@ -182,12 +185,13 @@ def delete_upload(db: Db, upload_id: str) -> bool:
     """Delete an unattached upload nobody holds a claim on; False if someone does."""
     if db.upload_claims.count_documents({"_id": upload_id}, limit=1):
         return False
-    # The record goes last: if the file deletion fails, the record is found again next time.
-    try:
-        _files(db).delete(upload_id)
-    except NoFile:
-        pass
-    db.uploads.delete_one({"_id": upload_id, "attached_to": None})
+    upload = db.uploads.find_one({"_id": upload_id})
+    if upload is None or upload["attached_to"] is not None:
+        return False
+    # The record goes last: if a chunk deletion fails, the record is found again next time.
+    for n in range(upload["chunks"]):
+        db.upload_chunks.delete_one({"_id": f"{upload_id}:{n:04d}"})
+    db.uploads.delete_one({"_id": upload_id})
     return True
 
 
@@ -195,14 +199,35 @@ def delete_upload(db: Db, upload_id: str) -> bool:
 
 
 def insert_dossier(db: Db, dossier: Document, entries: list[Any]) -> None:
+    db.dossiers.insert_one(with_outbox(dossier, entries))
+
+
+def take_idempotency_key(db: Db, key: str, request_hash: str) -> None:
+    """Hold `key` for this request (an insert with the key as unique `_id`), or raise KeyTaken."""
     try:
-        db.dossiers.insert_one(with_outbox(dossier, entries))
+        db.idempotency_keys.insert_one(
+            {"_id": key, "request_hash": request_hash, "dossier": None, "at": datetime.now(UTC)}
+        )
     except DuplicateKeyError as exc:
-        raise DuplicateDossier(dossier.get("idempotency_key")) from exc
+        raise KeyTaken(key) from exc
 
 
-def find_by_idempotency_key(db: Db, key: str) -> Document | None:
-    return db.dossiers.find_one({"idempotency_key": key}, {"outbox": 0})
+def get_idempotency_key(db: Db, key: str) -> Document | None:
+    return db.idempotency_keys.find_one({"_id": key})
+
+
+def complete_idempotency_key(db: Db, key: str, code: str) -> None:
+    db.idempotency_keys.update_one({"_id": key}, {"$set": {"dossier": code}})
+
+
+def drop_idempotency_key(db: Db, key: str) -> None:
+    db.idempotency_keys.delete_one({"_id": key})
+
+
+def dossier_with_key(db: Db, key: str) -> str | None:
+    """The dossier filed with `key` (only asked when the key's request seems to have died)."""
+    document = db.dossiers.find_one({"idempotency_key": key}, {"_id": 1})
+    return document["_id"] if document else None
 
 
 def get_dossier(db: Db, code: str) -> Document | None:
@@ -223,9 +248,11 @@ def apply_processing_event(db: Db, code: str, changes: Document, event_id: str) 
     return apply_once(db.dossiers, {"_id": code}, {"$set": changes}, event_id)
 
 
-def forget_responses(db: Db, now: datetime) -> int:
-    """Drop the stored first answers (they hold the plain lookup secret) once retries are over."""
+def forget_responses(db: Db, now: datetime, kept: timedelta) -> int:
+    """Drop the stored first answers (they hold the plain lookup secret) and their keys once
+    retries are over."""
     result = db.dossiers.update_many(
         {"response_until": {"$lt": now}}, {"$unset": {"response": "", "response_until": ""}}
     )
+    db.idempotency_keys.delete_many({"at": {"$lt": now - kept}})
     return result.modified_count

@@ -8,7 +8,7 @@ from eventkit.mongo import Db
 from eventkit.worker import Duty, WorkerSpec, run_worker
 from intake import handlers, store
 from intake.config import SERVICE, IntakeConfig, load_config
-from intake.service import uploads
+from intake.service import dossiers, uploads
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING_EVERY = 600.0
@@ -22,7 +22,7 @@ def housekeeping(db: Db, config: IntakeConfig) -> Duty:
             try:
                 now = datetime.now(UTC)
                 counts = uploads.clean_up(db, now, timedelta(hours=config.upload_ttl_hours))
-                forgotten = store.forget_responses(db, now)
+                forgotten = store.forget_responses(db, now, dossiers.RESPONSE_KEPT)
                 log.info("housekeeping done", extra={**counts, "responses_forgotten": forgotten})
             except Exception:
                 log.warning("housekeeping failed; retrying later", exc_info=True)

@@ -31,6 +31,8 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SOURCE = "/services/intake"
 # How long a retried request with the same Idempotency-Key gets the first answer back.
 RESPONSE_KEPT = timedelta(hours=24)
+# A key taken by a request that never filed is free again after this.
+ABANDONED_AFTER = timedelta(minutes=2)
 FINISHED = ("refused", "rejected", "returned", "withdrawn")
 
 
@@ -53,12 +55,35 @@ def _event(event_type: str, code: str, data: Document) -> list[dict[str, str]]:
     return [outbox_entry(Topics.INTAKE_DOSSIERS.name, event)]
 
 
-def _replay(existing: Document, body_hash: str) -> Answer:
-    if existing.get("request_hash") != body_hash:
-        raise Conflict("Idempotency-Key này đã được dùng cho một yêu cầu khác.")
-    if "response" not in existing:
-        raise Conflict("Idempotency-Key này đã hết hạn dùng lại; hồ sơ đã được tiếp nhận trước đó.")
-    return Answer(201, existing["response"])
+def _replay(db: Db, key: str, body_hash: str, wait: float = 5.0) -> Answer | None:
+    """The first answer to a request made with `key`, waiting briefly for one still being filed.
+
+    None when the key is free again (its request failed, or died long ago without a dossier).
+    """
+    deadline = time.monotonic() + wait
+    while True:
+        held = store.get_idempotency_key(db, key)
+        if held is None:
+            return None
+        if held["request_hash"] != body_hash:
+            raise Conflict("Idempotency-Key này đã được dùng cho một yêu cầu khác.")
+        if held["dossier"] is not None:
+            dossier = store.get_dossier(db, held["dossier"])
+            if dossier is None or "response" not in dossier:
+                raise Conflict("Idempotency-Key này đã hết hạn dùng lại; hồ sơ đã được tiếp nhận trước đó.")
+            return Answer(201, dossier["response"])
+        if datetime.now(UTC) - held["at"] > ABANDONED_AFTER:
+            filed = store.dossier_with_key(db, key)
+            if filed is not None:
+                # Its request died after filing, before noting the dossier on the key.
+                store.complete_idempotency_key(db, key, filed)
+                continue
+            # Its request died between taking the key and filing: the key is free again.
+            store.drop_idempotency_key(db, key)
+            return None
+        if time.monotonic() >= deadline:
+            raise Conflict("Yêu cầu với Idempotency-Key này đang được xử lý; vui lòng thử lại sau.")
+        time.sleep(0.05)
 
 
 def _receiving_unit(db: Db, procedure: Document, requested: str | None, today: date) -> Document:
@@ -114,10 +139,8 @@ def file(
 ) -> Answer:
     now = now or datetime.now(UTC)
     today = now.astimezone(TZ).date()
-    if idempotency_key:
-        existing = store.find_by_idempotency_key(db, idempotency_key)
-        if existing is not None:
-            return _replay(existing, body_hash)
+    if idempotency_key and (replayed := _replay(db, idempotency_key, body_hash)) is not None:
+        return replayed
 
     procedure = offered_procedure(db, data["procedure_code"], data["channel"], today)
     unit = _receiving_unit(db, procedure, data.get("unit"), today)
@@ -142,14 +165,38 @@ def file(
     if errors:
         raise InvalidData(errors)
 
+    if idempotency_key:
+        try:
+            store.take_idempotency_key(db, idempotency_key, body_hash)
+        except store.KeyTaken:
+            # The same request, racing: answer as the one holding the key does.
+            replayed = _replay(db, idempotency_key, body_hash)
+            if replayed is None:
+                raise Conflict("Yêu cầu với Idempotency-Key này vừa thất bại; vui lòng gửi lại.") from None
+            return replayed
+    try:
+        return _file_checked(db, data, procedure, unit, uploads, body_hash, idempotency_key, staff, now)
+    except BaseException:
+        if idempotency_key:
+            store.drop_idempotency_key(db, idempotency_key)
+        raise
+
+
+def _file_checked(
+    db: Db,
+    data: Document,
+    procedure: Document,
+    unit: Document,
+    uploads: dict[str, Document],
+    body_hash: str,
+    idempotency_key: str | None,
+    staff: Staff | None,
+    now: datetime,
+) -> Answer:
     # Uploads first, number second: a request that loses its uploads to another takes no number.
     upload_ids = [d["upload_id"] for d in data["documents"]]
     token = uuid.uuid4().hex
     if not store.claim_uploads(db, upload_ids, token):
-        if idempotency_key:
-            winner = _wait_for(db, idempotency_key)
-            if winner is not None:
-                return _replay(winner, body_hash)
         raise InvalidData({"documents": ["Tệp đã được dùng cho hồ sơ khác."]})
     day = now.astimezone(TZ).strftime("%y%m%d")
     code = f"{unit['electronic_id']}-{day}-{store.next_number(db, unit['_id'], day):04d}"
@@ -176,7 +223,7 @@ def file(
         "submitted_at": now,
         "updated_at": now,
         "lookup_secret_hash": secret_hash,
-        "idempotency_key": idempotency_key or f"none:{code}",
+        "idempotency_key": idempotency_key,
         "request_hash": body_hash,
         "response": answer,
         "response_until": now + RESPONSE_KEPT,
@@ -196,29 +243,13 @@ def file(
     }
     try:
         store.insert_dossier(db, dossier, _event(EventTypes.DOSSIER_SUBMITTED, code, submitted))
-    except store.DuplicateDossier:
-        # The same request, racing: the other one won; answer as it did.
-        store.release_uploads(db, upload_ids, token)
-        winner = store.find_by_idempotency_key(db, idempotency_key or "")
-        if winner is None:
-            raise
-        return _replay(winner, body_hash)
-    except Exception:
+    except BaseException:
         store.release_uploads(db, upload_ids, token)
         raise
-    store.confirm_uploads(db, upload_ids, token, code)
+    store.confirm_uploads(db, upload_ids, code)
+    if idempotency_key:
+        store.complete_idempotency_key(db, idempotency_key, code)
     return Answer(201, answer)
-
-
-def _wait_for(db: Db, idempotency_key: str, seconds: float = 5.0) -> Document | None:
-    """The dossier of a racing request with the same key, once it is written."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        existing = store.find_by_idempotency_key(db, idempotency_key)
-        if existing is not None:
-            return existing
-        time.sleep(0.05)
-    return None
 
 
 def _authorised(dossier: Document, staff: Staff | None, secret: str | None) -> str:
@@ -282,7 +313,7 @@ def supplement(
     ):
         store.release_uploads(db, upload_ids, token)
         raise Conflict("Hồ sơ vừa được bổ sung hoặc đã đổi trạng thái.")
-    store.confirm_uploads(db, upload_ids, token, code)
+    store.confirm_uploads(db, upload_ids, code)
     return _state(db, code)
 
 
