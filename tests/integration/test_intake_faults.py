@@ -118,14 +118,14 @@ def test_housekeeping_removes_expired_loose_uploads_and_repairs_lost_claims(
     filed = intake_client.post("/api/v1/dossiers", json=filing(used)).json
     # A request that claimed an upload and died before writing its dossier.
     stranded = upload(intake_client).json["id"]
-    assert intake_store.claim_uploads(db, [stranded], "dead-request")
+    assert intake_store.claim_uploads(db, [stranded], "000.21.26.H06-991231-0001")
     db.upload_claims.update_one({"_id": stranded}, {"$set": {"at": datetime.now(UTC) - timedelta(hours=2)}})
 
     later = datetime.now(UTC) + timedelta(hours=25)
     counts = uploads.clean_up(db, later, timedelta(hours=24))
-    assert counts == {"deleted": 2, "attached": 0, "released": 1}
+    assert counts == {"deleted": 2, "kept": 1, "released": 1}
     assert intake_store.get_uploads(db, [loose, stranded]) == {}
     assert intake_store.read_upload(db, loose) is None
     assert intake_store.get_uploads(db, [used])[used]["attached_to"] == filed["code"]
     assert intake_store.read_upload(db, used) == PDF
-    assert uploads.clean_up(db, later, timedelta(hours=24)) == {"deleted": 0, "attached": 0, "released": 0}
+    assert uploads.clean_up(db, later, timedelta(hours=24)) == {"deleted": 0, "kept": 0, "released": 0}

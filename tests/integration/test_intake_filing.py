@@ -82,7 +82,7 @@ def test_online_filing_gets_a_code_a_secret_and_records_its_event(
     assert data["procedure_version"] == 1 and data["unit"] == UNIT and data["channel"] == "online"
     assert data["documents"][0]["sha256"] and data["applicant"]["email"] == "hoa@example.vn"
     assert data["lookup_secret_hash"].startswith("pbkdf2_sha256$")
-    assert db.uploads.find_one({"_id": pdf_id})["attached_to"] == body["code"]
+    assert intake_store.get_uploads(db, [pdf_id])[pdf_id]["attached_to"] == body["code"]
     second = intake_client.post("/api/v1/dossiers", json=filing(upload(intake_client).json["id"]))
     assert second.json["code"].endswith("-0002")
 

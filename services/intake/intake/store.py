@@ -5,9 +5,9 @@ Collections:
 - `idempotency_keys`: one per `Idempotency-Key` (`_id` = the key): the request's hash and its dossier.
 - `dossier_numbers`: one per number given (`_id` = `<unit>:<YYMMDD>:<number>`); `counters` holds
   the last number per unit and day as a starting hint.
-- `uploads`: uploaded documents' records (`_id` = upload id, `attached_to` = code), their bytes in
-  `upload_chunks` (`_id` = `<upload id>:<n>`); `upload_claims`: which request or dossier holds
-  each upload (`_id` = upload id).
+- `uploads`: uploaded documents (`_id` = upload id), the bytes inside the record up to 4 MiB and in
+  `upload_chunks` (`_id` = `<upload id>:<n>`) above; `upload_claims`: the dossier each upload
+  belongs to (`_id` = upload id; the claim is taken before the dossier is written).
 - `procedures`, `units`: projections of processing's catalogue (newest version per code).
 
 Requests look documents up by `_id` alone: FerretDB 1.24 (SQLite) uses an index only for a filter
@@ -55,8 +55,8 @@ def ensure_indexes(db: Db) -> None:
     db.dossiers.create_index([("response_until", ASCENDING)], name="response_until")
     db.dossiers.create_index([("idempotency_key", ASCENDING)], name="idempotency_key")
     db.idempotency_keys.create_index([("at", ASCENDING)], name="at")
-    db.uploads.create_index([("attached_to", ASCENDING), ("created_at", ASCENDING)], name="attached_created")
-    db.upload_claims.create_index([("dossier", ASCENDING), ("at", ASCENDING)], name="dossier_at")
+    db.uploads.create_index([("checked", ASCENDING), ("created_at", ASCENDING)], name="checked_created")
+    db.upload_claims.create_index([("checked", ASCENDING), ("at", ASCENDING)], name="checked_at")
     db[PROCEDURES].create_index([("receiving_units", ASCENDING)], name="receiving_units")
 
 
@@ -78,26 +78,44 @@ def get_units(db: Db, codes: list[str]) -> dict[str, Document]:
 # -- dossier numbers --------------------------------------------------------------------------------
 
 
+# The last number this process gave per unit and day; the `counters` document is written only every
+# HINT_EVERY numbers (or after a collision), so most filings cost one insert for their number.
+_hints: dict[tuple[str, str, str], int] = {}
+HINT_EVERY = 10
+
+
 def next_number(db: Db, unit: str, day: str) -> int:
     """The next number of `unit` on `day`, never given twice, even to concurrent requests.
 
     Each number is taken by inserting a document with a unique `_id`: a unique key is the one
     guarantee that holds on FerretDB too, whose updates (even `$inc` and find-and-modify) are not
-    atomic under concurrent writers. The counter document is only a hint of where to start.
+    atomic under concurrent writers. The counter document and this process's memory are only hints
+    of where to start; a taken number is skipped.
     """
     key = f"{unit}:{day}"
-    hint = db.counters.find_one({"_id": key})
-    number = int(hint["seq"]) + 1 if hint else 1
+    cache_key = (db.name, unit, day)
+    number = _hints.get(cache_key)
+    if number is None:
+        hint = db.counters.find_one({"_id": key})
+        number = int(hint["seq"]) if hint else 0
+    collided = False
     while True:
+        number += 1
         try:
             db.dossier_numbers.insert_one({"_id": f"{key}:{number:05d}"})
             break
         except DuplicateKeyError:
-            number += 1
-    try:
-        db.counters.update_one({"_id": key}, {"$max": {"seq": number}}, upsert=True)
-    except DuplicateKeyError:
-        db.counters.update_one({"_id": key}, {"$max": {"seq": number}})
+            if not collided:
+                # Another process gave numbers meanwhile: jump to what it last recorded.
+                hint = db.counters.find_one({"_id": key})
+                number = max(number, int(hint["seq"]) if hint else 0)
+            collided = True
+    _hints[cache_key] = number
+    if collided or number % HINT_EVERY == 0:
+        try:
+            db.counters.update_one({"_id": key}, {"$max": {"seq": number}}, upsert=True)
+        except DuplicateKeyError:
+            db.counters.update_one({"_id": key}, {"$max": {"seq": number}})
     return number
 
 
@@ -105,94 +123,106 @@ def next_number(db: Db, unit: str, day: str) -> int:
 
 
 def save_upload(db: Db, upload_id: str, data: bytes, metadata: Document) -> None:
+    record = {"_id": upload_id, **metadata, "created_at": datetime.now(UTC)}
+    if len(data) <= CHUNK_BYTES:
+        # Most files fit in their record: one write.
+        db.uploads.insert_one({**record, "chunks": 0, "data": Binary(data)})
+        return
     # Chunks first: a record without all its bytes must never be seen.
-    for n, offset in enumerate(range(0, len(data), CHUNK_BYTES)):
+    offsets = range(0, len(data), CHUNK_BYTES)
+    for n, offset in enumerate(offsets):
         db.upload_chunks.insert_one(
             {"_id": f"{upload_id}:{n:04d}", "data": Binary(data[offset : offset + CHUNK_BYTES])}
         )
-    chunks = max(1, -(-len(data) // CHUNK_BYTES))
-    db.uploads.insert_one(
-        {"_id": upload_id, **metadata, "chunks": chunks, "attached_to": None, "created_at": datetime.now(UTC)}
-    )
+    db.uploads.insert_one({**record, "chunks": len(offsets)})
 
 
 def get_uploads(db: Db, upload_ids: list[str]) -> dict[str, Document]:
-    found = (db.uploads.find_one({"_id": upload_id}) for upload_id in dict.fromkeys(upload_ids))
-    return {doc["_id"]: doc for doc in found if doc is not None}
+    """Upload records (without their bytes), each with `attached_to`: the dossier holding it, if any."""
+    found = {}
+    for upload_id in dict.fromkeys(upload_ids):
+        record = db.uploads.find_one({"_id": upload_id}, {"data": 0})
+        if record is not None:
+            claim = db.upload_claims.find_one({"_id": upload_id})
+            found[upload_id] = {**record, "attached_to": claim["dossier"] if claim else None}
+    return found
 
 
 def read_upload(db: Db, upload_id: str) -> bytes | None:
-    upload = db.uploads.find_one({"_id": upload_id})
-    if upload is None:
+    record = db.uploads.find_one({"_id": upload_id})
+    if record is None:
         return None
-    parts = [db.upload_chunks.find_one({"_id": f"{upload_id}:{n:04d}"}) for n in range(upload["chunks"])]
+    if record["chunks"] == 0:
+        return bytes(record["data"])
+    parts = [db.upload_chunks.find_one({"_id": f"{upload_id}:{n:04d}"}) for n in range(record["chunks"])]
     if any(part is None for part in parts):
         return None
     return b"".join(bytes(part["data"]) for part in parts if part is not None)
 
 
-def claim_uploads(db: Db, upload_ids: list[str], token: str) -> bool:
-    """Reserve uploads for one request; all or none. A claim is an insert with the upload's id as
-    unique key, so two requests can never both hold one upload (see `next_number`)."""
+def claim_uploads(db: Db, upload_ids: list[str], code: str) -> bool:
+    """Give the uploads to dossier `code`, all or none, before the dossier is written. A claim is an
+    insert with the upload's id as unique key, so two dossiers can never both hold one upload."""
     claimed: list[str] = []
     for upload_id in upload_ids:
         try:
-            db.upload_claims.insert_one(
-                {"_id": upload_id, "token": token, "dossier": None, "at": datetime.now(UTC)}
-            )
+            db.upload_claims.insert_one({"_id": upload_id, "dossier": code, "at": datetime.now(UTC)})
         except DuplicateKeyError:
-            release_uploads(db, claimed, token)
+            release_uploads(db, claimed, code)
             return False
         claimed.append(upload_id)
     return True
 
 
-def confirm_uploads(db: Db, upload_ids: list[str], code: str) -> None:
-    """The dossier is written: the claimed uploads are its documents (the claims are this request's)."""
-    for upload_id in upload_ids:
-        db.upload_claims.update_one({"_id": upload_id}, {"$set": {"dossier": code}})
-        db.uploads.update_one({"_id": upload_id}, {"$set": {"attached_to": code}})
-
-
-def release_uploads(db: Db, upload_ids: list[str], token: str) -> None:
-    """Give back what `token` claimed and no dossier took."""
+def release_uploads(db: Db, upload_ids: list[str], code: str) -> None:
+    """Give back uploads claimed for `code` (whose dossier was not written)."""
     for upload_id in upload_ids:
         claim = db.upload_claims.find_one({"_id": upload_id})
-        if claim is not None and claim["token"] == token and claim["dossier"] is None:
+        if claim is not None and claim["dossier"] == code:
             db.upload_claims.delete_one({"_id": upload_id})
 
 
-def stale_claims(db: Db, claimed_before: datetime, limit: int = 100) -> list[Document]:
-    """Claims whose request never confirmed them (it failed or died before writing its dossier)."""
-    return list(db.upload_claims.find({"dossier": None, "at": {"$lt": claimed_before}}).limit(limit))
+def unchecked_claims(db: Db, claimed_before: datetime, limit: int = 100) -> list[Document]:
+    """Claims old enough that their dossier must exist, not yet checked by housekeeping."""
+    return list(db.upload_claims.find({"checked": {"$ne": True}, "at": {"$lt": claimed_before}}).limit(limit))
 
 
-def expired_uploads(db: Db, created_before: datetime, limit: int = 100) -> list[Document]:
-    return list(db.uploads.find({"attached_to": None, "created_at": {"$lt": created_before}}).limit(limit))
+def mark_claim_checked(db: Db, upload_id: str) -> None:
+    db.upload_claims.update_one({"_id": upload_id}, {"$set": {"checked": True}})
+
+
+def unchecked_uploads(db: Db, created_before: datetime, limit: int = 100) -> list[Document]:
+    """Uploads older than the limit for attaching them, not yet checked by housekeeping."""
+    return list(
+        db.uploads.find({"checked": {"$ne": True}, "created_at": {"$lt": created_before}}, {"data": 0}).limit(
+            limit
+        )
+    )
+
+
+def is_claimed(db: Db, upload_id: str) -> bool:
+    return db.upload_claims.find_one({"_id": upload_id}) is not None
+
+
+def mark_upload_kept(db: Db, upload_id: str) -> None:
+    db.uploads.update_one({"_id": upload_id}, {"$set": {"checked": True}})
+
+
+def delete_upload(db: Db, upload_id: str) -> bool:
+    """Delete an upload no dossier holds; False if one does."""
+    record = db.uploads.find_one({"_id": upload_id}, {"data": 0})
+    if record is None or is_claimed(db, upload_id):
+        return False
+    # The record goes last: if a chunk deletion fails, the record is found again next time.
+    for n in range(record["chunks"]):
+        db.upload_chunks.delete_one({"_id": f"{upload_id}:{n:04d}"})
+    db.uploads.delete_one({"_id": upload_id})
+    return True
 
 
 def dossier_referencing(db: Db, upload_id: str) -> str | None:
     document = db.dossiers.find_one({"documents.upload_id": upload_id}, {"_id": 1})
     return document["_id"] if document else None
-
-
-def attach_upload(db: Db, upload_id: str, code: str) -> None:
-    db.upload_claims.update_one({"_id": upload_id}, {"$set": {"dossier": code}})
-    db.uploads.update_one({"_id": upload_id}, {"$set": {"attached_to": code}})
-
-
-def delete_upload(db: Db, upload_id: str) -> bool:
-    """Delete an unattached upload nobody holds a claim on; False if someone does."""
-    if db.upload_claims.count_documents({"_id": upload_id}, limit=1):
-        return False
-    upload = db.uploads.find_one({"_id": upload_id})
-    if upload is None or upload["attached_to"] is not None:
-        return False
-    # The record goes last: if a chunk deletion fails, the record is found again next time.
-    for n in range(upload["chunks"]):
-        db.upload_chunks.delete_one({"_id": f"{upload_id}:{n:04d}"})
-    db.uploads.delete_one({"_id": upload_id})
-    return True
 
 
 # -- dossiers ---------------------------------------------------------------------------------------
@@ -235,7 +265,7 @@ def get_dossier(db: Db, code: str) -> Document | None:
 
 
 def dossier_exists(db: Db, code: str) -> bool:
-    return db.dossiers.count_documents({"_id": code}, limit=1) == 1
+    return db.dossiers.find_one({"_id": code}, {"_id": 1}) is not None
 
 
 def update_dossier(db: Db, code: str, expected: Document, update: Document, entries: list[Any]) -> bool:

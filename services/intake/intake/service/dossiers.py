@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -193,13 +192,12 @@ def _file_checked(
     staff: Staff | None,
     now: datetime,
 ) -> Answer:
-    # Uploads first, number second: a request that loses its uploads to another takes no number.
-    upload_ids = [d["upload_id"] for d in data["documents"]]
-    token = uuid.uuid4().hex
-    if not store.claim_uploads(db, upload_ids, token):
-        raise InvalidData({"documents": ["Tệp đã được dùng cho hồ sơ khác."]})
     day = now.astimezone(TZ).strftime("%y%m%d")
     code = f"{unit['electronic_id']}-{day}-{store.next_number(db, unit['_id'], day):04d}"
+    upload_ids = [d["upload_id"] for d in data["documents"]]
+    # Checked free above; only a different request racing for the same file loses it here.
+    if not store.claim_uploads(db, upload_ids, code):
+        raise InvalidData({"documents": ["Tệp đã được dùng cho hồ sơ khác."]})
 
     secret = new_lookup_secret()
     secret_hash = hash_secret(secret)
@@ -244,9 +242,8 @@ def _file_checked(
     try:
         store.insert_dossier(db, dossier, _event(EventTypes.DOSSIER_SUBMITTED, code, submitted))
     except BaseException:
-        store.release_uploads(db, upload_ids, token)
+        store.release_uploads(db, upload_ids, code)
         raise
-    store.confirm_uploads(db, upload_ids, code)
     if idempotency_key:
         store.complete_idempotency_key(db, idempotency_key, code)
     return Answer(201, answer)
@@ -290,8 +287,7 @@ def supplement(
     optional = [{**t, "mandatory": False} for t in procedure.get("documents", [])]
     uploads = _documents(db, optional, data["documents"])
     upload_ids = [d["upload_id"] for d in data["documents"]]
-    token = uuid.uuid4().hex
-    if not store.claim_uploads(db, upload_ids, token):
+    if not store.claim_uploads(db, upload_ids, code):
         raise InvalidData({"documents": ["Tệp đã được dùng cho hồ sơ khác."]})
     documents = _document_records(data["documents"], uploads)
     event = {
@@ -311,9 +307,8 @@ def supplement(
         },
         _event(EventTypes.DOSSIER_SUPPLEMENTED, code, event),
     ):
-        store.release_uploads(db, upload_ids, token)
+        store.release_uploads(db, upload_ids, code)
         raise Conflict("Hồ sơ vừa được bổ sung hoặc đã đổi trạng thái.")
-    store.confirm_uploads(db, upload_ids, code)
     return _state(db, code)
 
 

@@ -44,7 +44,7 @@ def save(db: Db, data: bytes, max_bytes: int) -> dict[str, Any]:
 def read(db: Db, upload_id: str, *, staff: Staff | None, secret: str | None) -> tuple[bytes, str]:
     """The file, for staff of the dossier's units or the citizen holding the dossier's secret."""
     upload = store.get_uploads(db, [upload_id]).get(upload_id)
-    dossier = store.get_dossier(db, upload["attached_to"]) if upload and upload.get("attached_to") else None
+    dossier = store.get_dossier(db, upload["attached_to"]) if upload and upload["attached_to"] else None
     if upload is None or dossier is None:
         # Unattached files are nobody's to read yet; say nothing about whether they exist.
         raise NotFound("Không tìm thấy tệp.")
@@ -62,22 +62,18 @@ def read(db: Db, upload_id: str, *, staff: Staff | None, secret: str | None) -> 
 
 
 def clean_up(db: Db, now: datetime, ttl: timedelta) -> dict[str, int]:
-    """Remove uploads left unattached past `ttl`; repair claims whose dossier write never happened."""
-    counts = {"deleted": 0, "attached": 0, "released": 0}
-    for claim in store.stale_claims(db, now - timedelta(hours=1)):
-        code = store.dossier_referencing(db, claim["_id"])
-        if code is not None:
-            store.attach_upload(db, claim["_id"], code)
-            counts["attached"] += 1
+    """Release claims whose dossier was never written; remove uploads no dossier took within `ttl`."""
+    counts = {"deleted": 0, "kept": 0, "released": 0}
+    for claim in store.unchecked_claims(db, now - timedelta(hours=1)):
+        if store.dossier_exists(db, claim["dossier"]):
+            store.mark_claim_checked(db, claim["_id"])
         else:
-            store.release_uploads(db, [claim["_id"]], claim["token"])
+            store.release_uploads(db, [claim["_id"]], claim["dossier"])
             counts["released"] += 1
-    for upload in store.expired_uploads(db, now - ttl):
-        code = store.dossier_referencing(db, upload["_id"])
-        if code is not None:
-            # A dossier lists it although its confirmation was lost: keep the citizen's document.
-            store.attach_upload(db, upload["_id"], code)
-            counts["attached"] += 1
+    for upload in store.unchecked_uploads(db, now - ttl):
+        if store.is_claimed(db, upload["_id"]):
+            store.mark_upload_kept(db, upload["_id"])
+            counts["kept"] += 1
         elif store.delete_upload(db, upload["_id"]):
             counts["deleted"] += 1
     return counts
