@@ -5,8 +5,8 @@ Collections:
 - `idempotency_keys`: one per `Idempotency-Key` (`_id` = the key): the request's hash and its dossier.
 - `dossier_numbers`: one per number given (`_id` = `<unit>:<YYMMDD>:<number>`); `counters` holds
   the last number per unit and day as a starting hint.
-- `uploads`: uploaded documents (`_id` = upload id), the bytes inside the record up to 4 MiB and in
-  `upload_chunks` (`_id` = `<upload id>:<n>`) above; `upload_claims`: the dossier each upload
+- `uploads`: uploaded documents' records (`_id` = upload id), their bytes in `upload_chunks`
+  (`_id` = `<upload id>:<n>`); `upload_claims`: the dossier each upload
   belongs to (`_id` = upload id; the claim is taken before the dossier is written).
 - `procedures`, `units`: projections of processing's catalogue (newest version per code).
 
@@ -123,12 +123,10 @@ def next_number(db: Db, unit: str, day: str) -> int:
 
 
 def save_upload(db: Db, upload_id: str, data: bytes, metadata: Document) -> None:
+    # The bytes stay out of the record, which every filing reads (FerretDB reads whole documents
+    # even when a projection leaves fields out). Chunks first: a record without all its bytes must
+    # never be seen.
     record = {"_id": upload_id, **metadata, "created_at": datetime.now(UTC)}
-    if len(data) <= CHUNK_BYTES:
-        # Most files fit in their record: one write.
-        db.uploads.insert_one({**record, "chunks": 0, "data": Binary(data)})
-        return
-    # Chunks first: a record without all its bytes must never be seen.
     offsets = range(0, len(data), CHUNK_BYTES)
     for n, offset in enumerate(offsets):
         db.upload_chunks.insert_one(
@@ -141,7 +139,7 @@ def get_uploads(db: Db, upload_ids: list[str]) -> dict[str, Document]:
     """Upload records (without their bytes), each with `attached_to`: the dossier holding it, if any."""
     found = {}
     for upload_id in dict.fromkeys(upload_ids):
-        record = db.uploads.find_one({"_id": upload_id}, {"data": 0})
+        record = db.uploads.find_one({"_id": upload_id})
         if record is not None:
             claim = db.upload_claims.find_one({"_id": upload_id})
             found[upload_id] = {**record, "attached_to": claim["dossier"] if claim else None}
@@ -152,8 +150,6 @@ def read_upload(db: Db, upload_id: str) -> bytes | None:
     record = db.uploads.find_one({"_id": upload_id})
     if record is None:
         return None
-    if record["chunks"] == 0:
-        return bytes(record["data"])
     parts = [db.upload_chunks.find_one({"_id": f"{upload_id}:{n:04d}"}) for n in range(record["chunks"])]
     if any(part is None for part in parts):
         return None
@@ -210,7 +206,7 @@ def mark_upload_kept(db: Db, upload_id: str) -> None:
 
 def delete_upload(db: Db, upload_id: str) -> bool:
     """Delete an upload no dossier holds; False if one does."""
-    record = db.uploads.find_one({"_id": upload_id}, {"data": 0})
+    record = db.uploads.find_one({"_id": upload_id})
     if record is None or is_claimed(db, upload_id):
         return False
     # The record goes last: if a chunk deletion fails, the record is found again next time.
