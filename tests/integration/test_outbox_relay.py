@@ -10,8 +10,18 @@ import pytest
 from eventkit.consumer import ConsumerRunner
 from eventkit.envelope import decode
 from eventkit.kafka import make_producer
-from eventkit.outbox import OUTBOX, PENDING, OutboxRelay, OutboxStalled, acquire_lease
-from tests.integration.counters import INCREMENTED, counting_handler, record_increment
+from eventkit.outbox import (
+    MARKERS,
+    OUTBOX,
+    PENDING,
+    OutboxRelay,
+    OutboxStalled,
+    acquire_lease,
+    insert_with_outbox,
+    outbox_entry,
+    with_outbox,
+)
+from tests.integration.counters import INCREMENTED, counting_handler, incremented, record_increment
 from tests.integration.kafka_tools import read_topic, run_until
 
 pytestmark = pytest.mark.integration
@@ -94,3 +104,28 @@ def test_one_relay_at_a_time_holds_the_lease(mongo_db):
     assert not acquire_lease(leases, "outbox:x", "b", timedelta(seconds=30))
     assert acquire_lease(leases, "outbox:x", "a", timedelta(seconds=-1))  # a expires it
     assert acquire_lease(leases, "outbox:x", "b", timedelta(seconds=30)), "an expired lease is taken over"
+
+
+def test_the_relay_follows_markers_and_its_sweep_finds_a_lost_one(platform, mongo_db, new_topic):
+    topic = new_topic("markers")
+    counters = mongo_db["counters"]
+    relay = OutboxRelay(
+        [counters], make_producer(platform.bootstrap, "relay"), mongo_db["leases"], "relay", sweep_every=3600
+    )
+    assert relay.relay_once() == 0  # the first pass sweeps; nothing is pending yet
+
+    marked = incremented("marked", 1)
+    insert_with_outbox(counters, {"_id": "marked"}, [outbox_entry(topic, marked)])
+    assert mongo_db[MARKERS].count_documents({}) == 1
+    # A crash between the aggregate write and its marker: only the sweep can find it.
+    lost = incremented("lost", 1)
+    counters.insert_one(with_outbox({"_id": "lost"}, [outbox_entry(topic, lost)]))
+
+    assert relay.relay_once() == 1, "the marked document only; no sweep is due"
+    assert counters.find_one({"_id": "lost"})[PENDING] is True
+    relay._next_sweep.clear()  # the sweep interval has passed
+    assert relay.relay_once() == 1
+    assert counters.count_documents({PENDING: True}) == 0
+    assert mongo_db[MARKERS].count_documents({}) == 0
+    ids = {decode(r.value)["id"] for r in read_topic(platform.bootstrap, topic, expect=2)}
+    assert ids == {marked["id"], lost["id"]}

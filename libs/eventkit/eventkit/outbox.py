@@ -1,8 +1,11 @@
 """Outbox inside the aggregate document, and the relay that publishes it.
 
-A state change and the events it causes are written in ONE single-document update (atomic on
-MongoDB and FerretDB alike, no transactions needed): the events go into the document's `outbox`
-array and `outbox_pending` is set. The relay, in the worker, publishes each entry with the durable
+A state change and the events it causes are written in ONE single-document update (no
+transactions needed): the events go into the document's `outbox` array and `outbox_pending` is
+set. The store then leaves a marker (`outbox_markers`, `_id` = `<collection>:<document id>`) so the
+relay finds pending documents by `_id` instead of querying the aggregates (FerretDB indexes nothing
+but `_id`); a periodic sweep over `outbox_pending` re-marks any document whose marker was lost
+(a crash between the two writes). The relay, in the worker, publishes each entry with the durable
 producer, waits for the broker's acknowledgement, then pulls the acknowledged entries. A crash
 between publishing and pulling re-sends the same event ids; consumers are idempotent.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -20,7 +24,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from eventkit.envelope import Event, encode
-from eventkit.mongo import Coll
+from eventkit.mongo import Coll, Document
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +32,7 @@ PUBLISHED = Counter("outbox_events_published_total", "Events published by the ou
 
 OUTBOX = "outbox"
 PENDING = "outbox_pending"
+MARKERS = "outbox_markers"
 
 
 class SendFuture(Protocol):
@@ -67,6 +72,33 @@ def add_outbox(update: dict[str, Any], entries: list[dict[str, str]]) -> dict[st
 
 def ensure_outbox_index(collection: Coll) -> None:
     collection.create_index([(PENDING, ASCENDING)], name="outbox_pending")
+    collection.database[MARKERS].create_index([("collection", ASCENDING)], name="collection")
+
+
+def mark_pending(collection: Coll, document_id: Any) -> None:
+    """Tell the relay that a document has events to publish (after writing them into it)."""
+    collection.database[MARKERS].update_one(
+        {"_id": f"{collection.name}:{document_id}"},
+        {"$set": {"collection": collection.name, "document": document_id, "at": datetime.now(UTC)}},
+        upsert=True,
+    )
+
+
+def insert_with_outbox(collection: Coll, document: dict[str, Any], entries: list[dict[str, str]]) -> None:
+    """Insert a new aggregate carrying its first events, and mark it for the relay."""
+    collection.insert_one(with_outbox(document, entries))
+    if entries:
+        mark_pending(collection, document["_id"])
+
+
+def update_with_outbox(
+    collection: Coll, filter: dict[str, Any], update: dict[str, Any], entries: list[dict[str, str]]
+) -> bool:
+    """Update the aggregate `filter` names (by `_id`) together with its new events; False if no match."""
+    result = collection.update_one(filter, add_outbox(update, entries))
+    if result.matched_count == 1 and entries:
+        mark_pending(collection, filter["_id"])
+    return result.matched_count == 1
 
 
 def acquire_lease(leases: Coll, name: str, owner: str, ttl: timedelta) -> bool:
@@ -109,6 +141,7 @@ class OutboxRelay:
         batch_size: int = 100,
         lease_ttl: timedelta = timedelta(seconds=30),
         send_timeout: float = 20.0,
+        sweep_every: float = 300.0,
     ) -> None:
         self.collections = collections
         self.producer = producer
@@ -117,10 +150,26 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.lease_ttl = lease_ttl
         self.send_timeout = send_timeout
+        self.sweep_every = sweep_every
+        self._next_sweep: dict[str, float] = {}
+
+    def _sweep(self, collection: Coll) -> None:
+        """Re-mark documents whose marker was lost; at start and every `sweep_every` seconds."""
+        if time.monotonic() < self._next_sweep.get(collection.name, 0.0):
+            return
+        for document in collection.find({PENDING: True}, {"_id": 1}):
+            mark_pending(collection, document["_id"])
+        self._next_sweep[collection.name] = time.monotonic() + self.sweep_every
+
+    def pending_documents(self, collection: Coll) -> list[Document]:
+        self._sweep(collection)
+        markers = collection.database[MARKERS].find({"collection": collection.name}).limit(self.batch_size)
+        found = (collection.find_one({"_id": marker["document"]}, {OUTBOX: 1}) for marker in list(markers))
+        return [document for document in found if document is not None]
 
     def publish_pending(self, collection: Coll) -> list[Delivery]:
         """Send every pending entry of up to `batch_size` documents; return what was acknowledged."""
-        documents = list(collection.find({PENDING: True}, {OUTBOX: 1}).limit(self.batch_size))
+        documents = self.pending_documents(collection)
         sends: list[tuple[Any, list[tuple[dict[str, str], SendFuture]], bool]] = []
         for document in documents:
             entries = document.get(OUTBOX, [])
@@ -152,14 +201,19 @@ class OutboxRelay:
         return deliveries
 
     def clean_up(self, collection: Coll, deliveries: list[Delivery]) -> None:
+        markers = collection.database[MARKERS]
         for delivery in deliveries:
             if delivery.sent:
                 # $pullAll removes exact entries; FerretDB has no conditional $pull on sub-documents.
                 collection.update_one({"_id": delivery.document_id}, {"$pullAll": {OUTBOX: delivery.sent}})
-            # Only a document whose outbox is empty is cleared; one that gained events meanwhile stays.
-            collection.update_one(
-                {"_id": delivery.document_id, OUTBOX: {"$size": 0}}, {"$set": {PENDING: False}}
-            )
+            # The marker goes before the look at what is left: a writer adding events after that look
+            # leaves its own marker after this deletion, so nothing is left unmarked.
+            markers.delete_one({"_id": f"{collection.name}:{delivery.document_id}"})
+            left = collection.find_one({"_id": delivery.document_id}, {OUTBOX: 1})
+            if left is not None and left.get(OUTBOX):
+                mark_pending(collection, delivery.document_id)
+            else:
+                collection.update_one({"_id": delivery.document_id}, {"$set": {PENDING: False}})
 
     def relay_once(self) -> int:
         """One pass over all collections; returns the number of events published."""

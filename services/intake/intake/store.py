@@ -28,7 +28,7 @@ from eventkit.config import ServiceConfig
 from eventkit.inbox import apply_once
 from eventkit.mongo import Db, Document, by_ids
 from eventkit.mongo import connect as mongo_connect
-from eventkit.outbox import add_outbox, ensure_outbox_index, with_outbox
+from eventkit.outbox import ensure_outbox_index, insert_with_outbox, update_with_outbox
 
 # Aggregates that carry an outbox of events for the worker's relay to publish.
 OUTBOX_COLLECTIONS: list[str] = ["dossiers"]
@@ -225,7 +225,7 @@ def dossier_referencing(db: Db, upload_id: str) -> str | None:
 
 
 def insert_dossier(db: Db, dossier: Document, entries: list[Any]) -> None:
-    db.dossiers.insert_one(with_outbox(dossier, entries))
+    insert_with_outbox(db.dossiers, dossier, entries)
 
 
 def take_idempotency_key(db: Db, key: str, request_hash: str) -> None:
@@ -266,8 +266,7 @@ def dossier_exists(db: Db, code: str) -> bool:
 
 def update_dossier(db: Db, code: str, expected: Document, update: Document, entries: list[Any]) -> bool:
     """Apply `update` (and record its events) only while the dossier still matches `expected`."""
-    result = db.dossiers.update_one({"_id": code, **expected}, add_outbox(update, entries))
-    return result.matched_count == 1
+    return update_with_outbox(db.dossiers, {"_id": code, **expected}, update, entries)
 
 
 def apply_processing_event(db: Db, code: str, changes: Document, event_id: str) -> bool:

@@ -19,7 +19,7 @@ from pymongo.errors import DuplicateKeyError
 from eventkit.config import ServiceConfig
 from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
-from eventkit.outbox import add_outbox, ensure_outbox_index, with_outbox
+from eventkit.outbox import ensure_outbox_index, insert_with_outbox, update_with_outbox
 
 # Aggregates that carry an outbox of events for the worker's relay to publish.
 OUTBOX_COLLECTIONS: list[str] = ["dossiers", "procedures", "units"]
@@ -82,7 +82,7 @@ def insert_reference(
         "_id": data["code"],
     }
     try:
-        db[collection].insert_one(with_outbox(document, entries))
+        insert_with_outbox(db[collection], document, entries)
     except DuplicateKeyError as exc:
         raise AlreadyExists(data["code"]) from exc
 
@@ -92,10 +92,9 @@ def replace_reference(
 ) -> bool:
     """Move `code` from `expected_version` to the new data in one write; False if it had moved on."""
     fields = {**_to_store({k: v for k, v in data.items() if k != "code"}), **version_meta}
-    result = db[collection].update_one(
-        {"_id": data["code"], "version": expected_version}, add_outbox({"$set": fields}, entries)
+    return update_with_outbox(
+        db[collection], {"_id": data["code"], "version": expected_version}, {"$set": fields}, entries
     )
-    return result.matched_count == 1
 
 
 def list_references(
