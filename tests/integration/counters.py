@@ -38,9 +38,7 @@ def counting_handler(projection: Coll, seen: list[tuple[str, int, bool]]) -> Han
     """The consuming side: counts each event once per key, and notes every delivery."""
 
     def handle(event: Event, data: dict[str, Any]) -> None:
-        applied = apply_once(
-            projection, {"_id": event["subject"]}, {"$inc": {"count": 1}}, event["id"], upsert=True
-        )
+        applied = apply_once(projection, event["subject"], {"$inc": {"count": 1}}, event["id"], upsert=True)
         seen.append((event["subject"], data["seq"], applied))
 
     return Handler(IncrementedSchema(), handle)

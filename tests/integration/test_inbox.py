@@ -11,10 +11,10 @@ pytestmark = pytest.mark.integration
 
 def test_apply_once_applies_each_event_id_once_per_document(mongo_db):
     projection = mongo_db["projection"]
-    assert apply_once(projection, {"_id": "d1"}, {"$inc": {"n": 1}}, "e1", upsert=True)
-    assert not apply_once(projection, {"_id": "d1"}, {"$inc": {"n": 1}}, "e1", upsert=True)
-    assert apply_once(projection, {"_id": "d1"}, {"$inc": {"n": 1}, "$set": {"s": "x"}}, "e2")
-    assert not apply_once(projection, {"_id": "missing"}, {"$inc": {"n": 1}}, "e3"), "no upsert, no match"
+    assert apply_once(projection, "d1", {"$inc": {"n": 1}}, "e1", upsert=True)
+    assert not apply_once(projection, "d1", {"$inc": {"n": 1}}, "e1", upsert=True)
+    assert apply_once(projection, "d1", {"$inc": {"n": 1}, "$set": {"s": "x"}}, "e2")
+    assert not apply_once(projection, "missing", {"$inc": {"n": 1}}, "e3"), "no upsert, no match"
     assert projection.find_one({"_id": "d1"}) == {
         "_id": "d1",
         "n": 2,

@@ -1,8 +1,8 @@
 """Idempotent consumers: an event applied twice changes nothing the second time.
 
-Two ways, both single-document writes (no transactions on FerretDB):
-- `apply_once`: the update of the target document also records the event id in it, and only
-  matches while the id is absent. For aggregates whose event count stays small.
+Two ways, both without transactions (FerretDB has none):
+- `apply_once`: the update of the target document also records the event id in it, unless the id
+  is there already. For aggregates whose event count stays small.
 - `ProcessedEvents`: a collection keyed `<group>:<event id>`, for handlers with side effects
   outside the store (mark after the effect; at-least-once) or that touch many documents.
 """
@@ -22,24 +22,30 @@ APPLIED = "applied_events"
 
 def apply_once(
     collection: Coll,
-    filter: dict[str, Any],
+    key: Any,
     update: dict[str, Any],
     event_id: str,
     upsert: bool = False,
 ) -> bool:
-    """Apply `update` to the document matching `filter` unless `event_id` was applied to it.
+    """Apply `update` to the document `key` unless `event_id` was applied to it; True when applied now.
 
-    Returns True when applied now, False when it had been applied before (or nothing matched).
+    The events of one aggregate reach one consumer, one at a time (one key, one partition), so a
+    look at the document followed by the update is enough; both go by `_id`, the only filter
+    FerretDB answers from an index. With `upsert`, a missing document is created.
     """
-    guarded_filter = {**filter, APPLIED: {"$ne": event_id}}
-    guarded_update: dict[str, Any] = {op: dict(fields) for op, fields in update.items()}
-    guarded_update.setdefault("$addToSet", {})[APPLIED] = event_id
-    try:
-        result = collection.update_one(guarded_filter, guarded_update, upsert=upsert)
-    except DuplicateKeyError:
-        # The upsert found the document already holding this event id.
+    current = collection.find_one({"_id": key}, {APPLIED: 1})
+    if current is None and not upsert:
         return False
-    return result.modified_count == 1 or result.upserted_id is not None
+    if current is not None and event_id in current.get(APPLIED, []):
+        return False
+    recorded: dict[str, Any] = {op: dict(fields) for op, fields in update.items()}
+    recorded.setdefault("$addToSet", {})[APPLIED] = event_id
+    try:
+        collection.update_one({"_id": key}, recorded, upsert=upsert)
+    except DuplicateKeyError:
+        # Created meanwhile by a redelivery of the same event; it is applied.
+        return False
+    return True
 
 
 class ProcessedEvents:

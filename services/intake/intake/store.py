@@ -270,7 +270,7 @@ def update_dossier(db: Db, code: str, expected: Document, update: Document, entr
 
 
 def apply_processing_event(db: Db, code: str, changes: Document, event_id: str) -> bool:
-    return apply_once(db.dossiers, {"_id": code}, {"$set": changes}, event_id)
+    return apply_once(db.dossiers, code, {"$set": changes}, event_id)
 
 
 def forget_responses(db: Db, now: datetime, kept: timedelta) -> int:
