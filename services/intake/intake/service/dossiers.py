@@ -137,10 +137,30 @@ def file(
     now: datetime | None = None,
 ) -> Answer:
     now = now or datetime.now(UTC)
-    today = now.astimezone(TZ).date()
-    if idempotency_key and (replayed := _replay(db, idempotency_key, body_hash)) is not None:
-        return replayed
+    if idempotency_key:
+        # The key is held before anything is checked: a racing copy of this request waits for
+        # this one's answer instead of finding its uploads taken.
+        if (replayed := _replay(db, idempotency_key, body_hash)) is not None:
+            return replayed
+        try:
+            store.take_idempotency_key(db, idempotency_key, body_hash)
+        except store.KeyTaken:
+            replayed = _replay(db, idempotency_key, body_hash)
+            if replayed is None:
+                raise Conflict("Yêu cầu với Idempotency-Key này vừa thất bại; vui lòng gửi lại.") from None
+            return replayed
+    try:
+        return _file(db, data, body_hash, idempotency_key, staff, now)
+    except BaseException:
+        if idempotency_key:
+            store.drop_idempotency_key(db, idempotency_key)
+        raise
 
+
+def _file(
+    db: Db, data: Document, body_hash: str, idempotency_key: str | None, staff: Staff | None, now: datetime
+) -> Answer:
+    today = now.astimezone(TZ).date()
     procedure = offered_procedure(db, data["procedure_code"], data["channel"], today)
     unit = _receiving_unit(db, procedure, data.get("unit"), today)
     if data["channel"] == "counter":
@@ -163,22 +183,7 @@ def file(
         errors = validation.merge_errors(errors, exc.errors)
     if errors:
         raise InvalidData(errors)
-
-    if idempotency_key:
-        try:
-            store.take_idempotency_key(db, idempotency_key, body_hash)
-        except store.KeyTaken:
-            # The same request, racing: answer as the one holding the key does.
-            replayed = _replay(db, idempotency_key, body_hash)
-            if replayed is None:
-                raise Conflict("Yêu cầu với Idempotency-Key này vừa thất bại; vui lòng gửi lại.") from None
-            return replayed
-    try:
-        return _file_checked(db, data, procedure, unit, uploads, body_hash, idempotency_key, staff, now)
-    except BaseException:
-        if idempotency_key:
-            store.drop_idempotency_key(db, idempotency_key)
-        raise
+    return _file_checked(db, data, procedure, unit, uploads, body_hash, idempotency_key, staff, now)
 
 
 def _file_checked(
