@@ -9,7 +9,7 @@ import pytest
 
 from eventkit.consumer import ConsumerRunner
 from eventkit.envelope import decode
-from eventkit.kafka import make_producer
+from eventkit.kafka import ensure_topics, make_producer
 from eventkit.outbox import (
     MARKERS,
     OUTBOX,
@@ -21,6 +21,7 @@ from eventkit.outbox import (
     outbox_entry,
     with_outbox,
 )
+from eventkit.topics import TopicSpec, dead_letter_topic, retry_topic
 from tests.integration.counters import INCREMENTED, counting_handler, incremented, record_increment
 from tests.integration.kafka_tools import read_topic, run_until
 
@@ -82,9 +83,14 @@ def test_relay_killed_between_publish_and_clean_up_resends_same_ids_applied_once
     assert set(ids.values()) == {2}, "each event should have been sent exactly twice"
 
     seen: list[tuple[str, int, bool]] = []
+    group = f"test.{uuid.uuid4().hex[:8]}"
+    ensure_topics(
+        platform.bootstrap,
+        [TopicSpec(retry_topic(topic, group), 3), TopicSpec(dead_letter_topic(topic, group), 3)],
+    )
     runner = ConsumerRunner(
         bootstrap=platform.bootstrap,
-        group=f"test.{uuid.uuid4().hex[:8]}",
+        group=group,
         topics=[topic],
         handlers={INCREMENTED: counting_handler(mongo_db["projection"], seen)},
         producer=make_producer(platform.bootstrap, "test"),

@@ -131,6 +131,12 @@ class ConsumerRunner:
         retry = self._make_consumer(f"{self.group}.retry")
         self._paused_until.clear()
         try:
+            # Know the topics' partitions before joining: a group that assigns while the metadata is
+            # still empty gives this member nothing until the next rebalance.
+            for topic in self.topics:
+                main.partitions_for_topic(topic)
+            for topic in self.retry_topics:
+                retry.partitions_for_topic(topic)
             main.subscribe(self.topics, listener=_LoggingListener(self.group))
             retry.subscribe(self.retry_topics, listener=_LoggingListener(f"{self.group}.retry"))
             while not stop.is_set():

@@ -44,6 +44,9 @@ def make_consumer(bootstrap: str, group: str, client_id: str, max_poll_records: 
         max_poll_records=max_poll_records,
         allow_auto_create_topics=False,
         bootstrap_timeout_ms=10_000,
+        # A killed worker's partitions go to another member after 10 s, not kafka-python's 45 s.
+        session_timeout_ms=10_000,
+        heartbeat_interval_ms=3_000,
     )
 
 

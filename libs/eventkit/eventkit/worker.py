@@ -160,7 +160,23 @@ class Worker:
         log.info("worker stopped")
 
 
-def run_worker(spec: WorkerSpec, config: ServiceConfig, db: Db) -> None:
-    """The body of every `python -m <service>.worker`."""
-    configure_logging(f"{spec.service}-worker", config.log_level)
+def run_service_worker(
+    config: ServiceConfig,
+    *,
+    connect: Callable[[ServiceConfig], Db],
+    outbox_collections: list[str],
+    build_handlers: Callable[[Db], Mapping[str, Mapping[str, Handler]]],
+    ensure_indexes: Callable[[Db], None],
+    duties: Callable[[Db], list[Duty]] = lambda _db: [],
+) -> None:
+    """The body of every `python -m <service>.worker`: JSON logs, the store, then `Worker.run`."""
+    configure_logging(f"{config.service}-worker", config.log_level)
+    db = connect(config)
+    spec = WorkerSpec(
+        service=config.service,
+        outbox_collections=outbox_collections,
+        handlers=build_handlers(db),
+        prepare=lambda: ensure_indexes(db),
+        duties=duties(db),
+    )
     Worker(spec, config, db).run()

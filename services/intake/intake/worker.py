@@ -5,9 +5,9 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from eventkit.mongo import Db
-from eventkit.worker import Duty, WorkerSpec, run_worker
+from eventkit.worker import Duty, run_service_worker
 from intake import handlers, store
-from intake.config import SERVICE, IntakeConfig, load_config
+from intake.config import IntakeConfig, load_config
 from intake.service import dossiers, uploads
 
 log = logging.getLogger(__name__)
@@ -33,15 +33,14 @@ def housekeeping(db: Db, config: IntakeConfig) -> Duty:
 
 def main() -> None:
     config = load_config(worker=True)
-    db = store.connect(config)
-    spec = WorkerSpec(
-        service=SERVICE,
+    run_service_worker(
+        config,
+        connect=store.connect,
         outbox_collections=store.OUTBOX_COLLECTIONS,
-        handlers=handlers.build_handlers(db),
-        prepare=lambda: store.ensure_indexes(db),
-        duties=[housekeeping(db, config)],
+        build_handlers=handlers.build_handlers,
+        ensure_indexes=store.ensure_indexes,
+        duties=lambda db: [housekeeping(db, config)],
     )
-    run_worker(spec, config, db)
 
 
 if __name__ == "__main__":

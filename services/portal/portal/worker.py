@@ -1,20 +1,18 @@
 """`python -m portal.worker`: the outbox relay and portal's consumer groups."""
 
-from eventkit.worker import WorkerSpec, run_worker
+from eventkit.worker import run_service_worker
 from portal import handlers, store
-from portal.config import SERVICE, load_config
+from portal.config import load_config
 
 
 def main() -> None:
-    config = load_config(worker=True)
-    db = store.connect(config)
-    spec = WorkerSpec(
-        service=SERVICE,
+    run_service_worker(
+        load_config(worker=True),
+        connect=store.connect,
         outbox_collections=store.OUTBOX_COLLECTIONS,
-        handlers=handlers.build_handlers(db),
-        prepare=lambda: store.ensure_indexes(db),
+        build_handlers=handlers.build_handlers,
+        ensure_indexes=store.ensure_indexes,
     )
-    run_worker(spec, config, db)
 
 
 if __name__ == "__main__":
