@@ -93,6 +93,8 @@ def test_projections_rebuild_from_the_compacted_topics_and_keep_the_newest_versi
             )
             == len(codes)
             and intake_store.get_published(intake_db, intake_store.PROCEDURES, codes[0])["version"] == 2
+            # Units come on their own topic, consumed beside the procedures.
+            and intake_store.get_published(intake_db, intake_store.UNITS, "09499") is not None
         ),
         timeout=60,
     )
