@@ -42,7 +42,7 @@ from pathlib import Path
 import requests
 from urllib3 import encode_multipart_formdata
 
-from devstack.infra import FerretDB, ManagedProcess, StartError, free_port
+from devstack.infra import FerretDB, ManagedProcess, StartError, free_ports
 from devstack.paths import BIN, ROOT, VENV_BIN
 from devstack.tokens import ensure_keypair
 from eventkit.mongo import connect
@@ -288,7 +288,8 @@ def report(args: argparse.Namespace, baseline: list[RunResult], intake: list[Run
 
 
 def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
-    ferretdb = FerretDB("ferretdb", workdir / "ferretdb", port=free_port())
+    store_port, intake_port, baseline_port = free_ports(3)
+    ferretdb = FerretDB("ferretdb", workdir / "ferretdb", port=store_port)
     servers: list[Gunicorn] = []
     try:
         ferretdb.start()
@@ -296,13 +297,13 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
         fill_intake_store(ferretdb.url)
         _, public_key = ensure_keypair(workdir / "keys")
         env = server_env(ferretdb.url, public_key)
-        intake = Gunicorn("intake", workdir / "intake", app="intake.wsgi:app", port=free_port(), env=env)
+        intake = Gunicorn("intake", workdir / "intake", app="intake.wsgi:app", port=intake_port, env=env)
         # The baseline has its one POST route only: a 405 to GET means Flask answers.
         baseline = Gunicorn(
             "baseline",
             workdir / "baseline",
             app="baseline_app:app",
-            port=free_port(),
+            port=baseline_port,
             env=env,
             ready_path="/insert",
             ready_status=405,

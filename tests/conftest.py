@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from devstack.infra import FerretDB, Kafka, Mailpit, StartError, check_installed, free_port
+from devstack.infra import FerretDB, Kafka, Mailpit, StartError, check_installed, free_ports
 from devstack.tokens import ensure_keypair, issue_token
 from eventkit.kafka import ensure_topics
 from eventkit.mongo import Db
@@ -49,10 +49,11 @@ class Infra:
 def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
     check_installed()
     root = tmp_path_factory.mktemp("infra")
+    kafka, controller, mongo, smtp, http = free_ports(5)
     platform = Infra(
-        kafka=Kafka("kafka", root / "kafka", port=free_port(), controller_port=free_port()),
-        ferretdb=FerretDB("ferretdb", root / "ferretdb", port=free_port()),
-        mailpit=Mailpit("mailpit", root / "mailpit", smtp_port=free_port(), http_port=free_port()),
+        kafka=Kafka("kafka", root / "kafka", port=kafka, controller_port=controller),
+        ferretdb=FerretDB("ferretdb", root / "ferretdb", port=mongo),
+        mailpit=Mailpit("mailpit", root / "mailpit", smtp_port=smtp, http_port=http),
         root=root,
     )
     processes = (platform.kafka, platform.ferretdb, platform.mailpit)

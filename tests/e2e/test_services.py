@@ -11,7 +11,7 @@ import requests
 from kafka import KafkaAdminClient
 from pymongo import MongoClient
 
-from devstack.infra import free_port, wait_until
+from devstack.infra import free_ports, wait_until
 from devstack.run import (
     DEFAULT_PORTS,
     SERVICES,
@@ -35,7 +35,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def running(infra, jwt_keys, tmp_path_factory) -> Iterator[dict[str, int]]:
-    ports = {name: free_port() for name in DEFAULT_PORTS if name.endswith("_PORT")}
+    names = [name for name in DEFAULT_PORTS if name.endswith("_PORT")]
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
     endpoints = Endpoints(infra.mongo_url, infra.bootstrap, infra.mailpit.smtp_url, infra.mailpit.api_url)
     env = service_env(endpoints, ports, jwt_keys[1])
     env["GUNICORN_WORKERS"] = "1"

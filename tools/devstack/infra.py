@@ -23,10 +23,21 @@ class StartError(RuntimeError):
     """A process did not become ready in time; the message carries the tail of its log."""
 
 
+def free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: all sockets stay bound until every port is chosen, so the
+    system cannot hand out the same port twice."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
