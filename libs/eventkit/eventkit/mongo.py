@@ -35,11 +35,3 @@ def ping(db: Db) -> bool:
         return True
     except PyMongoError:
         return False
-
-
-def by_ids(ids: list[Any]) -> Document:
-    """A filter on `_id` for these ids. FerretDB 1.24 (SQLite) pushes `_id` equality down to the
-    store but evaluates `$in` by reading every document, so one id is asked for by equality."""
-    if len(ids) == 1:
-        return {"_id": ids[0]}
-    return {"_id": {"$in": list(ids)}}

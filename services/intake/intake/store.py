@@ -26,7 +26,7 @@ from pymongo.errors import DuplicateKeyError
 
 from eventkit.config import ServiceConfig
 from eventkit.inbox import apply_once
-from eventkit.mongo import Db, Document, by_ids
+from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
 from eventkit.outbox import ensure_outbox_index, insert_with_outbox, update_with_outbox
 
@@ -51,7 +51,6 @@ def connect(config: ServiceConfig) -> Db:
 def ensure_indexes(db: Db) -> None:
     for name in OUTBOX_COLLECTIONS:
         ensure_outbox_index(db[name])
-    db.dossiers.create_index([("documents.upload_id", ASCENDING)], name="upload_ids")
     db.dossiers.create_index([("response_until", ASCENDING)], name="response_until")
     db.dossiers.create_index([("idempotency_key", ASCENDING)], name="idempotency_key")
     db.idempotency_keys.create_index([("at", ASCENDING)], name="at")
@@ -69,10 +68,6 @@ def get_published(db: Db, collection: str, code: str) -> Document | None:
 
 def list_published(db: Db, collection: str, filters: Document) -> list[Document]:
     return list(db[collection].find(filters).sort("_id", ASCENDING))
-
-
-def get_units(db: Db, codes: list[str]) -> dict[str, Document]:
-    return {doc["_id"]: doc for doc in db[UNITS].find(by_ids(codes))}
 
 
 # -- dossier numbers --------------------------------------------------------------------------------
@@ -214,11 +209,6 @@ def delete_upload(db: Db, upload_id: str) -> bool:
         db.upload_chunks.delete_one({"_id": f"{upload_id}:{n:04d}"})
     db.uploads.delete_one({"_id": upload_id})
     return True
-
-
-def dossier_referencing(db: Db, upload_id: str) -> str | None:
-    document = db.dossiers.find_one({"documents.upload_id": upload_id}, {"_id": 1})
-    return document["_id"] if document else None
 
 
 # -- dossiers ---------------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ def _receiving_unit(db: Db, procedure: Document, requested: str | None, today: d
         requested = receiving[0]
     if requested not in receiving:
         raise InvalidData({"unit": ["Đơn vị này không tiếp nhận thủ tục."]})
-    unit = store.get_units(db, [requested]).get(requested)
+    unit = store.get_published(db, store.UNITS, requested)
     if unit is None:
         raise InvalidData({"unit": ["Không có đơn vị này."]})
     if unit.get("valid_to") and unit["valid_to"] < today.isoformat():
