@@ -3,7 +3,7 @@
 # Idempotent: each step is skipped when its stamp or binary is already there.
 #   .local/venv          Python virtual environment from the pinned requirements
 #   .local/kafka/libs    Apache Kafka broker jars from Maven Central (deploy/local/kafka/pom.xml)
-#   .local/bin           ferretdb and mailpit built with `go install`
+#   .local/bin           ferretdb (patched, deploy/local/ferretdb/) and mailpit built with Go
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -48,11 +48,14 @@ install_kafka() {
 }
 
 # `go install` of a module builds it without its generated build/version/version.txt, and FerretDB
-# refuses to start without that file; so FerretDB is built from its module copy with the file written.
+# refuses to start without that file; so FerretDB is built from its module copy with the file written
+# and with the patches in deploy/local/ferretdb/ applied (each one says what it fixes).
 install_ferretdb() {
-  local bin="$LOCAL/bin/ferretdb" stamp="$LOCAL/bin/.ferretdb.version"
-  if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$FERRETDB_VERSION" ]]; then return; fi
+  local bin="$LOCAL/bin/ferretdb" stamp="$LOCAL/bin/.ferretdb.version" want patch
+  want="$FERRETDB_VERSION $(cat "$ROOT"/deploy/local/ferretdb/*.patch | sha256sum | cut -c1-16)"
+  if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then return; fi
   need go "Go toolchain"
+  need patch "GNU patch"
   log "building ferretdb $FERRETDB_VERSION"
   local mod src="$LOCAL/src/ferretdb-$FERRETDB_VERSION"
   mod="$(cd "$LOCAL" && go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" \
@@ -62,9 +65,12 @@ install_ferretdb() {
   cp -r "$mod" "$src"
   chmod -R u+w "$src"
   echo "$FERRETDB_VERSION" >"$src/build/version/version.txt"
+  for patch in "$ROOT"/deploy/local/ferretdb/*.patch; do
+    patch -s -p1 -d "$src" <"$patch"
+  done
   (cd "$src" && go build -o "$bin" ./cmd/ferretdb)
   rm -rf "$src"
-  echo "$FERRETDB_VERSION" >"$stamp"
+  echo "$want" >"$stamp"
 }
 
 install_mailpit() {
