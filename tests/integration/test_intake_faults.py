@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pymongo.errors import PyMongoError
 
 from eventkit.consumer import ConsumerRunner
 from eventkit.envelope import decode, encode, new_event
@@ -71,6 +72,19 @@ def test_store_down_is_503_and_nothing_is_half_written(platform, intake_app, int
     assert intake_client.post("/api/v1/dossiers", json=filing(pdf)).status_code == 201, (
         "the upload is still usable"
     )
+
+
+def test_a_number_the_store_did_not_record_is_given_to_the_next_filing(platform, intake_app):
+    db = intake_app.extensions["db"]
+    first = intake_store.next_number(db, "09496", "231030")
+    platform.ferretdb.stop()
+    try:
+        with pytest.raises(PyMongoError):
+            intake_store.next_number(db, "09496", "231030")
+    finally:
+        platform.ferretdb.start()
+        platform.ferretdb.wait_ready()
+    assert intake_store.next_number(db, "09496", "231030") == first + 1, "no gap"
 
 
 def test_a_supplement_request_published_by_processing_opens_the_supplement(

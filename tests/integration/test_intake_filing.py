@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
+import subprocess
+import sys
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from devstack.paths import ROOT as ROOT_PATH
+from eventkit import secrets
 from eventkit.envelope import decode
 from eventkit.outbox import OUTBOX
 from intake import store as intake_store
 from intake.service import dossiers
 from tests.factories import PROCEDURE, UNIT, online_filing
+
+ROOT = str(ROOT_PATH)
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +80,7 @@ def test_online_filing_gets_a_code_a_secret_and_records_its_event(
     assert response.status_code == 201, response.json
     body = response.json
     assert re.fullmatch(r"000\.21\.26\.H06-\d{6}-0001", body["code"])
-    assert body["status"] == "submitted" and len(body["lookup_secret"]) == 10
+    assert body["status"] == "submitted" and len(body["lookup_secret"]) == secrets.LENGTH
     db = intake_app.extensions["db"]
     stored = db.dossiers.find_one({"_id": body["code"]})
     assert body["lookup_secret"] not in str({k: v for k, v in stored.items() if k != "response"})
@@ -241,22 +250,43 @@ def test_racing_requests_with_one_key_make_one_dossier(intake_app, intake_catalo
     assert intake_app.extensions["db"].dossiers.count_documents({}) == 1
 
 
-def test_dossier_numbers_are_unique_under_8_concurrent_writers(intake_app):
+def test_dossier_numbers_are_unique_under_8_concurrent_writers(platform, intake_app):
+    """2,000 numbers for one unit and day: four writer processes (each a worker with its own
+    memory of the last number) with two request threads each. Unique and without gaps."""
     db = intake_app.extensions["db"]
+    command = [sys.executable, "-m", "tests.integration.take_numbers", platform.mongo_url, db.name]
+    environ = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([ROOT, f"{ROOT}/libs/eventkit", f"{ROOT}/services/intake"]),
+    }
+    writers = [
+        subprocess.Popen(
+            [*command, UNIT, "231027", "250", "2"], cwd=ROOT, env=environ, stdout=subprocess.PIPE
+        )
+        for _ in range(4)
+    ]
     numbers: list[int] = []
-    lock = threading.Lock()
-
-    def writer():
-        mine = [intake_store.next_number(db, UNIT, "231027") for _ in range(250)]
-        with lock:
-            numbers.extend(mine)
-
-    threads = [threading.Thread(target=writer) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    for writer in writers:
+        out, _ = writer.communicate(timeout=300)
+        assert writer.returncode == 0
+        numbers.extend(json.loads(out))
     assert sorted(numbers) == list(range(1, 2001))
+    assert db.dossier_numbers.count_documents({}) == 2000
+
+
+def test_a_catalogue_change_reaches_the_filing_checks_within_the_kept_time(intake_catalogue, monkeypatch):
+    monkeypatch.setattr(intake_store, "PUBLISHED_KEPT_SECONDS", 0.5)
+    db, procedures = intake_catalogue, intake_store.PROCEDURES
+    assert intake_store.get_published(db, procedures, PROCEDURE)["online_mode"] != "counter_only"
+    db[procedures].update_one({"_id": PROCEDURE}, {"$set": {"online_mode": "counter_only"}})
+    assert intake_store.get_published(db, procedures, PROCEDURE)["online_mode"] != "counter_only", "kept"
+    time.sleep(0.6)
+    assert intake_store.get_published(db, procedures, PROCEDURE)["online_mode"] == "counter_only"
+
+    # What does not exist is not kept: a procedure published a moment later is seen at once.
+    assert intake_store.get_published(db, procedures, "9.999999") is None
+    db[procedures].insert_one({"_id": "9.999999", "name": "Thủ tục mới", "version": 1})
+    assert intake_store.get_published(db, procedures, "9.999999")["name"] == "Thủ tục mới"
 
 
 def supplement_requested(intake_app, code):

@@ -88,7 +88,12 @@ def insert_with_outbox(collection: Coll, document: dict[str, Any], entries: list
     """Insert a new aggregate carrying its first events, and mark it for the relay."""
     collection.insert_one(with_outbox(document, entries))
     if entries:
-        mark_pending(collection, document["_id"])
+        # A new document has no marker yet: a plain insert costs the store less than an upsert.
+        marker = {"collection": collection.name, "document": document["_id"], "at": datetime.now(UTC)}
+        try:
+            collection.database[MARKERS].insert_one({"_id": f"{collection.name}:{document['_id']}", **marker})
+        except DuplicateKeyError:
+            pass  # a marker is there already: the relay looks at the document either way
 
 
 def update_with_outbox(

@@ -17,6 +17,8 @@ indexes below for the rest (housekeeping, conditional updates).
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -62,8 +64,24 @@ def ensure_indexes(db: Db) -> None:
 # -- catalogue projection ---------------------------------------------------------------------------
 
 
+# Procedures and units change a few times a year and every filing reads both: each process keeps
+# what it read for a moment instead of asking the store each time. A change then reaches the
+# filing checks at most this long after the projection (which itself follows the topic).
+PUBLISHED_KEPT_SECONDS = 2.0
+_published: dict[tuple[str, str, str], tuple[float, Document]] = {}
+
+
 def get_published(db: Db, collection: str, code: str) -> Document | None:
-    return db[collection].find_one({"_id": code})
+    """The projected procedure or unit `code` (shared: never change what this returns)."""
+    key = (db.name, collection, code)
+    kept = _published.get(key)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    document = db[collection].find_one({"_id": code})
+    # Only what exists is kept, so the memory used is bounded by the catalogue, not by requests.
+    if document is not None:
+        _published[key] = (time.monotonic() + PUBLISHED_KEPT_SECONDS, document)
+    return document
 
 
 def list_published(db: Db, collection: str, filters: Document) -> list[Document]:
@@ -73,10 +91,23 @@ def list_published(db: Db, collection: str, filters: Document) -> list[Document]
 # -- dossier numbers --------------------------------------------------------------------------------
 
 
-# The last number this process gave per unit and day; the `counters` document is written only every
-# HINT_EVERY numbers (or after a collision), so most filings cost one insert for their number.
+# The last number this process gave or tried per unit and day. Threads of one process take their
+# candidates under a lock, so only another process can have taken a candidate already; the
+# `counters` document, written every HINT_EVERY numbers, tells a starting process where to begin.
 _hints: dict[tuple[str, str, str], int] = {}
+_hints_lock = threading.Lock()
 HINT_EVERY = 10
+
+
+def _candidate(db: Db, key: str, cache_key: tuple[str, str, str], at_least: int = 0) -> int:
+    with _hints_lock:
+        last = _hints.get(cache_key)
+        if last is None:
+            hint = db.counters.find_one({"_id": key})
+            last = int(hint["seq"]) if hint else 0
+        number = max(last, at_least) + 1
+        _hints[cache_key] = number
+        return number
 
 
 def next_number(db: Db, unit: str, day: str) -> int:
@@ -84,29 +115,25 @@ def next_number(db: Db, unit: str, day: str) -> int:
 
     Each number is taken by inserting a document with a unique `_id`: a unique key is the one
     guarantee that holds on FerretDB too, whose updates (even `$inc` and find-and-modify) are not
-    atomic under concurrent writers. The counter document and this process's memory are only hints
-    of where to start; a taken number is skipped.
+    atomic under concurrent writers. A number another process took meanwhile is skipped.
     """
     key = f"{unit}:{day}"
     cache_key = (db.name, unit, day)
-    number = _hints.get(cache_key)
-    if number is None:
-        hint = db.counters.find_one({"_id": key})
-        number = int(hint["seq"]) if hint else 0
-    collided = False
+    number = _candidate(db, key, cache_key)
     while True:
-        number += 1
         try:
             db.dossier_numbers.insert_one({"_id": f"{key}:{number:05d}"})
             break
         except DuplicateKeyError:
-            if not collided:
-                # Another process gave numbers meanwhile: jump to what it last recorded.
-                hint = db.counters.find_one({"_id": key})
-                number = max(number, int(hint["seq"]) if hint else 0)
-            collided = True
-    _hints[cache_key] = number
-    if collided or number % HINT_EVERY == 0:
+            number = _candidate(db, key, cache_key, at_least=number)
+        except BaseException:
+            # Not taken: give it back unless a later number was handed out meanwhile (then it
+            # stays a gap; the store failing for one request fails the others as well).
+            with _hints_lock:
+                if _hints.get(cache_key) == number:
+                    _hints[cache_key] = number - 1
+            raise
+    if number % HINT_EVERY == 0:
         try:
             db.counters.update_one({"_id": key}, {"$max": {"seq": number}}, upsert=True)
         except DuplicateKeyError:

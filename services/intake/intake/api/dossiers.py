@@ -29,7 +29,7 @@ class Dossiers(MethodView):
             {"in": "header", "name": IDEMPOTENCY_HEADER, "schema": {"type": "string"}, "required": False}
         ],
     )
-    @blp.arguments(FilingSchema)
+    @blp.arguments(FilingSchema())
     @blp.response(201, FiledSchema)
     @blp.alt_response(409, description="The Idempotency-Key was used for another request")
     def post(self, data: dict[str, Any]) -> Any:
@@ -51,7 +51,7 @@ class Dossiers(MethodView):
 @blp.route("/<code>/supplements")
 class Supplements(MethodView):
     @blp.doc(security=OPTIONAL_STAFF)
-    @blp.arguments(SupplementSchema)
+    @blp.arguments(SupplementSchema())
     @blp.response(200, DossierStateSchema)
     @blp.alt_response(409, description="Processing has not asked for a supplement")
     def post(self, data: dict[str, Any], code: str) -> Any:
@@ -62,7 +62,7 @@ class Supplements(MethodView):
 @blp.route("/<code>/withdraw")
 class Withdrawal(MethodView):
     @blp.doc(security=OPTIONAL_STAFF)
-    @blp.arguments(WithdrawalSchema)
+    @blp.arguments(WithdrawalSchema())
     @blp.response(200, DossierStateSchema)
     @blp.alt_response(409, description="The dossier is finished")
     def post(self, data: dict[str, Any], code: str) -> Any:

@@ -22,7 +22,7 @@ def today() -> Any:
 
 @blp.route("")
 class Procedures(MethodView):
-    @blp.arguments(ProcedureQuerySchema, location="query")
+    @blp.arguments(ProcedureQuerySchema(), location="query")
     @blp.response(200, OfferedProcedureSchema(many=True))
     def get(self, query: dict[str, Any]) -> Any:
         """Procedures in force, with their form fields and document types."""

@@ -23,7 +23,7 @@ def allow_files() -> None:
 
 @blp.route("")
 class Uploads(MethodView):
-    @blp.arguments(UploadFormSchema, location="files")
+    @blp.arguments(UploadFormSchema(), location="files")
     @blp.response(201, UploadedSchema)
     @blp.alt_response(413, description="Larger than the limit (20 MiB by default)")
     @blp.alt_response(415, description="Not a PDF, JPEG or PNG file")

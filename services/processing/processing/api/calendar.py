@@ -23,7 +23,7 @@ SECURITY = [{"staffToken": []}]
 @blp.route("/due")
 class Due(MethodView):
     @blp.doc(security=SECURITY)
-    @blp.arguments(DueQuerySchema, location="query")
+    @blp.arguments(DueQuerySchema(), location="query")
     @blp.response(200, DueSchema)
     @staff_required()
     def get(self, query: dict[str, Any]) -> Any:
@@ -41,7 +41,7 @@ class CalendarYear(MethodView):
         return calendar.get_year(current_db(), year)
 
     @blp.doc(security=SECURITY)
-    @blp.arguments(CalendarUpdateSchema)
+    @blp.arguments(CalendarUpdateSchema())
     @blp.response(200, CalendarOutSchema)
     @blp.alt_response(409, description="Edited on a stale version")
     @staff_required(Roles.ADMIN)

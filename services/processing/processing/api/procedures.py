@@ -25,7 +25,7 @@ SECURITY = [{"staffToken": []}]
 @blp.route("")
 class Procedures(MethodView):
     @blp.doc(security=SECURITY)
-    @blp.arguments(ProcedureQuerySchema, location="query")
+    @blp.arguments(ProcedureQuerySchema(), location="query")
     @blp.response(200, ProcedureListSchema)
     @staff_required()
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
@@ -41,7 +41,7 @@ class Procedures(MethodView):
         return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
 
     @blp.doc(security=SECURITY)
-    @blp.arguments(ProcedureSchema)
+    @blp.arguments(ProcedureSchema())
     @blp.response(201, ProcedureOutSchema)
     @blp.alt_response(409, description="The code exists")
     @staff_required(Roles.ADMIN)
@@ -60,7 +60,7 @@ class ProcedureByCode(MethodView):
         return catalogue.get(current_db(), PROCEDURES, code)
 
     @blp.doc(security=SECURITY)
-    @blp.arguments(ProcedureUpdateSchema)
+    @blp.arguments(ProcedureUpdateSchema())
     @blp.response(200, ProcedureOutSchema)
     @blp.alt_response(409, description="Edited on a stale version")
     @staff_required(Roles.ADMIN)

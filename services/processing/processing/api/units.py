@@ -19,7 +19,7 @@ SECURITY = [{"staffToken": []}]
 @blp.route("")
 class Units(MethodView):
     @blp.doc(security=SECURITY)
-    @blp.arguments(UnitQuerySchema, location="query")
+    @blp.arguments(UnitQuerySchema(), location="query")
     @blp.response(200, UnitOutSchema(many=True))
     @staff_required()
     def get(self, query: dict[str, Any]) -> Any:
@@ -27,7 +27,7 @@ class Units(MethodView):
         return catalogue.list_units(current_db(), parent=query.get("parent"), type=query.get("type"))
 
     @blp.doc(security=SECURITY)
-    @blp.arguments(UnitSchema)
+    @blp.arguments(UnitSchema())
     @blp.response(201, UnitOutSchema)
     @blp.alt_response(409, description="The code exists")
     @staff_required(Roles.ADMIN)
@@ -46,7 +46,7 @@ class UnitByCode(MethodView):
         return catalogue.get(current_db(), UNITS, code)
 
     @blp.doc(security=SECURITY)
-    @blp.arguments(UnitUpdateSchema)
+    @blp.arguments(UnitUpdateSchema())
     @blp.response(200, UnitOutSchema)
     @blp.alt_response(409, description="Edited on a stale version")
     @staff_required(Roles.ADMIN)
