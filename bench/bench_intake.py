@@ -15,11 +15,14 @@ writes the outbox; publishing it is the worker's job, outside the measured path.
 after ``--warmup`` unmeasured seconds. A filing is ``POST /api/v1/uploads`` (a 100 KiB PDF) then
 ``POST /api/v1/dossiers`` (an online filing of 1.004884 at unit 09496 naming that upload); its
 latency covers both requests and only 201 + 201 counts as a success. The baseline operation is
-``POST /insert`` with a 100 KiB body. Baseline and intake runs alternate (``--rounds`` of each)
-and the medians are reported, so machine noise falls on both. The store is not emptied between
-runs: filings accumulate as they do in service, and a later intake run files into a fuller store.
-Target: intake reaches at least 0.5 of the baseline's throughput. The script always exits 0 once it
-has measured (a benchmark reports, it does not fail the build); below target it says so.
+``POST /insert`` with a 100 KiB body. A third server, ``bench/floor_app.py``, answers the same two
+requests as intake with nothing but three writes (the upload, a counter, the dossier): the floor
+of any filing on this machine, reported beside the target so the gap can be read. The runs
+alternate (``--rounds`` of each) and the medians are reported, so machine noise falls on all. The
+store is not emptied between runs: filings accumulate as they do in service, and a later intake
+run files into a fuller store. Target: intake reaches at least 0.5 of the baseline's throughput.
+The script always exits 0 once it has measured (a benchmark reports, it does not fail the build);
+below target it says so.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ PYTHONPATH = [
     ROOT / "libs" / "eventkit",
     ROOT / "tools",
     *(ROOT / "services" / name for name in ("intake", "processing", "notify", "portal")),
-    ROOT / "bench",  # baseline_app
+    ROOT / "bench",  # baseline_app, floor_app
 ]
 
 # One operation on one client's session: (succeeded, what happened when it did not).
@@ -243,7 +246,9 @@ def row(label: str, per_s: float, p50: float, p99: float, failures: int) -> str:
     return f"{label:<36}{per_s:>10.1f}{p50:>10.1f}{p99:>10.1f}{failures:>10}"
 
 
-def report(args: argparse.Namespace, baseline: list[RunResult], intake: list[RunResult]) -> dict[str, object]:
+def report(
+    args: argparse.Namespace, baseline: list[RunResult], floor: list[RunResult], intake: list[RunResult]
+) -> dict[str, object]:
     def medians(runs: list[RunResult]) -> tuple[float, float, float, int]:
         return (
             statistics.median(r.per_s for r in runs),
@@ -253,22 +258,30 @@ def report(args: argparse.Namespace, baseline: list[RunResult], intake: list[Run
         )
 
     base_per_s, base_p50, base_p99, base_failures = medians(baseline)
+    floor_per_s, floor_p50, floor_p99, floor_failures = medians(floor)
     per_s, p50, p99, failures = medians(intake)
     ratio = per_s / base_per_s if base_per_s else 0.0
+    floor_ratio = floor_per_s / base_per_s if base_per_s else 0.0
+    of_floor = per_s / floor_per_s if floor_per_s else 0.0
     out = sys.stdout
     out.write("\n")
     out.write(f"{'median of ' + str(args.rounds) + ' runs':<36}{'ops/s':>10}{'p50 ms':>10}{'p99 ms':>10}")
     out.write(f"{'failures':>10}\n")
     out.write(row("baseline: POST /insert (100 KiB)", base_per_s, base_p50, base_p99, base_failures) + "\n")
+    out.write(
+        row("floor: upload + filing, 3 writes", floor_per_s, floor_p50, floor_p99, floor_failures) + "\n"
+    )
     out.write(row("intake: upload (100 KiB) + filing", per_s, p50, p99, failures) + "\n")
     verdict = "PASS" if ratio >= TARGET else "FAIL"
     out.write(f"{'ratio intake/baseline':<36}{ratio:>10.3f}   target >= {TARGET}: {verdict}\n")
+    out.write(f"{'ratio floor/baseline':<36}{floor_ratio:>10.3f}   (nothing checked, nothing guaranteed)\n")
+    out.write(f"{'ratio intake/floor':<36}{of_floor:>10.3f}\n")
     if ratio < TARGET:
         out.write(
             f"BELOW TARGET: intake files {per_s:.1f}/s, {ratio:.2f} of the baseline's {base_per_s:.1f}/s"
             f" (target {TARGET}).\n"
         )
-    for run in (*baseline, *intake):
+    for run in (*baseline, *floor, *intake):
         if run.first_failure:
             kinds = ", ".join(f"{kind} x{count}" for kind, count in run.failure_kinds.items())
             out.write(f"failures in {run.name}: {kinds}; first: {run.first_failure}\n")
@@ -278,6 +291,9 @@ def report(args: argparse.Namespace, baseline: list[RunResult], intake: list[Run
         "intake_per_s": round(per_s, 1),
         "baseline_per_s": round(base_per_s, 1),
         "ratio": round(ratio, 4),
+        "floor_per_s": round(floor_per_s, 1),
+        "floor_ratio": round(floor_ratio, 4),
+        "intake_of_floor": round(of_floor, 4),
         "p50_ms": None if math.isnan(p50) else round(p50, 1),
         "p99_ms": None if math.isnan(p99) else round(p99, 1),
         "target": TARGET,
@@ -288,7 +304,7 @@ def report(args: argparse.Namespace, baseline: list[RunResult], intake: list[Run
 
 
 def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
-    store_port, intake_port, baseline_port = free_ports(3)
+    store_port, intake_port, baseline_port, floor_port = free_ports(4)
     ferretdb = FerretDB("ferretdb", workdir / "ferretdb", port=store_port)
     servers: list[Gunicorn] = []
     try:
@@ -308,7 +324,16 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
             ready_path="/insert",
             ready_status=405,
         )
-        servers += [intake, baseline]
+        floor = Gunicorn(
+            "floor",
+            workdir / "floor",
+            app="floor_app:app",
+            port=floor_port,
+            env=env,
+            ready_path="/api/v1/uploads",
+            ready_status=405,
+        )
+        servers += [intake, baseline, floor]
         for server in servers:
             server.start()
         for server in servers:
@@ -325,9 +350,10 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
         )
         sys.stdout.write(f"{'run':<36}{'ops/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'failures':>10}\n")
         sys.stdout.flush()
-        results: dict[str, list[RunResult]] = {"baseline": [], "intake": []}
+        results: dict[str, list[RunResult]] = {"baseline": [], "floor": [], "intake": []}
         plans = {
             "baseline": (lambda: insert_operation(baseline.url)),
+            "floor": (lambda: filing_operation(floor.url)),
             "intake": (lambda: filing_operation(intake.url)),
         }
         for round_ in range(1, args.rounds + 1):
@@ -340,7 +366,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
                 for server in servers:
                     if server.proc is not None and server.proc.poll() is not None:
                         raise StartError(f"{server.name} exited during the run\n{server.log_tail()}")
-        return report(args, results["baseline"], results["intake"])
+        return report(args, results["baseline"], results["floor"], results["intake"])
     finally:
         for server in reversed(servers):
             server.stop()
@@ -352,7 +378,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=8, help="client threads (default 8)")
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run (default 20)")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds before each run")
-    parser.add_argument("--rounds", type=int, default=2, help="baseline+intake pairs, alternating")
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="rounds of baseline, floor and intake runs, alternating"
+    )
     args = parser.parse_args(argv)
     if not (BIN / "ferretdb").exists():
         sys.stderr.write(f"not installed: {BIN / 'ferretdb'}; run make install\n")
