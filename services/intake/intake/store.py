@@ -10,9 +10,9 @@ Collections:
   belongs to (`_id` = upload id; the claim is taken before the dossier is written).
 - `procedures`, `units`: projections of processing's catalogue (newest version per code).
 
-Requests look documents up by `_id` alone: FerretDB 1.24 (SQLite) uses an index only for a filter
-that is exactly `{_id: <string>}` and reads the whole collection for any other; MongoDB uses the
-indexes below for the rest (housekeeping, conditional updates).
+Requests look documents up by `_id` (alone or with a condition): the FerretDB built for local use
+finds those through the `_id` index and reads the whole collection for any other filter (see
+docs/architecture.md, Stores); MongoDB uses the indexes below for the rest (housekeeping).
 """
 
 from __future__ import annotations
