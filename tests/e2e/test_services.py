@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +30,7 @@ from devstack.tokens import issue_token
 from eventkit.envelope import decode
 from eventkit.kafka import ensure_topics
 from eventkit.topics import all_topic_specs
+from tests.factories import PROCEDURE, online_filing
 from tests.integration.kafka_tools import read_topic
 
 pytestmark = pytest.mark.e2e
@@ -39,7 +42,8 @@ def running(infra, jwt_keys, tmp_path_factory) -> Iterator[dict[str, int]]:
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     endpoints = Endpoints(infra.mongo_url, infra.bootstrap, infra.mailpit.smtp_url, infra.mailpit.api_url)
     env = service_env(endpoints, ports, jwt_keys[1])
-    env["GUNICORN_WORKERS"] = "1"
+    # Two processes per API, as deployed: dossier numbers are then contended across processes too.
+    env["GUNICORN_WORKERS"] = "2"
     log = tmp_path_factory.mktemp("services") / "honcho.log"
     seed_demo_data(env)
     honcho = start_services(env, log_path=log)
@@ -227,3 +231,70 @@ def test_an_online_filing_goes_from_intake_over_kafka(running, infra):
         if r.key == code.encode()
     ]
     assert event["type"] == "vn.motcua.intake.dossier.submitted.v1" and event["correlationid"] == "e2e-file-1"
+
+
+def test_2000_filings_from_8_concurrent_clients_get_distinct_codes_without_gaps_and_all_go_out(
+    running, infra
+):
+    """Circular 01/2018 codes under load: 8 clients file 250 dossiers each (upload, then filing)
+    into one unit at once, through the API's worker processes and threads."""
+    base = api_url("intake", running)
+    client = MongoClient(infra.mongo_url, retryWrites=False)
+    intake_db = client["motcua_intake"]
+    try:
+        assert wait_until(lambda: intake_db.procedures.count_documents({"_id": PROCEDURE}) == 1, timeout=60)
+        codes: list[str] = []
+        failures: list[str] = []
+        lock = threading.Lock()
+        pdf = b"%PDF-1.4\n" + b"0" * 4096
+
+        def client_files() -> None:
+            mine, failed = [], []
+            with requests.Session() as session:
+                for _ in range(250):
+                    upload = session.post(
+                        f"{base}/api/v1/uploads", files={"file": ("a.pdf", pdf)}, timeout=60
+                    )
+                    if upload.status_code != 201:
+                        failed.append(f"upload {upload.status_code} {upload.text[:200]}")
+                        continue
+                    filed = session.post(
+                        f"{base}/api/v1/dossiers", json=online_filing(upload.json()["id"]), timeout=60
+                    )
+                    if filed.status_code != 201:
+                        failed.append(f"filing {filed.status_code} {filed.text[:200]}")
+                        continue
+                    mine.append(filed.json()["code"])
+            with lock:
+                codes.extend(mine)
+                failures.extend(failed)
+
+        clients = [threading.Thread(target=client_files) for _ in range(8)]
+        for thread in clients:
+            thread.start()
+        for thread in clients:
+            thread.join()
+        assert not failures, failures[:5]
+        assert len(codes) == 2000 and len(set(codes)) == 2000
+
+        # Per unit and day (the run may cross midnight), every number from 1 up is given, once,
+        # including those of other tests' filings.
+        for prefix in {code.rsplit("-", 1)[0] for code in codes}:
+            given = [
+                d["_id"]
+                for d in intake_db.dossiers.find({"_id": {"$regex": f"^{re.escape(prefix)}-"}}, {"_id": 1})
+            ]
+            numbers = sorted(int(code.rsplit("-", 1)[1]) for code in given)
+            assert numbers == list(range(1, len(numbers) + 1)), prefix
+
+        # Every dossier's event leaves intake: the relay drains the outbox.
+        assert wait_until(
+            lambda: (
+                intake_db.outbox_markers.count_documents({}) == 0
+                and intake_db.dossiers.count_documents({"outbox_pending": True}) == 0
+            ),
+            timeout=180,
+            interval=1,
+        ), "the relay published every dossier.submitted"
+    finally:
+        client.close()
