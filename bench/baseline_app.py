@@ -20,18 +20,23 @@ from pymongo import MongoClient
 DATABASE = "bench_baseline"
 COLLECTION = "inserts"
 
+
+def store_client(appname: str) -> MongoClient[dict[str, object]]:
+    """The store at `MONGO_URL` with the services' client options (eventkit.mongo.connect):
+    FerretDB has no retryable writes."""
+    return MongoClient(
+        os.environ["MONGO_URL"],
+        appname=appname,
+        serverSelectionTimeoutMS=3000,
+        connectTimeoutMS=3000,
+        socketTimeoutMS=10_000,
+        retryWrites=False,
+        tz_aware=True,
+    )
+
+
 app = Flask(__name__)
-# The same client options as the services' (eventkit.mongo.connect): FerretDB has no retryable writes.
-client: MongoClient[dict[str, object]] = MongoClient(
-    os.environ["MONGO_URL"],
-    appname="bench-baseline",
-    serverSelectionTimeoutMS=3000,
-    connectTimeoutMS=3000,
-    socketTimeoutMS=10_000,
-    retryWrites=False,
-    tz_aware=True,
-)
-collection = client[DATABASE][COLLECTION]
+collection = store_client("bench-baseline")[DATABASE][COLLECTION]
 
 
 @app.post("/insert")

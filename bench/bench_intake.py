@@ -314,25 +314,16 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
         _, public_key = ensure_keypair(workdir / "keys")
         env = server_env(ferretdb.url, public_key)
         intake = Gunicorn("intake", workdir / "intake", app="intake.wsgi:app", port=intake_port, env=env)
-        # The baseline has its one POST route only: a 405 to GET means Flask answers.
-        baseline = Gunicorn(
-            "baseline",
-            workdir / "baseline",
-            app="baseline_app:app",
-            port=baseline_port,
-            env=env,
-            ready_path="/insert",
-            ready_status=405,
-        )
-        floor = Gunicorn(
-            "floor",
-            workdir / "floor",
-            app="floor_app:app",
-            port=floor_port,
-            env=env,
-            ready_path="/api/v1/uploads",
-            ready_status=405,
-        )
+
+        def plain(name: str, port: int, post_path: str) -> Gunicorn:
+            # A plain Flask app has POST routes only: a 405 to GET on one means Flask answers.
+            app = f"{name}_app:app"
+            return Gunicorn(
+                name, workdir / name, app=app, port=port, env=env, ready_path=post_path, ready_status=405
+            )
+
+        baseline = plain("baseline", baseline_port, "/insert")
+        floor = plain("floor", floor_port, "/api/v1/uploads")
         servers += [intake, baseline, floor]
         for server in servers:
             server.start()

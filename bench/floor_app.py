@@ -12,28 +12,18 @@ Started by the benchmark under the services' gunicorn settings, like the baselin
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import UTC, datetime
 
+from baseline_app import store_client
 from bson import Binary
 from flask import Flask, jsonify, request
-from pymongo import MongoClient, ReturnDocument
+from pymongo import ReturnDocument
 
 DATABASE = "bench_floor"
 
 app = Flask(__name__)
-# The same client options as the services' (eventkit.mongo.connect).
-client: MongoClient[dict[str, object]] = MongoClient(
-    os.environ["MONGO_URL"],
-    appname="bench-floor",
-    serverSelectionTimeoutMS=3000,
-    connectTimeoutMS=3000,
-    socketTimeoutMS=10_000,
-    retryWrites=False,
-    tz_aware=True,
-)
-db = client[DATABASE]
+db = store_client("bench-floor")[DATABASE]
 
 
 @app.post("/api/v1/uploads")
