@@ -29,6 +29,25 @@ class StaffSchema(BaseSchema):
     units = fields.List(fields.String(), required=True)
 
 
+# -- catalogue entries --------------------------------------------------------------------------
+
+
+class CatalogueEntrySchema(BaseSchema):
+    """What procedures and units share: when they are in force and where their data comes from."""
+
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(load_default=None, allow_none=True)
+    placeholders = fields.List(fields.String(), load_default=list)
+    source = fields.String(load_default="", validate=length(max=2000))
+    notes = fields.String(load_default="", validate=length(max=4000))
+
+
+def _validity_errors(data: dict[str, Any]) -> dict[str, list[str]]:
+    if data.get("valid_to") and data.get("valid_from") and data["valid_to"] < data["valid_from"]:
+        return {"valid_to": ["Ngày hết hiệu lực phải sau ngày có hiệu lực."]}
+    return {}
+
+
 # -- procedures ---------------------------------------------------------------------------------
 
 
@@ -89,7 +108,7 @@ def _unique(values: list[str], field: str, what: str) -> None:
         raise ValidationError(f"{what} bị trùng.", field)
 
 
-class ProcedureSchema(BaseSchema):
+class ProcedureSchema(CatalogueEntrySchema):
     """A procedure as an administrator writes it (POST, and PUT with `version`)."""
 
     code = fields.String(required=True, validate=pattern(PROCEDURE_CODE, "Mã thủ tục dạng 1.001193."))
@@ -120,18 +139,11 @@ class ProcedureSchema(BaseSchema):
     form_fields = fields.List(fields.Nested(FormFieldSchema), load_default=list, validate=items(max=50))
     legal_basis = fields.String(load_default="", validate=length(max=2000))
     result_type = fields.String(load_default="", validate=length(max=500))
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(load_default=None, allow_none=True)
-    placeholders = fields.List(fields.String(), load_default=list)
-    source = fields.String(load_default="", validate=length(max=2000))
-    notes = fields.String(load_default="", validate=length(max=4000))
 
     # Also run when some fields failed, so that one answer names every bad field.
     @validates_schema(skip_on_field_errors=False)
     def consistent(self, data: dict[str, Any], **_: Any) -> None:
-        errors: dict[str, list[str]] = {}
-        if data.get("valid_to") and data.get("valid_from") and data["valid_to"] < data["valid_from"]:
-            errors.setdefault("valid_to", []).append("Ngày hết hiệu lực phải sau ngày có hiệu lực.")
+        errors = _validity_errors(data)
         if data.get("same_day") and not data.get("same_day_cutoff"):
             errors.setdefault("same_day_cutoff", []).append(
                 "Thủ tục giải quyết trong ngày cần giờ tiếp nhận cuối."
@@ -205,7 +217,7 @@ class ProcedureVersionSchema(BaseSchema):
 # -- units --------------------------------------------------------------------------------------
 
 
-class UnitSchema(BaseSchema):
+class UnitSchema(CatalogueEntrySchema):
     code = fields.String(
         required=True, validate=pattern(UNIT_CODE, "Mã đơn vị: 1–20 ký tự chữ, số, dấu chấm.")
     )
@@ -221,22 +233,17 @@ class UnitSchema(BaseSchema):
     electronic_id = fields.String(
         required=True, validate=pattern(ELECTRONIC_ID, "Mã định danh dạng 000.00.06.H56.")
     )
-    valid_from = fields.Date(required=True)
-    valid_to = fields.Date(load_default=None, allow_none=True)
     successors = fields.List(
         fields.String(validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ.")), load_default=list
     )
     address = fields.String(load_default=None, allow_none=True, validate=length(max=500))
     phone = fields.String(load_default=None, allow_none=True, validate=length(max=50))
     email = fields.Email(load_default=None, allow_none=True)
-    placeholders = fields.List(fields.String(), load_default=list)
-    source = fields.String(load_default="", validate=length(max=2000))
-    notes = fields.String(load_default="", validate=length(max=4000))
 
     @validates_schema(skip_on_field_errors=False)
     def consistent(self, data: dict[str, Any], **_: Any) -> None:
-        if data.get("valid_to") and data.get("valid_from") and data["valid_to"] < data["valid_from"]:
-            raise ValidationError("Ngày hết hiệu lực phải sau ngày có hiệu lực.", "valid_to")
+        if errors := _validity_errors(data):
+            raise ValidationError(errors)
         if data.get("parent") == data.get("code"):
             raise ValidationError("Đơn vị không thể là cấp trên của chính nó.", "parent")
 

@@ -28,3 +28,12 @@ def test_a_same_day_procedure_needs_its_cut_off_and_unknown_fields_are_refused()
         ProcedureSchema().load({**entry, "same_day": True, "same_day_cutoff": None, "colour": "đỏ"})
     assert set(error.value.messages) == {"same_day_cutoff", "colour"}
     assert error.value.messages["colour"] == ["Trường không được chấp nhận."]
+
+
+@pytest.mark.parametrize("kind,schema", [("procedures", ProcedureSchema()), ("units", UnitSchema())])
+def test_an_entry_cannot_end_before_it_starts(kind, schema):
+    entry = json.loads((SEED_DIR / f"{kind}.json").read_text(encoding="utf-8"))[0]
+    with pytest.raises(ValidationError) as error:
+        schema.load({**entry, "valid_from": "2020-01-01", "valid_to": "2019-12-31"})
+    assert error.value.messages == {"valid_to": ["Ngày hết hiệu lực phải sau ngày có hiệu lực."]}
+    assert schema.load({**entry, "valid_from": "2020-01-01", "valid_to": "2020-01-01"})["valid_to"]
