@@ -27,11 +27,9 @@ def intake_app(service_environ):
     from intake import store as intake_store
     from intake.config import load_config
 
-    environ = {**service_environ, "UPLOAD_MAX_BYTES": str(2 * 1024 * 1024)}
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in environ.items():
-            patch.setenv(name, value)
-        app = create_intake_app(load_config())
+    app = create_intake_app(
+        load_config(environ={**service_environ, "UPLOAD_MAX_BYTES": str(2 * 1024 * 1024)})
+    )
     intake_store.ensure_indexes(app.extensions["db"])
     return app
 
