@@ -75,12 +75,18 @@ def ensure_outbox_index(collection: Coll) -> None:
     collection.database[MARKERS].create_index([("collection", ASCENDING)], name="collection")
 
 
+def _marker_id(collection: Coll, document_id: Any) -> str:
+    return f"{collection.name}:{document_id}"
+
+
+def _marker(collection: Coll, document_id: Any) -> dict[str, Any]:
+    return {"collection": collection.name, "document": document_id, "at": datetime.now(UTC)}
+
+
 def mark_pending(collection: Coll, document_id: Any) -> None:
     """Tell the relay that a document has events to publish (after writing them into it)."""
     collection.database[MARKERS].update_one(
-        {"_id": f"{collection.name}:{document_id}"},
-        {"$set": {"collection": collection.name, "document": document_id, "at": datetime.now(UTC)}},
-        upsert=True,
+        {"_id": _marker_id(collection, document_id)}, {"$set": _marker(collection, document_id)}, upsert=True
     )
 
 
@@ -89,9 +95,9 @@ def insert_with_outbox(collection: Coll, document: dict[str, Any], entries: list
     collection.insert_one(with_outbox(document, entries))
     if entries:
         # A new document has no marker yet: a plain insert costs the store less than an upsert.
-        marker = {"collection": collection.name, "document": document["_id"], "at": datetime.now(UTC)}
+        marker = {"_id": _marker_id(collection, document["_id"]), **_marker(collection, document["_id"])}
         try:
-            collection.database[MARKERS].insert_one({"_id": f"{collection.name}:{document['_id']}", **marker})
+            collection.database[MARKERS].insert_one(marker)
         except DuplicateKeyError:
             pass  # a marker is there already: the relay looks at the document either way
 
@@ -213,7 +219,7 @@ class OutboxRelay:
                 collection.update_one({"_id": delivery.document_id}, {"$pullAll": {OUTBOX: delivery.sent}})
             # The marker goes before the look at what is left: a writer adding events after that look
             # leaves its own marker after this deletion, so nothing is left unmarked.
-            markers.delete_one({"_id": f"{collection.name}:{delivery.document_id}"})
+            markers.delete_one({"_id": _marker_id(collection, delivery.document_id)})
             left = collection.find_one({"_id": delivery.document_id}, {OUTBOX: 1})
             if left is not None and left.get(OUTBOX):
                 mark_pending(collection, delivery.document_id)
