@@ -139,7 +139,7 @@ def test_housekeeping_removes_expired_loose_uploads_and_repairs_lost_claims(
     counts = uploads.clean_up(db, later, timedelta(hours=24))
     assert counts == {"deleted": 2, "kept": 1, "released": 1}
     assert intake_store.get_uploads(db, [loose, stranded]) == {}
-    assert intake_store.read_upload(db, loose) is None
+    assert intake_store.read_upload(db, loose, 1) is None, "its bytes are gone too"
     assert intake_store.get_uploads(db, [used])[used]["attached_to"] == filed["code"]
-    assert intake_store.read_upload(db, used) == PDF
+    assert intake_store.read_upload(db, used, 1) == PDF
     assert uploads.clean_up(db, later, timedelta(hours=24)) == {"deleted": 0, "kept": 0, "released": 0}

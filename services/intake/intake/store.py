@@ -144,6 +144,10 @@ def next_number(db: Db, unit: str, day: str) -> int:
 # -- uploads ----------------------------------------------------------------------------------------
 
 
+def _chunk_id(upload_id: str, n: int) -> str:
+    return f"{upload_id}:{n:04d}"
+
+
 def save_upload(db: Db, upload_id: str, data: bytes, metadata: Document) -> None:
     # The bytes stay out of the record, which every filing reads (FerretDB reads whole documents
     # even when a projection leaves fields out). Chunks first: a record without all its bytes must
@@ -152,7 +156,7 @@ def save_upload(db: Db, upload_id: str, data: bytes, metadata: Document) -> None
     offsets = range(0, len(data), CHUNK_BYTES)
     for n, offset in enumerate(offsets):
         db.upload_chunks.insert_one(
-            {"_id": f"{upload_id}:{n:04d}", "data": Binary(data[offset : offset + CHUNK_BYTES])}
+            {"_id": _chunk_id(upload_id, n), "data": Binary(data[offset : offset + CHUNK_BYTES])}
         )
     db.uploads.insert_one({**record, "chunks": len(offsets)})
 
@@ -168,11 +172,9 @@ def get_uploads(db: Db, upload_ids: list[str]) -> dict[str, Document]:
     return found
 
 
-def read_upload(db: Db, upload_id: str) -> bytes | None:
-    record = db.uploads.find_one({"_id": upload_id})
-    if record is None:
-        return None
-    parts = [db.upload_chunks.find_one({"_id": f"{upload_id}:{n:04d}"}) for n in range(record["chunks"])]
+def read_upload(db: Db, upload_id: str, chunks: int) -> bytes | None:
+    """The bytes of an upload stored in `chunks` chunks (its record says how many); None if any is gone."""
+    parts = [db.upload_chunks.find_one({"_id": _chunk_id(upload_id, n)}) for n in range(chunks)]
     if any(part is None for part in parts):
         return None
     return b"".join(bytes(part["data"]) for part in parts if part is not None)
@@ -233,7 +235,7 @@ def delete_upload(db: Db, upload_id: str) -> bool:
         return False
     # The record goes last: if a chunk deletion fails, the record is found again next time.
     for n in range(record["chunks"]):
-        db.upload_chunks.delete_one({"_id": f"{upload_id}:{n:04d}"})
+        db.upload_chunks.delete_one({"_id": _chunk_id(upload_id, n)})
     db.uploads.delete_one({"_id": upload_id})
     return True
 

@@ -55,7 +55,7 @@ def read(db: Db, upload_id: str, *, staff: Staff | None, secret: str | None) -> 
         raise Unauthenticated("Cần mã tra cứu của hồ sơ hoặc đăng nhập cán bộ.")
     elif not verify_secret(secret, dossier["lookup_secret_hash"]):
         raise Forbidden("Mã tra cứu không đúng.")
-    data = store.read_upload(db, upload_id)
+    data = store.read_upload(db, upload_id, upload["chunks"])
     if data is None:
         raise NotFound("Không tìm thấy tệp.")
     return data, MEDIA_TYPES[upload["content_type"]]
