@@ -143,3 +143,13 @@ def test_housekeeping_removes_expired_loose_uploads_and_repairs_lost_claims(
     assert intake_store.get_uploads(db, [used])[used]["attached_to"] == filed["code"]
     assert intake_store.read_upload(db, used, 1) == PDF
     assert uploads.clean_up(db, later, timedelta(hours=24)) == {"deleted": 0, "kept": 0, "released": 0}
+
+
+def test_releasing_uploads_gives_back_only_the_claims_of_that_dossier(intake_app, intake_client):
+    db = intake_app.extensions["db"]
+    mine, theirs = upload(intake_client).json["id"], upload(intake_client).json["id"]
+    assert intake_store.claim_uploads(db, [mine], "000.21.26.H06-991231-0001")
+    assert intake_store.claim_uploads(db, [theirs], "000.21.26.H06-991231-0002")
+    intake_store.release_uploads(db, [mine, theirs], "000.21.26.H06-991231-0001")
+    assert not intake_store.is_claimed(db, mine)
+    assert intake_store.is_claimed(db, theirs), "another dossier's claim stays"

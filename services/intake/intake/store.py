@@ -197,9 +197,7 @@ def claim_uploads(db: Db, upload_ids: list[str], code: str) -> bool:
 def release_uploads(db: Db, upload_ids: list[str], code: str) -> None:
     """Give back uploads claimed for `code` (whose dossier was not written)."""
     for upload_id in upload_ids:
-        claim = db.upload_claims.find_one({"_id": upload_id})
-        if claim is not None and claim["dossier"] == code:
-            db.upload_claims.delete_one({"_id": upload_id})
+        db.upload_claims.delete_one({"_id": upload_id, "dossier": code})
 
 
 def unchecked_claims(db: Db, claimed_before: datetime, limit: int = 100) -> list[Document]:
