@@ -2,7 +2,7 @@
 
 Two ways, both without transactions (FerretDB has none):
 - `apply_once`: the update of the target document also records the event id in it, unless the id
-  is there already. For aggregates whose event count stays small.
+  is there already (one conditional update). For aggregates whose event count stays small.
 - `ProcessedEvents`: a collection keyed `<group>:<event id>`, for handlers with side effects
   outside the store (mark after the effect; at-least-once) or that touch many documents.
 """
@@ -29,23 +29,17 @@ def apply_once(
 ) -> bool:
     """Apply `update` to the document `key` unless `event_id` was applied to it; True when applied now.
 
-    The events of one aggregate reach one consumer, one at a time (one key, one partition), so a
-    look at the document followed by the update is enough; both go by `_id`, the only filter
-    FerretDB answers from an index. With `upsert`, a missing document is created.
+    One conditional update by `_id` (an index search, on FerretDB too), as `upsert_latest` does.
+    With `upsert`, a missing document is created; when the document exists with the event
+    applied, the filter misses and the insert collides, so nothing changes.
     """
-    current = collection.find_one({"_id": key}, {APPLIED: 1})
-    if current is None and not upsert:
-        return False
-    if current is not None and event_id in current.get(APPLIED, []):
-        return False
     recorded: dict[str, Any] = {op: dict(fields) for op, fields in update.items()}
     recorded.setdefault("$addToSet", {})[APPLIED] = event_id
     try:
-        collection.update_one({"_id": key}, recorded, upsert=upsert)
+        result = collection.update_one({"_id": key, APPLIED: {"$ne": event_id}}, recorded, upsert=upsert)
     except DuplicateKeyError:
-        # Created meanwhile by a redelivery of the same event; it is applied.
         return False
-    return True
+    return result.matched_count == 1 or result.upserted_id is not None
 
 
 class ProcessedEvents:
