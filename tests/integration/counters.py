@@ -1,4 +1,5 @@
-"""A tiny aggregate for the platform tests: a counter document whose events carry a sequence number."""
+"""A tiny aggregate for the platform tests: a counter document whose events carry a number `seq`
+(from 0; the envelope's `sequence`, which starts at 1, is `seq + 1`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ class IncrementedSchema(Schema):
 
 
 def incremented(key: str, seq: int) -> Event:
-    return new_event(type=INCREMENTED, source="/tests", subject=key, data={"seq": seq})
+    return new_event(type=INCREMENTED, source="/tests", subject=key, data={"seq": seq}, sequence=seq + 1)
 
 
 def record_increment(aggregates: Coll, topic: str, key: str, seq: int) -> Event:

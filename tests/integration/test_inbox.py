@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from eventkit.inbox import ProcessedEvents, apply_once
+from eventkit.inbox import ProcessedEvents, apply_newer, apply_once
 
 pytestmark = pytest.mark.integration
 
@@ -34,3 +34,14 @@ def test_processed_events_are_per_group_and_pruned_by_age(mongo_db):
     assert notify.prune(datetime.now(UTC) - timedelta(days=1)) == 0
     assert notify.prune(datetime.now(UTC) + timedelta(seconds=1)) == 2
     assert not notify.seen("e1")
+
+
+def test_apply_newer_applies_an_event_only_over_an_older_one(mongo_db):
+    dossiers = mongo_db["dossiers"]
+    dossiers.insert_one({"_id": "d1", "status": "submitted", "seen": 0})
+    assert apply_newer(dossiers, "d1", {"$set": {"status": "accepted"}}, "seen", 1)
+    assert apply_newer(dossiers, "d1", {"$set": {"status": "returned"}}, "seen", 5)
+    assert not apply_newer(dossiers, "d1", {"$set": {"status": "in_progress"}}, "seen", 3), "late"
+    assert not apply_newer(dossiers, "d1", {"$set": {"status": "returned"}}, "seen", 5), "again"
+    assert dossiers.find_one({"_id": "d1"}) == {"_id": "d1", "status": "returned", "seen": 5}
+    assert not apply_newer(dossiers, "missing", {"$set": {"status": "x"}}, "seen", 1)

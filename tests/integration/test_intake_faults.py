@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pymongo.errors import PyMongoError
 
-from eventkit.consumer import ConsumerRunner
+from eventkit.consumer import ConsumerRunner, Handler
 from eventkit.envelope import decode, encode, new_event
 from eventkit.kafka import ensure_topics, make_producer
 from eventkit.outbox import PENDING, OutboxRelay
@@ -87,40 +87,129 @@ def test_a_number_the_store_did_not_record_is_given_to_the_next_filing(platform,
     assert intake_store.next_number(db, "09496", "231030") == first + 1, "no gap"
 
 
+def processing_event(code: str, verb: str, sequence: int) -> dict:
+    return new_event(
+        type=f"vn.motcua.processing.dossier.{verb}.v1",
+        source="/services/processing",
+        subject=code,
+        data={"code": code},
+        sequence=sequence,
+    )
+
+
+def follow_processing(platform, db, records: list[tuple[str, dict]], delivered: int) -> list[dict]:
+    """Write processing's events raw, run intake's status group over them until `delivered` deliveries
+    were handled, and return the events in the order the handler saw them. The topic is this test's
+    own: earlier tests' fresh databases gave the same dossier codes."""
+    topic = f"test.processing-dossiers.{uuid.uuid4().hex[:8]}"
+    group = f"test.{uuid.uuid4().hex[:8]}"
+    ensure_topics(
+        platform.bootstrap,
+        [TopicSpec(name, 3) for name in (topic, retry_topic(topic, group), dead_letter_topic(topic, group))],
+    )
+    write_raw(platform.bootstrap, topic, [(code.encode(), encode(event)) for code, event in records])
+    seen: list[dict] = []
+
+    def counted(handler: Handler) -> Handler:
+        def handle(event, data):
+            handler.handle(event, data)
+            seen.append(event)
+
+        return Handler(handler.schema, handle)
+
+    handlers = intake_handlers.build_handlers(db)[Groups.INTAKE_PROCESSING_DOSSIERS]
+    runner = ConsumerRunner(
+        bootstrap=platform.bootstrap,
+        group=group,
+        topics=[topic],
+        handlers={event_type: counted(handler) for event_type, handler in handlers.items()},
+        producer=make_producer(platform.bootstrap, "test"),
+    )
+    assert run_until(runner, lambda: len(seen) >= delivered, timeout=60)
+    return seen
+
+
 def test_a_supplement_request_published_by_processing_opens_the_supplement(
     platform, intake_app, intake_client, intake_catalogue
 ):
     filed = intake_client.post("/api/v1/dossiers", json=filing(upload(intake_client).json["id"])).json
     code = filed["code"]
-    topic = Topics.PROCESSING_DOSSIERS.name
-    group = f"test.{uuid.uuid4().hex[:8]}"
-    ensure_topics(
-        platform.bootstrap,
-        topic_specs_for("processing")
-        + [TopicSpec(retry_topic(topic, group), 3), TopicSpec(dead_letter_topic(topic, group), 3)],
-    )
-    event = new_event(
-        type="vn.motcua.processing.dossier.supplement_requested.v1",
-        source="/services/processing",
-        subject=code,
-        data={"code": code, "documents": ["TP02"], "reason": "Thiếu bản sao giấy khai sinh cũ"},
-    )
-    write_raw(platform.bootstrap, topic, [(code.encode(), encode(event)), (code.encode(), encode(event))])
     db = intake_app.extensions["db"]
-    runner = ConsumerRunner(
-        bootstrap=platform.bootstrap,
-        group=group,
-        topics=[topic],
-        handlers=intake_handlers.build_handlers(db)[Groups.INTAKE_PROCESSING_DOSSIERS],
-        producer=make_producer(platform.bootstrap, "test"),
-    )
-    assert run_until(runner, lambda: intake_store.get_dossier(db, code)["supplement_open"], timeout=60)
+    requested = processing_event(code, "supplement_requested", 1)
+    follow_processing(platform, db, [(code, requested), (code, requested)], delivered=2)
+    assert intake_store.get_dossier(db, code)["supplement_open"]
     assert intake_store.get_dossier(db, code)["status"] == "supplement_requested"
     body = {
         "lookup_secret": filed["lookup_secret"],
         "documents": [{"type": "TP02", "upload_id": upload(intake_client).json["id"]}],
     }
     assert intake_client.post(f"/api/v1/dossiers/{code}/supplements", json=body).status_code == 200
+
+
+def test_processing_events_delivered_late_or_twice_never_move_a_dossier_back(
+    platform, intake_app, intake_client, intake_catalogue
+):
+    db = intake_app.extensions["db"]
+    late = intake_client.post("/api/v1/dossiers", json=filing(upload(intake_client).json["id"])).json["code"]
+    other = intake_client.post("/api/v1/dossiers", json=filing(upload(intake_client).json["id"])).json["code"]
+    accepted, assigned, approved, returned = (
+        processing_event(late, verb, n)
+        for n, verb in enumerate(("accepted", "assigned", "approved", "returned"), start=1)
+    )
+    # As a retry round and a relay's re-send leave them: the newest first, the rest late, one twice.
+    records = [(late, returned), (late, assigned), (late, returned), (late, accepted), (late, approved)]
+    records += [
+        (other, processing_event(other, "accepted", 1)),
+        (other, processing_event(other, "assigned", 2)),
+    ]
+    seen = follow_processing(platform, db, records, delivered=len(records))
+
+    assert sorted(e["id"] for e in seen) == sorted(e["id"] for _, e in records), "every delivery handled"
+    returned_dossier = intake_store.get_dossier(db, late)
+    assert (returned_dossier["status"], returned_dossier["processing_sequence"]) == ("returned", 4)
+    assert returned_dossier["supplement_open"] is False
+    in_order = intake_store.get_dossier(db, other)
+    assert (in_order["status"], in_order["processing_sequence"]) == ("in_progress", 2)
+
+
+def test_a_dossiers_own_events_are_numbered_in_order(platform, intake_app, intake_client, intake_catalogue):
+    db = intake_app.extensions["db"]
+    filed = intake_client.post("/api/v1/dossiers", json=filing(upload(intake_client).json["id"])).json
+    code = filed["code"]
+    follow_processing(platform, db, [(code, processing_event(code, "supplement_requested", 1))], delivered=1)
+    body = {
+        "lookup_secret": filed["lookup_secret"],
+        "documents": [{"type": "TP02", "upload_id": upload(intake_client).json["id"]}],
+    }
+    assert intake_client.post(f"/api/v1/dossiers/{code}/supplements", json=body).status_code == 200
+    withdrawal = {"lookup_secret": filed["lookup_secret"], "reason": "Không cần nữa"}
+    assert intake_client.post(f"/api/v1/dossiers/{code}/withdraw", json=withdrawal).status_code == 200
+
+    outbox = db.dossiers.find_one({"_id": code})["outbox"]
+    events = [decode(entry["value"].encode()) for entry in outbox]
+    assert [(e["type"].split(".")[4], e["sequence"]) for e in events] == [
+        ("submitted", 1),
+        ("supplemented", 2),
+        ("withdrawn", 3),
+    ]
+    assert [entry["sequence"] for entry in outbox] == [1, 2, 3]
+    assert db.dossiers.find_one({"_id": code})["sequence"] == 3
+
+
+def test_a_change_numbered_from_a_stale_read_is_refused(
+    platform, intake_app, intake_client, intake_catalogue, monkeypatch
+):
+    db = intake_app.extensions["db"]
+    filed = intake_client.post("/api/v1/dossiers", json=filing(upload(intake_client).json["id"])).json
+    code = filed["code"]
+    stale = intake_store.get_dossier(db, code)
+    # Another request gave the dossier its event 2 after this one read it at 1.
+    db.dossiers.update_one({"_id": code}, {"$set": {"sequence": 2}})
+    monkeypatch.setattr(intake_store, "get_dossier", lambda _db, _code: stale)
+    withdrawal = {"lookup_secret": filed["lookup_secret"], "reason": "Không cần nữa"}
+    assert intake_client.post(f"/api/v1/dossiers/{code}/withdraw", json=withdrawal).status_code == 409
+    stored = db.dossiers.find_one({"_id": code})
+    assert stored["status"] == "submitted" and len(stored["outbox"]) == 1, "no second event 2"
 
 
 def test_housekeeping_removes_expired_loose_uploads_and_repairs_lost_claims(

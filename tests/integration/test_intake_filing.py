@@ -294,6 +294,7 @@ def supplement_requested(intake_app, code):
         "id": f"evt-{code}",
         "type": "vn.motcua.processing.dossier.supplement_requested.v1",
         "subject": code,
+        "sequence": 1,
     }
     assert dossiers.apply_processing_event(intake_app.extensions["db"], event)
     assert not dossiers.apply_processing_event(intake_app.extensions["db"], event), (

@@ -1,7 +1,9 @@
 """CloudEvents 1.0 envelope in structured JSON mode.
 
-Every event carries `correlationid` (one business flow), `causationid` (the event that caused it)
-and `partitionkey` (the aggregate id, also the Kafka message key, so order holds per aggregate).
+Every event carries `correlationid` (one business flow), `causationid` (the event that caused it),
+`partitionkey` (the aggregate id, also the Kafka message key, so order holds per aggregate) and
+`sequence` (its position in its aggregate's history, from 1): retries and re-sends reorder events,
+so a consumer that keeps state applies an event only when its sequence is newer than what it holds.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class EnvelopeSchema(Schema):
     correlationid = fields.String(required=True, validate=validate.Length(min=1))
     causationid = fields.String(required=True, validate=validate.Length(min=1))
     partitionkey = fields.String(required=True, validate=validate.Length(min=1))
+    # An Integer extension attribute (CloudEvents' type system), not the deprecated string `sequence`
+    # extension: consumers compare numbers, and a string comparison would put 10 before 9.
+    sequence = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
 
 
 _schema = EnvelopeSchema()
@@ -56,10 +61,12 @@ def new_event(
     source: str,
     subject: str,
     data: dict[str, Any],
+    sequence: int,
     correlationid: str | None = None,
     causationid: str | None = None,
 ) -> Event:
-    """Build an envelope; an event that starts a flow is its own correlation and cause."""
+    """Build an envelope, the `sequence`-th event of aggregate `subject`; an event that starts a flow
+    is its own correlation and cause."""
     event_id = str(uuid.uuid4())
     event: Event = {
         "id": event_id,
@@ -73,6 +80,7 @@ def new_event(
         "correlationid": correlationid or event_id,
         "causationid": causationid or correlationid or event_id,
         "partitionkey": subject,
+        "sequence": sequence,
     }
     errors = _schema.validate(event)
     if errors:
@@ -80,13 +88,16 @@ def new_event(
     return event
 
 
-def caused_by(cause: Event, *, type: str, source: str, subject: str, data: dict[str, Any]) -> Event:
+def caused_by(
+    cause: Event, *, type: str, source: str, subject: str, data: dict[str, Any], sequence: int
+) -> Event:
     """An event produced while handling `cause`: same correlation, caused by it."""
     return new_event(
         type=type,
         source=source,
         subject=subject,
         data=data,
+        sequence=sequence,
         correlationid=cause["correlationid"],
         causationid=cause["id"],
     )

@@ -1,6 +1,9 @@
 """Idempotent consumers: an event applied twice changes nothing the second time.
 
-Two ways, both without transactions (FerretDB has none):
+Three ways, all without transactions (FerretDB has none):
+- `apply_newer`: the update of the target document also records the event's `sequence` in it,
+  unless a number at least as high is recorded (one conditional update). For state that follows
+  another service's aggregate: a duplicate, and an event overtaken by a newer one, change nothing.
 - `apply_once`: the update of the target document also records the event id in it, unless the id
   is there already (one conditional update). For aggregates whose event count stays small.
 - `ProcessedEvents`: a collection keyed `<group>:<event id>`, for handlers with side effects
@@ -18,6 +21,18 @@ from pymongo.errors import DuplicateKeyError
 from eventkit.mongo import Coll
 
 APPLIED = "applied_events"
+
+
+def apply_newer(collection: Coll, key: Any, update: dict[str, Any], field: str, sequence: int) -> bool:
+    """Apply `update` to the document `key` if `field` holds a lower sequence; True when applied now.
+
+    The document must exist with `field` set (0 before any event): `$lt` does not match a missing
+    field. One conditional update by `_id`, an index search on FerretDB too.
+    """
+    recorded: dict[str, Any] = {op: dict(fields) for op, fields in update.items()}
+    recorded.setdefault("$set", {})[field] = sequence
+    result = collection.update_one({"_id": key, field: {"$lt": sequence}}, recorded)
+    return result.matched_count == 1
 
 
 def apply_once(

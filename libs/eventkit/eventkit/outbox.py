@@ -45,23 +45,25 @@ class Producer(Protocol):
     ) -> SendFuture: ...
 
 
-def outbox_entry(topic: str, event: Event) -> dict[str, str]:
+def outbox_entry(topic: str, event: Event) -> dict[str, Any]:
     # The envelope is kept as the exact JSON text to send: it then needs none of the
-    # store's key or nesting rules, and a re-send is byte-identical.
+    # store's key or nesting rules, and a re-send is byte-identical. Its sequence is kept beside it
+    # so the relay sends an aggregate's entries in order.
     return {
         "id": event["id"],
         "topic": topic,
         "key": event["partitionkey"],
+        "sequence": event["sequence"],
         "value": encode(event).decode("utf-8"),
     }
 
 
-def with_outbox(document: dict[str, Any], entries: list[dict[str, str]]) -> dict[str, Any]:
+def with_outbox(document: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, Any]:
     """A new aggregate document carrying its first events."""
     return {**document, OUTBOX: list(entries), PENDING: bool(entries)}
 
 
-def add_outbox(update: dict[str, Any], entries: list[dict[str, str]]) -> dict[str, Any]:
+def add_outbox(update: dict[str, Any], entries: list[dict[str, Any]]) -> dict[str, Any]:
     """An update of an aggregate that also appends events to its outbox."""
     merged: dict[str, Any] = {op: dict(fields) for op, fields in update.items()}
     if entries:
@@ -90,7 +92,7 @@ def mark_pending(collection: Coll, document_id: Any) -> None:
     )
 
 
-def insert_with_outbox(collection: Coll, document: dict[str, Any], entries: list[dict[str, str]]) -> None:
+def insert_with_outbox(collection: Coll, document: dict[str, Any], entries: list[dict[str, Any]]) -> None:
     """Insert a new aggregate carrying its first events, and mark it for the relay."""
     collection.insert_one(with_outbox(document, entries))
     if entries:
@@ -103,7 +105,7 @@ def insert_with_outbox(collection: Coll, document: dict[str, Any], entries: list
 
 
 def update_with_outbox(
-    collection: Coll, filter: dict[str, Any], update: dict[str, Any], entries: list[dict[str, str]]
+    collection: Coll, filter: dict[str, Any], update: dict[str, Any], entries: list[dict[str, Any]]
 ) -> bool:
     """Update the aggregate `filter` names (by `_id`) together with its new events; False if no match."""
     result = collection.update_one(filter, add_outbox(update, entries))

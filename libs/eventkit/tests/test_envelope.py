@@ -9,7 +9,11 @@ TYPE = "vn.motcua.intake.dossier.submitted.v1"
 
 def make(**overrides):
     return new_event(
-        type=TYPE, source="/services/intake", subject="000.00.06.H06-190102-0001", data={}, **overrides
+        type=TYPE,
+        source="/services/intake",
+        subject="000.00.06.H06-190102-0001",
+        data={},
+        **{"sequence": 1, **overrides},
     )
 
 
@@ -28,6 +32,7 @@ def test_an_event_caused_by_another_keeps_the_correlation_and_names_its_cause():
         source="/services/processing",
         subject=cause["subject"],
         data={"by": "x"},
+        sequence=1,
     )
     assert effect["correlationid"] == cause["correlationid"]
     assert effect["causationid"] == cause["id"] != effect["id"]
@@ -52,7 +57,15 @@ def test_undecodable_or_incomplete_bytes_are_invalid(raw):
 
 @pytest.mark.parametrize(
     "field,value",
-    [("specversion", "0.3"), ("type", "DossierSubmitted"), ("data", "text"), ("correlationid", "")],
+    [
+        ("specversion", "0.3"),
+        ("type", "DossierSubmitted"),
+        ("data", "text"),
+        ("correlationid", ""),
+        ("sequence", 0),
+        ("sequence", "7"),
+        ("sequence", None),
+    ],
 )
 def test_envelope_rules_are_enforced(field, value):
     event = make()
@@ -68,4 +81,12 @@ def test_unknown_extension_attributes_are_kept():
 
 def test_building_an_event_with_a_bad_type_fails_at_once():
     with pytest.raises(InvalidEvent):
-        new_event(type="submitted", source="/x", subject="s", data={})
+        new_event(type="submitted", source="/x", subject="s", data={}, sequence=1)
+
+
+def test_an_event_carries_its_place_in_its_aggregates_history():
+    event = make(sequence=12)
+    assert decode(encode(event))["sequence"] == 12
+    without = {k: v for k, v in event.items() if k != "sequence"}
+    with pytest.raises(InvalidEvent):
+        decode(encode(without))

@@ -27,7 +27,7 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from eventkit.config import ServiceConfig
-from eventkit.inbox import apply_once
+from eventkit.inbox import apply_newer
 from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
 from eventkit.outbox import ensure_outbox_index, insert_with_outbox, update_with_outbox
@@ -286,8 +286,8 @@ def update_dossier(db: Db, code: str, expected: Document, update: Document, entr
     return update_with_outbox(db.dossiers, {"_id": code, **expected}, update, entries)
 
 
-def apply_processing_event(db: Db, code: str, changes: Document, event_id: str) -> bool:
-    return apply_once(db.dossiers, code, {"$set": changes}, event_id)
+def apply_processing_event(db: Db, code: str, changes: Document, sequence: int) -> bool:
+    return apply_newer(db.dossiers, code, {"$set": changes}, "processing_sequence", sequence)
 
 
 def forget_responses(db: Db, now: datetime, kept: timedelta) -> int:

@@ -47,11 +47,21 @@ def request_hash(body: Any) -> str:
     ).hexdigest()
 
 
-def _event(event_type: str, code: str, data: Document) -> list[dict[str, str]]:
+def _event(event_type: str, code: str, sequence: int, data: Document) -> list[dict[str, Any]]:
+    """The `sequence`-th event of dossier `code` (the dossier document keeps the last number given)."""
     event = new_event(
-        type=event_type, source=SOURCE, subject=code, data=jsonable(data), correlationid=correlation_id.get()
+        type=event_type,
+        source=SOURCE,
+        subject=code,
+        data=jsonable(data),
+        sequence=sequence,
+        correlationid=correlation_id.get(),
     )
     return [outbox_entry(Topics.INTAKE_DOSSIERS.name, event)]
+
+
+def _next_sequence(dossier: Document) -> int:
+    return int(dossier.get("sequence") or 0) + 1
 
 
 def _replay(db: Db, key: str, body_hash: str, wait: float = 5.0) -> Answer | None:
@@ -223,6 +233,9 @@ def _file_checked(
         "documents": documents,
         "status": "submitted",
         "supplement_open": False,
+        # The last number given to this dossier's own events, and the newest processing event applied.
+        "sequence": 1,
+        "processing_sequence": 0,
         "submitted_at": now,
         "updated_at": now,
         "lookup_secret_hash": secret_hash,
@@ -245,7 +258,7 @@ def _file_checked(
         "lookup_secret_hash": secret_hash,
     }
     try:
-        store.insert_dossier(db, dossier, _event(EventTypes.DOSSIER_SUBMITTED, code, submitted))
+        store.insert_dossier(db, dossier, _event(EventTypes.DOSSIER_SUBMITTED, code, 1, submitted))
     except BaseException:
         store.release_uploads(db, upload_ids, code)
         raise
@@ -302,15 +315,21 @@ def supplement(
         "by": by,
         "supplemented_at": now,
     }
+    sequence = _next_sequence(dossier)
     if not store.update_dossier(
         db,
         code,
-        {"supplement_open": True},
+        {"supplement_open": True, "sequence": dossier.get("sequence")},
         {
-            "$set": {"supplement_open": False, "status": "supplemented", "updated_at": now},
+            "$set": {
+                "supplement_open": False,
+                "status": "supplemented",
+                "updated_at": now,
+                "sequence": sequence,
+            },
             "$push": {"documents": {"$each": documents}},
         },
-        _event(EventTypes.DOSSIER_SUPPLEMENTED, code, event),
+        _event(EventTypes.DOSSIER_SUPPLEMENTED, code, sequence, event),
     ):
         store.release_uploads(db, upload_ids, code)
         raise Conflict("Hồ sơ vừa được bổ sung hoặc đã đổi trạng thái.")
@@ -324,12 +343,13 @@ def withdraw(
     dossier = _dossier(db, code)
     by = _authorised(dossier, staff, data.get("lookup_secret"))
     event = {"code": code, "reason": data.get("reason", ""), "by": by, "withdrawn_at": now}
+    sequence = _next_sequence(dossier)
     if not store.update_dossier(
         db,
         code,
-        {"status": {"$nin": list(FINISHED)}},
-        {"$set": {"status": "withdrawn", "supplement_open": False, "updated_at": now}},
-        _event(EventTypes.DOSSIER_WITHDRAWN, code, event),
+        {"status": {"$nin": list(FINISHED)}, "sequence": dossier.get("sequence")},
+        {"$set": {"status": "withdrawn", "supplement_open": False, "updated_at": now, "sequence": sequence}},
+        _event(EventTypes.DOSSIER_WITHDRAWN, code, sequence, event),
     ):
         raise Conflict("Hồ sơ đã kết thúc, không thể rút.")
     return _state(db, code)
@@ -349,9 +369,11 @@ STATUS_AFTER = {
 
 
 def apply_processing_event(db: Db, event: Document) -> bool:
+    """Follow processing's status of the dossier; an event older than the one applied changes nothing
+    (a late `assigned` never moves a returned dossier back), and neither does a second delivery."""
     verb = event["type"].split(".")[4]
     if verb not in STATUS_AFTER:
         return False
     changes: Document = {"status": STATUS_AFTER[verb], "updated_at": datetime.now(UTC)}
     changes["supplement_open"] = verb == "supplement_requested"
-    return store.apply_processing_event(db, event["subject"], changes, event["id"])
+    return store.apply_processing_event(db, event["subject"], changes, event["sequence"])

@@ -42,12 +42,14 @@ def _content(document: Document) -> Document:
     return jsonable({k: v for k, v in document.items() if k not in META_FIELDS})
 
 
-def _published(kind: Kind, content: Document, meta: Document) -> list[dict[str, str]]:
+def _published(kind: Kind, content: Document, meta: Document) -> list[dict[str, Any]]:
     event = new_event(
         type=kind.event_type,
         source=SOURCE,
         subject=content["code"],
         data={**content, "version": meta["version"], "updated_at": jsonable(meta["updated_at"])},
+        # A procedure's or unit's versions are its history: version N is its N-th event.
+        sequence=meta["version"],
         correlationid=correlation_id.get(),
     )
     return [outbox_entry(kind.topic, event)]
