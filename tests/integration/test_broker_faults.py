@@ -4,6 +4,7 @@ filed meanwhile reaches the topic once the broker is back, with no hand from out
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -144,6 +145,9 @@ def test_the_relay_recovers_by_itself_after_the_broker_hung_for_30_s(
         platform.kafka.resume()
 
     assert_all_published(platform, db, intake_worker, expected)
+    metrics = requests.get(f"{intake_worker.url}/metrics", timeout=5).text
+    recreated = re.search(r'^kafka_producer_recreated_total\{client="intake-worker"\} (\S+)$', metrics, re.M)
+    assert recreated and float(recreated.group(1)) >= 1, "the wedged producer was replaced"
 
 
 def test_the_relay_recovers_by_itself_after_the_broker_restarted(
