@@ -6,8 +6,10 @@ set. The store then leaves a marker (`outbox_markers`, `_id` = `<collection>:<do
 relay finds pending documents by `_id` instead of querying the aggregates (FerretDB indexes nothing
 but `_id`); a periodic sweep over `outbox_pending` re-marks any document whose marker was lost
 (a crash between the two writes). The relay, in the worker, publishes each entry with the durable
-producer, waits for the broker's acknowledgement, then pulls the acknowledged entries. A crash
-between publishing and pulling re-sends the same event ids; consumers are idempotent.
+producer, in `sequence` order, waits for the broker's acknowledgement, then pulls the acknowledged
+entries. A crash between publishing and pulling re-sends the same event ids; consumers are
+idempotent. An entry the broker can never take is parked in `outbox_parked` rather than retried
+for ever, and `outbox_pending` is cleared only by a write that finds the outbox empty.
 """
 
 from __future__ import annotations
