@@ -38,8 +38,12 @@ class Infra:
         return self.ferretdb.url
 
     def ensure_running(self) -> None:
-        """Restart whatever a fault test stopped, so the next test starts from a whole platform."""
+        """Resume or restart whatever a fault test paused or stopped, so the next test starts from a
+        whole platform."""
         for process in (self.kafka, self.ferretdb, self.mailpit):
+            if process.paused:
+                process.resume()
+                process.wait_ready()
             if process.proc is None or process.proc.poll() is not None:
                 process.start()
                 process.wait_ready()

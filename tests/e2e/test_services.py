@@ -66,6 +66,7 @@ def test_probes_metrics_and_openapi_answer(running, service):
         "store": True,
         "kafka": True,
         "running": True,
+        "relay": True,
     }
 
     requests.get(f"{base}/healthz", timeout=5, headers={"X-Correlation-ID": "corr-123"})

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import collections
+import threading
+import time
 import uuid
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -13,12 +17,15 @@ from eventkit.kafka import ensure_topics, make_producer
 from eventkit.outbox import (
     MARKERS,
     OUTBOX,
+    PARKED,
     PENDING,
     OutboxRelay,
     OutboxStalled,
     acquire_lease,
+    add_outbox,
     insert_with_outbox,
     outbox_entry,
+    update_with_outbox,
     with_outbox,
 )
 from eventkit.topics import TopicSpec, dead_letter_topic, retry_topic
@@ -28,16 +35,34 @@ from tests.integration.kafka_tools import read_topic, run_until
 pytestmark = pytest.mark.integration
 
 
-def relay_for(mongo_db, bootstrap, owner="relay-1"):
-    return OutboxRelay([mongo_db["counters"]], make_producer(bootstrap, owner), mongo_db["leases"], owner)
+def relay_for(mongo_db, bootstrap, owner="relay-1", **options):
+    return OutboxRelay(
+        [mongo_db["counters"]], make_producer(bootstrap, owner), mongo_db["leases"], owner, **options
+    )
 
 
-def test_events_recorded_while_kafka_is_down_are_published_once_it_is_back(platform, mongo_db, new_topic):
+def record_marked(aggregates, topic: str, key: str, seq: int) -> dict[str, Any]:
+    """As production writes: the state change and its event, then the relay's marker."""
+    event = incremented(key, seq)
+    entries = [outbox_entry(topic, event)]
+    if not update_with_outbox(aggregates, {"_id": key}, {"$set": {"seq": seq}}, entries):
+        insert_with_outbox(aggregates, {"_id": key, "seq": seq}, entries)
+    return event
+
+
+@pytest.mark.parametrize("path", ["markers", "sweep"])
+def test_events_recorded_while_kafka_is_down_are_published_once_it_is_back(
+    platform, mongo_db, new_topic, path
+):
     topic = new_topic("outbox-down")
-    relay = relay_for(mongo_db, platform.bootstrap)
+    # With markers the relay must find every document without its sweep, which ran once, first.
+    relay = relay_for(mongo_db, platform.bootstrap, sweep_every=3600 if path == "markers" else 0)
+    assert relay.relay_once() == 0
     platform.kafka.stop()
 
-    recorded = [record_increment(mongo_db["counters"], topic, f"k{i % 4}", i)["id"] for i in range(20)]
+    record = record_marked if path == "markers" else record_increment
+    recorded = [record(mongo_db["counters"], topic, f"k{i % 4}", i)["id"] for i in range(20)]
+    assert mongo_db[MARKERS].count_documents({}) == (4 if path == "markers" else 0)
     with pytest.raises(OutboxStalled):
         relay.relay_once()
     assert mongo_db["counters"].count_documents({PENDING: True}) == 4
@@ -135,3 +160,134 @@ def test_the_relay_follows_markers_and_its_sweep_finds_a_lost_one(platform, mong
     assert mongo_db[MARKERS].count_documents({}) == 0
     ids = {decode(r.value)["id"] for r in read_topic(platform.bootstrap, topic, expect=2)}
     assert ids == {marked["id"], lost["id"]}
+
+
+def test_an_oversized_entry_is_parked_and_every_other_entry_is_published(platform, mongo_db, new_topic):
+    topic = new_topic("oversized")
+    # The broker of this topic takes records up to 20 kB, the producer up to 1 MB: one entry is
+    # refused by the producer as it is sent, the other by the broker.
+    small_limit = f"test.small.{uuid.uuid4().hex[:8]}"
+    ensure_topics(platform.bootstrap, [TopicSpec(small_limit, 1, {"max.message.bytes": "20000"})])
+    counters = mongo_db["counters"]
+    good = [incremented(f"good{i}", 1) for i in range(6)]
+    for event in good[:4]:
+        insert_with_outbox(counters, {"_id": event["subject"]}, [outbox_entry(topic, event)])
+    huge = incremented("mixed", 2)
+    huge["data"] = {"seq": 2, "padding": "x" * 2_000_000}
+    large = incremented("mixed", 3)
+    large["data"] = {"seq": 3, "padding": "x" * 50_000}
+    mixed = [outbox_entry(topic, good[4]), outbox_entry(topic, huge), outbox_entry(small_limit, large)]
+    mixed.append(outbox_entry(topic, good[5]))
+    insert_with_outbox(counters, {"_id": "mixed"}, mixed)
+
+    relay = relay_for(mongo_db, platform.bootstrap)
+    assert relay.relay_once() == 6, "no stall: the pass goes on past the entries it cannot send"
+
+    ids = [decode(r.value)["id"] for r in read_topic(platform.bootstrap, topic, expect=6)]
+    assert sorted(ids) == sorted(e["id"] for e in good)
+    document = counters.find_one({"_id": "mixed"})
+    assert document[OUTBOX] == [] and document[PENDING] is False
+    parked = {p["id"]: p["error_type"] for p in document[PARKED]}
+    assert parked == {huge["id"]: "MessageSizeTooLargeError", large["id"]: "MessageSizeTooLargeError"}
+    assert mongo_db[MARKERS].count_documents({}) == 0
+    assert relay.relay_once() == 0, "a parked entry is not sent again"
+
+
+def test_orphan_markers_are_deleted_and_the_real_documents_published(platform, mongo_db, new_topic):
+    topic = new_topic("orphans")
+    counters = mongo_db["counters"]
+    markers = mongo_db[MARKERS]
+    markers.insert_many(
+        [{"_id": f"counters:gone{i}", "collection": "counters", "document": f"gone{i}"} for i in range(200)]
+    )
+    real = [record_marked(counters, topic, f"k{i}", 1) for i in range(10)]
+    relay = relay_for(mongo_db, platform.bootstrap, sweep_every=3600)
+
+    published = 0
+    for _ in range(10):
+        published += relay.relay_once()
+        if markers.count_documents({}) == 0:
+            break
+    assert markers.count_documents({}) == 0, "every orphan marker is gone"
+    assert published == 10
+    ids = {decode(r.value)["id"] for r in read_topic(platform.bootstrap, topic, expect=10)}
+    assert ids == {e["id"] for e in real}
+
+
+class WriterBetween:
+    """The relay's collection, with another writer pushing an event (and dying before writing its
+    marker) at the moment the relay is about to clear `outbox_pending`."""
+
+    def __init__(self, collection, entry) -> None:
+        self._collection = collection
+        self._entry = entry
+        self.pushed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._collection, name)
+
+    def update_one(self, filter, update, *args, **kwargs):
+        if not self.pushed and update.get("$set", {}).get(PENDING) is False:
+            self.pushed = True
+            self._collection.update_one({"_id": filter["_id"]}, add_outbox({}, [self._entry]))
+        return self._collection.update_one(filter, update, *args, **kwargs)
+
+
+def test_an_entry_pushed_while_the_relay_cleans_up_is_never_stranded(platform, mongo_db, new_topic):
+    topic = new_topic("stranded")
+    counters = mongo_db["counters"]
+    first, late = incremented("k", 1), incremented("k", 2)
+    insert_with_outbox(counters, {"_id": "k"}, [outbox_entry(topic, first)])
+    racing = WriterBetween(counters, outbox_entry(topic, late))
+    relay = OutboxRelay(
+        [racing], make_producer(platform.bootstrap, "relay"), mongo_db["leases"], "relay", sweep_every=3600
+    )
+    relay.relay_once()  # the first pass's sweep is over before the race
+    assert racing.pushed
+
+    document = counters.find_one({"_id": "k"})
+    assert [e["id"] for e in document[OUTBOX]] == [late["id"]]
+    assert document[PENDING] is True, "the late entry is still flagged for the sweep"
+    assert mongo_db[MARKERS].count_documents({"_id": "counters:k"}) == 1, "and marked for the relay"
+    assert relay.relay_once() == 1
+    ids = {decode(r.value)["id"] for r in read_topic(platform.bootstrap, topic, expect=2)}
+    assert ids == {first["id"], late["id"]}
+
+
+class SlowProducer:
+    """Takes a quarter of a second per send, as a broker far away or busy would."""
+
+    def __init__(self, producer) -> None:
+        self._producer = producer
+        self.sent = 0
+
+    def send(self, topic, value, key, headers=None):
+        time.sleep(0.25)
+        self.sent += 1
+        return self._producer.send(topic, value=value, key=key, headers=headers)
+
+
+def test_a_pass_that_outlives_the_lease_keeps_it_and_no_second_relay_publishes_meanwhile(
+    platform, mongo_db, new_topic
+):
+    topic = new_topic("lease")
+    counters = mongo_db["counters"]
+    events = [record_marked(counters, topic, f"k{i}", 1) for i in range(24)]
+    ttl = timedelta(seconds=3)
+    slow = SlowProducer(make_producer(platform.bootstrap, "slow"))
+    relay = OutboxRelay([counters], slow, mongo_db["leases"], "slow", lease_ttl=ttl, send_timeout=1.5)
+    published: list[int] = []
+    passing = threading.Thread(target=lambda: published.append(relay.relay_once()))
+    passing.start()
+    taken_over = False
+    while passing.is_alive():
+        # A second relay tries for the lease as its loop would.
+        taken_over = taken_over or acquire_lease(mongo_db["leases"], "outbox:counters", "second", ttl)
+        time.sleep(0.1)
+    passing.join()
+
+    assert slow.sent == 24, "one pass sent every document; it lasted longer than the lease"
+    assert not taken_over, "the second relay got the lease while the first was still publishing"
+    assert published == [24]
+    ids = {decode(r.value)["id"] for r in read_topic(platform.bootstrap, topic, expect=24)}
+    assert ids == {e["id"] for e in events}

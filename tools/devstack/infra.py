@@ -61,6 +61,7 @@ class ManagedProcess:
     data_dir: Path
     ready_timeout: float = 60.0
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    _paused: bool = field(default=False, init=False, repr=False)
 
     @property
     def log_path(self) -> Path:
@@ -96,7 +97,9 @@ class ManagedProcess:
     def stop(self, timeout: float = 20.0) -> None:
         if self.proc is None or self.proc.poll() is not None:
             self.proc = None
+            self._paused = False
             return
+        self.resume()  # a stopped process cannot act on SIGTERM
         os.killpg(self.proc.pid, signal.SIGTERM)
         try:
             self.proc.wait(timeout)
@@ -104,6 +107,24 @@ class ManagedProcess:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
         self.proc = None
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def pause(self) -> None:
+        """Freeze the whole process group (SIGSTOP): it keeps its sockets but answers nothing,
+        like a hung host."""
+        if self.proc is None or self.proc.poll() is not None:
+            raise RuntimeError(f"{self.name} is not running")
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+        self._paused = True
+
+    def resume(self) -> None:
+        """Let a paused process group run again (SIGCONT); a no-op if it is not paused."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGCONT)
+        self._paused = False
 
     def log_tail(self, lines: int = 30) -> str:
         if not self.log_path.exists():

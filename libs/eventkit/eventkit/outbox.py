@@ -6,8 +6,10 @@ set. The store then leaves a marker (`outbox_markers`, `_id` = `<collection>:<do
 relay finds pending documents by `_id` instead of querying the aggregates (FerretDB indexes nothing
 but `_id`); a periodic sweep over `outbox_pending` re-marks any document whose marker was lost
 (a crash between the two writes). The relay, in the worker, publishes each entry with the durable
-producer, waits for the broker's acknowledgement, then pulls the acknowledged entries. A crash
-between publishing and pulling re-sends the same event ids; consumers are idempotent.
+producer, in `sequence` order, waits for the broker's acknowledgement, then pulls the acknowledged
+entries. A crash between publishing and pulling re-sends the same event ids; consumers are
+idempotent. An entry the broker can never take is parked in `outbox_parked` rather than retried
+for ever, and `outbox_pending` is cleared only by a write that finds the outbox empty.
 """
 
 from __future__ import annotations
@@ -15,20 +17,35 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from eventkit.envelope import Event, encode
+from eventkit.kafka import is_unsendable
 from eventkit.mongo import Coll, Document
 
 log = logging.getLogger(__name__)
 
 PUBLISHED = Counter("outbox_events_published_total", "Events published by the outbox relay", ["collection"])
+PARKED_ENTRIES = Counter(
+    "outbox_entries_parked_total", "Outbox entries set aside because they can never be sent", ["collection"]
+)
+ORPHANS = Counter(
+    "outbox_orphan_markers_deleted_total",
+    "Relay markers deleted because their document is gone",
+    ["collection"],
+)
+STALLED = Gauge(
+    "outbox_relay_stalled_seconds",
+    "Seconds the relay has had pending entries without publishing any (0 when it keeps up)",
+    multiprocess_mode="max",
+)
 
 OUTBOX = "outbox"
 PENDING = "outbox_pending"
@@ -129,21 +146,45 @@ def acquire_lease(leases: Coll, name: str, owner: str, ttl: timedelta) -> bool:
     return True
 
 
+# An entry the broker can never take (too large, malformed) is moved here, out of the relay's way.
+PARKED = "outbox_parked"
+
+
 @dataclass
 class Delivery:
-    """The entries of one document that the broker acknowledged, in order."""
+    """What became of the pending entries of one document, in sequence order."""
 
     document_id: Any
-    sent: list[dict[str, str]]
+    sent: list[dict[str, Any]]
     complete: bool
+    # Entries that can never be sent, with the type of the error that proves it.
+    parked: list[tuple[dict[str, Any], str]] = field(default_factory=list)
 
     @property
     def sent_ids(self) -> list[str]:
         return [entry["id"] for entry in self.sent]
 
 
+def _unsendable(exc: BaseException) -> bool:
+    # A malformed entry (a field missing or of the wrong type) fails the same way every time.
+    return is_unsendable(exc) or isinstance(exc, (KeyError, TypeError, AttributeError, UnicodeError))
+
+
+def _in_sequence(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Stable: entries written before sequence numbers existed keep the order they were pushed in.
+    return sorted(entries, key=lambda entry: entry.get("sequence", 0))
+
+
 class OutboxRelay:
-    """Publishes the outboxes of some collections. One relay per collection at a time (a lease)."""
+    """Publishes the outboxes of some collections. One relay per collection at a time (a lease).
+
+    A pass over a collection is bounded: it stops sending new documents after `max_pass` seconds
+    and waits at most `send_timeout` for the acknowledgements. The lease is renewed between
+    documents every third of its time to live, and a pass that cannot renew it stops sending, so
+    a second relay never publishes the same collection meanwhile. Failures are kept per
+    document: an entry that can never be sent is parked, a marker without a document is deleted,
+    and every collection is finished before the pass reports what failed.
+    """
 
     def __init__(
         self,
@@ -153,9 +194,16 @@ class OutboxRelay:
         owner: str,
         batch_size: int = 100,
         lease_ttl: timedelta = timedelta(seconds=30),
-        send_timeout: float = 20.0,
+        send_timeout: float = 12.0,
         sweep_every: float = 300.0,
+        max_pass: float = 10.0,
+        stall_limit: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        ttl = lease_ttl.total_seconds()
+        # Between two renewals a pass may block once, on a send or on the acknowledgements.
+        if send_timeout >= ttl * 2 / 3:
+            raise ValueError("send_timeout must stay well below the lease's time to live")
         self.collections = collections
         self.producer = producer
         self.leases = leases
@@ -164,92 +212,238 @@ class OutboxRelay:
         self.lease_ttl = lease_ttl
         self.send_timeout = send_timeout
         self.sweep_every = sweep_every
+        self.max_pass = max_pass
+        self.stall_limit = stall_limit
+        self.clock = clock
+        self._renew_every = ttl / 3
+        self._renewed_at = 0.0
         self._next_sweep: dict[str, float] = {}
+        self._stalled_since: float | None = None
+        self._pass_started: float | None = None
+        self.progressed = False
+
+    # -- health -------------------------------------------------------------------------------
+
+    def stalled_seconds(self) -> float:
+        """How long pending entries have been waiting without the relay publishing any; 0 if fine."""
+        now = self.clock()
+        since = self._stalled_since
+        started = self._pass_started
+        if started is not None and now - started > self.max_pass + self.send_timeout:
+            since = started if since is None else min(since, started)  # a pass that does not end
+        stalled = 0.0 if since is None else now - since
+        STALLED.set(stalled)
+        return stalled
+
+    def healthy(self) -> bool:
+        return self.stalled_seconds() < self.stall_limit
+
+    # -- lease --------------------------------------------------------------------------------
+
+    def _lease_name(self, collection: Coll) -> str:
+        return f"outbox:{collection.name}"
+
+    def _acquire(self, collection: Coll) -> bool:
+        if not acquire_lease(self.leases, self._lease_name(collection), self.owner, self.lease_ttl):
+            return False
+        self._renewed_at = self.clock()
+        return True
+
+    def _hold(self, collection: Coll) -> bool:
+        """Renew the lease when a third of its time has gone; False if another relay took it."""
+        if self.clock() - self._renewed_at < self._renew_every:
+            return True
+        if self._acquire(collection):
+            return True
+        log.warning("outbox lease lost", extra={"collection": collection.name})
+        return False
+
+    # -- one collection -----------------------------------------------------------------------
 
     def _sweep(self, collection: Coll) -> None:
         """Re-mark documents whose marker was lost; at start and every `sweep_every` seconds."""
-        if time.monotonic() < self._next_sweep.get(collection.name, 0.0):
+        if self.clock() < self._next_sweep.get(collection.name, float("-inf")):
             return
         for document in collection.find({PENDING: True}, {"_id": 1}):
             mark_pending(collection, document["_id"])
-        self._next_sweep[collection.name] = time.monotonic() + self.sweep_every
+        self._next_sweep[collection.name] = self.clock() + self.sweep_every
 
     def pending_documents(self, collection: Coll) -> list[Document]:
         self._sweep(collection)
-        markers = collection.database[MARKERS].find({"collection": collection.name}).limit(self.batch_size)
-        found = (collection.find_one({"_id": marker["document"]}, {OUTBOX: 1}) for marker in list(markers))
-        return [document for document in found if document is not None]
+        markers = collection.database[MARKERS]
+        documents = []
+        for marker in list(markers.find({"collection": collection.name}).limit(self.batch_size)):
+            document = collection.find_one({"_id": marker["document"]}, {OUTBOX: 1})
+            if document is None:
+                # The document is gone: nothing will ever clear its marker but this.
+                markers.delete_one({"_id": marker["_id"]})
+                ORPHANS.labels(collection.name).inc()
+                self.progressed = True
+                continue
+            documents.append(document)
+        return documents
 
     def publish_pending(self, collection: Coll) -> list[Delivery]:
-        """Send every pending entry of up to `batch_size` documents; return what was acknowledged."""
+        """Send the pending entries of up to `batch_size` documents; return what became of them."""
+        if self.clock() - self._renewed_at >= self._renew_every and not self._acquire(collection):
+            return []
         documents = self.pending_documents(collection)
-        sends: list[tuple[Any, list[tuple[dict[str, str], SendFuture]], bool]] = []
+        stop_sending_at = self.clock() + self.max_pass
+        sends: list[
+            tuple[Any, list[tuple[dict[str, Any], SendFuture]], list[tuple[dict[str, Any], str]], bool]
+        ]
+        sends = []
         for document in documents:
-            entries = document.get(OUTBOX, [])
-            futures: list[tuple[dict[str, str], SendFuture]] = []
-            try:
-                for entry in entries:
+            if self.clock() >= stop_sending_at or not self._hold(collection):
+                break  # the rest waits for the next pass
+            futures: list[tuple[dict[str, Any], SendFuture]] = []
+            parked: list[tuple[dict[str, Any], str]] = []
+            refused = False
+            for entry in _in_sequence(document.get(OUTBOX) or []):
+                try:
                     value, key = entry["value"].encode("utf-8"), entry["key"].encode("utf-8")
                     futures.append((entry, self.producer.send(entry["topic"], value=value, key=key)))
-            except Exception:
-                # The broker is unreachable: stop sending, but keep what is already on its way.
-                log.warning("outbox send refused", exc_info=True)
-                sends.append((document["_id"], futures, False))
+                except Exception as exc:
+                    if _unsendable(exc):
+                        parked.append((entry, type(exc).__name__))
+                        continue
+                    # The broker does not take records now: stop sending, keep what is on its way.
+                    log.warning(
+                        "outbox send refused",
+                        extra={"collection": collection.name, "error_type": type(exc).__name__},
+                    )
+                    refused = True
+                    break
+            sends.append((document["_id"], futures, parked, not refused))
+            if refused:
                 break
-            sends.append((document["_id"], futures, True))
+        acknowledged_by = self.clock() + self.send_timeout
         deliveries = []
-        for document_id, futures, all_sent in sends:
-            sent: list[dict[str, str]] = []
-            complete = all_sent
+        for document_id, futures, parked, complete in sends:
+            self._hold(collection)  # already sent: waiting for the broker publishes nothing new
+            sent: list[dict[str, Any]] = []
             for entry, future in futures:
                 try:
-                    future.get(timeout=self.send_timeout)
-                except Exception:
+                    future.get(timeout=max(0.0, acknowledged_by - self.clock()))
+                except Exception as exc:
+                    if _unsendable(exc):
+                        parked.append((entry, type(exc).__name__))
+                        continue
                     # Keep order per aggregate: nothing after a failed entry counts as sent.
-                    log.warning("outbox send failed", extra={"event_id": entry["id"]}, exc_info=True)
+                    log.warning(
+                        "outbox send failed",
+                        extra={
+                            "collection": collection.name,
+                            "event_id": entry.get("id"),
+                            "error_type": type(exc).__name__,
+                        },
+                    )
                     complete = False
                     break
                 sent.append(entry)
-            deliveries.append(Delivery(document_id, sent, complete))
+            deliveries.append(Delivery(document_id, sent, complete, parked))
         return deliveries
 
     def clean_up(self, collection: Coll, deliveries: list[Delivery]) -> None:
         markers = collection.database[MARKERS]
         for delivery in deliveries:
-            if delivery.sent:
+            self._hold(collection)
+            done = delivery.sent + [entry for entry, _ in delivery.parked]
+            if done:
                 # $pullAll removes exact entries; FerretDB has no conditional $pull on sub-documents.
-                collection.update_one({"_id": delivery.document_id}, {"$pullAll": {OUTBOX: delivery.sent}})
-            # The marker goes before the look at what is left: a writer adding events after that look
-            # leaves its own marker after this deletion, so nothing is left unmarked.
+                update: dict[str, Any] = {"$pullAll": {OUTBOX: done}}
+                if delivery.parked:
+                    now = datetime.now(UTC)
+                    kept = [
+                        {**entry, "error_type": error, "parked_at": now} for entry, error in delivery.parked
+                    ]
+                    update["$push"] = {PARKED: {"$each": kept}}
+                collection.update_one({"_id": delivery.document_id}, update)
+            for entry, error in delivery.parked:
+                PARKED_ENTRIES.labels(collection.name).inc()
+                log.error(
+                    "outbox entry parked: it can never be sent",
+                    extra={
+                        "collection": collection.name,
+                        "document_id": str(delivery.document_id),
+                        "event_id": entry.get("id"),
+                        "error_type": error,
+                    },
+                )
+            # The marker goes before the flag: a writer adding events after this deletion leaves
+            # its own marker, and one adding them before it makes the conditional write miss.
             markers.delete_one({"_id": _marker_id(collection, delivery.document_id)})
-            left = collection.find_one({"_id": delivery.document_id}, {OUTBOX: 1})
-            if left is not None and left.get(OUTBOX):
-                mark_pending(collection, delivery.document_id)
-            else:
-                collection.update_one({"_id": delivery.document_id}, {"$set": {PENDING: False}})
+            self._settle(collection, delivery.document_id)
+
+    def _settle(self, collection: Coll, document_id: Any) -> None:
+        """Clear `outbox_pending` only if the outbox is empty at that very write; else re-mark."""
+        emptied = collection.update_one(
+            {"_id": document_id, OUTBOX: {"$size": 0}}, {"$set": {PENDING: False}}
+        )
+        if emptied.matched_count == 1:
+            return
+        left = collection.find_one({"_id": document_id}, {OUTBOX: 1})
+        if left is None:
+            return
+        if left.get(OUTBOX):
+            mark_pending(collection, document_id)
+        else:
+            # No outbox field at all: a push would have created one, so no entry can be lost here.
+            collection.update_one(
+                {"_id": document_id, OUTBOX: {"$exists": False}}, {"$set": {PENDING: False}}
+            )
+
+    # -- passes -------------------------------------------------------------------------------
 
     def relay_once(self) -> int:
-        """One pass over all collections; returns the number of events published."""
+        """One pass over all collections; returns the number of events published.
+
+        Raises `OutboxStalled` after the pass if some collection could not be published."""
         published = 0
-        for collection in self.collections:
-            if not acquire_lease(self.leases, f"outbox:{collection.name}", self.owner, self.lease_ttl):
-                continue
-            deliveries = self.publish_pending(collection)
-            self.clean_up(collection, deliveries)
-            count = sum(len(d.sent) for d in deliveries)
-            PUBLISHED.labels(collection.name).inc(count)
-            published += count
-            if not all(d.complete for d in deliveries):
-                raise OutboxStalled(f"some outbox entries of {collection.name} could not be sent")
+        failed: list[str] = []
+        self.progressed = False
+        self._pass_started = self.clock()
+        try:
+            for collection in self.collections:
+                if not self._acquire(collection):
+                    continue
+                try:
+                    deliveries = self.publish_pending(collection)
+                    self.clean_up(collection, deliveries)
+                except Exception:
+                    log.warning(
+                        "outbox relay failed on a collection",
+                        extra={"collection": collection.name},
+                        exc_info=True,
+                    )
+                    failed.append(collection.name)
+                    continue
+                count = sum(len(d.sent) for d in deliveries)
+                PUBLISHED.labels(collection.name).inc(count)
+                published += count
+                if any(d.sent or d.parked for d in deliveries):
+                    self.progressed = True
+                if not all(d.complete for d in deliveries):
+                    failed.append(collection.name)
+        finally:
+            self._pass_started = None
+        if failed and not self.progressed:
+            if self._stalled_since is None:
+                self._stalled_since = self.clock()
+        else:
+            self._stalled_since = None
+        self.stalled_seconds()
+        if failed:
+            raise OutboxStalled(f"some outbox entries of {', '.join(failed)} could not be sent")
         return published
 
     def run(self, stop: threading.Event, idle_interval: float = 0.3, max_backoff: float = 10.0) -> None:
         backoff = idle_interval
         while not stop.is_set():
             try:
-                published = self.relay_once()
+                self.relay_once()
                 backoff = idle_interval
-                if published:
+                if self.progressed:
                     continue
             except Exception:
                 log.warning("outbox relay pass failed; retrying", exc_info=True)

@@ -16,12 +16,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import FrameType
 
-from kafka import KafkaProducer
 from werkzeug.serving import make_server
 
 from eventkit.config import ServiceConfig
 from eventkit.consumer import ConsumerRunner, Handler, RetryPolicy
-from eventkit.kafka import broker_reachable, ensure_topics, make_producer
+from eventkit.kafka import ResilientProducer, broker_reachable, ensure_topics, make_resilient_producer
 from eventkit.logs import configure_logging
 from eventkit.mongo import Db, ping
 from eventkit.outbox import OutboxRelay
@@ -76,13 +75,16 @@ class Worker:
         # Set once the topics exist and the relay and consumers run.
         self.running = threading.Event()
         self.threads: list[threading.Thread] = []
-        self.producer: KafkaProducer | None = None
+        self.producer: ResilientProducer | None = None
+        self.relay: OutboxRelay | None = None
 
     def _serve_probes(self) -> None:
         readiness = {
             "store": lambda: ping(self.db),
             "kafka": lambda: broker_reachable(self.bootstrap),
             "running": self.running.is_set,
+            # Fails while pending outbox entries have waited too long without any being published.
+            "relay": lambda: self.relay is None or self.relay.healthy(),
         }
         app = create_probe_app(self.spec.service, readiness)
         server = make_server("0.0.0.0", self.config.health_port, app, threaded=True)
@@ -99,7 +101,11 @@ class Worker:
         def try_connect() -> bool:
             try:
                 ensure_topics(self.bootstrap, topic_specs_for(self.spec.service, self.spec.registry))
-                self.producer = make_producer(self.bootstrap, f"{self.spec.service}-worker")
+                # One producer for the relay and the runners' retry and dead-letter sends; it
+                # replaces itself when it stops delivering (a broker that hung or restarted).
+                producer = make_resilient_producer(self.bootstrap, f"{self.spec.service}-worker")
+                producer.connect()
+                self.producer = producer
                 return True
             except Exception as exc:
                 log.warning("kafka not ready", extra={"error_type": type(exc).__name__})
@@ -119,13 +125,13 @@ class Worker:
             return
         assert self.producer is not None
         owner = f"{socket.gethostname()}:{os.getpid()}"
-        relay = OutboxRelay(
+        self.relay = OutboxRelay(
             [self.db[name] for name in self.spec.outbox_collections],
             self.producer,
             leases=self.db["leases"],
             owner=owner,
         )
-        self._start("outbox-relay", relay.run)
+        self._start("outbox-relay", self.relay.run)
         topics_of = groups_of(self.spec.service, self.spec.registry)
         for group, handlers in self.spec.handlers.items():
             runner = ConsumerRunner(
@@ -155,7 +161,10 @@ class Worker:
         for thread in self.threads:
             thread.join(timeout)
         if self.producer is not None:
-            self.producer.flush(timeout=5)
+            try:
+                self.producer.flush(timeout=5)
+            except Exception as exc:
+                log.warning("producer flush failed", extra={"error_type": type(exc).__name__})
             self.producer.close(timeout=5)
         log.info("worker stopped")
 
