@@ -7,6 +7,7 @@ exhausted, non-transient failure, what is committed, rebalance callbacks.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import logging
 import threading
@@ -40,8 +41,12 @@ def unique_group() -> str:
     return f"test.unit-{next(_groups)}-{uuid.uuid4().hex[:6]}"
 
 
+# Envelopes carry a per-aggregate sequence number once `new_event` takes one.
+SEQUENCE: dict[str, Any] = {"sequence": 1} if "sequence" in inspect.signature(new_event).parameters else {}
+
+
 def thing(event_type: str = MADE, key: str = "k1", **data: Any) -> Event:
-    return new_event(type=event_type, source="/tests", subject=key, data=data or {"n": 1})
+    return new_event(type=event_type, source="/tests", subject=key, data=data or {"n": 1}, **SEQUENCE)
 
 
 def record(
