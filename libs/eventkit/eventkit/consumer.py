@@ -333,11 +333,17 @@ class ConsumerRunner:
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Phone numbers, ID card numbers and the like: six or more digits, maybe spaced or dashed.
 _DIGITS = re.compile(r"\+?\d(?:[\s.()/-]*\d){5,}")
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|“[^”]*”")
+# A quote opens where no letter precedes it (not the apostrophe of "can't") and closes where none
+# follows it (so "'O'Brien'" goes whole); a quote left open runs to the end of the text.
+_QUOTED = re.compile(r"(?<!\w)(['\"“]).*?(?:['\"”](?!\w)|$)", re.S)
 
 
 def scrub(text: str, limit: int = MESSAGE_LIMIT) -> str:
     """`text` without quoted values, e-mail addresses and long digit runs, truncated."""
+    if len(text) > 4 * limit:
+        # Bound the work; the token cut in two is dropped, as half a value may not match a pattern.
+        head = text[: 4 * limit]
+        text = head.rsplit(None, 1)[0] if head.strip() and " " in head.strip() else ""
     text = _QUOTED.sub("'…'", text)
     text = _EMAIL.sub("<email>", text)
     text = _DIGITS.sub("<number>", text)

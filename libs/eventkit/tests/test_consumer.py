@@ -504,14 +504,14 @@ def test_a_payload_validation_error_keeps_field_paths_and_messages_only():
 def test_a_handler_error_keeps_its_type_and_a_message_scrubbed_of_personal_data():
     def handle(_event: Event, _data: dict[str, Any]) -> None:
         raise ValueError(
-            f"cannot file for '{NAME}' <{EMAIL}> tel {PHONE}, CCCD {CCCD} "
-            f'(dup key: {{ _id: "{CCCD}" }}) at unit 09496 ' + "x" * 2000
+            f"can't file for '{NAME}' <{EMAIL}> tel {PHONE}, CCCD {CCCD} "
+            f'(dup key: {{ _id: "{CCCD}" }}) at unit 09496, last try \'{NAME}' + " x" * 2000
         )
 
     headers, _ = dead_letter_headers(Handler(ThingSchema(), handle), encode(thing()))
     assert headers["x-error-type"] == "ValueError"
     message = headers["x-error-message"]
-    assert message.startswith("cannot file for") and "unit 09496" in message, "what is not personal stays"
+    assert message.startswith("can't file for") and "unit 09496" in message, "what is not personal stays"
     assert len(message) <= consumer_module.MESSAGE_LIMIT
     assert_no_personal_data(headers)
 
