@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .local/venv/bin
 export PYTHONPATH := libs/eventkit:tools:services/intake:services/processing:services/notify:services/portal:.
 
-.PHONY: install run test lint format token bench import
+.PHONY: install run test lint format token bench import replay
 
 install:
 	@bash deploy/local/install.sh
@@ -36,3 +36,10 @@ bench: install
 import: install
 	@MONGO_URL="$${MONGO_URL:-mongodb://127.0.0.1:$${MONGO_PORT:-27017}/}" \
 		$(VENV)/python -m processing.importer "$(KIND)" "$(FILE)"
+
+# Re-deliver events (see libs/eventkit/eventkit/replay.py), e.g.
+#   make replay ARGS="--dry-run group intake.dossiers.v1 processing.intake-dossiers --from-offset 0"
+#   make replay ARGS="dead-letters intake.dossiers.v1.processing.intake-dossiers.dlt --error-type X"
+# (against KAFKA_BOOTSTRAP_SERVERS, by default the broker `make run` starts)
+replay: install
+	@$(VENV)/python -m eventkit.replay $(ARGS)

@@ -84,12 +84,34 @@ def test_probes_metrics_and_openapi_answer(running, service):
     assert requests.get(f"{base}/docs/static/swagger-ui-bundle.js", timeout=5).status_code == 200
 
 
-def test_correlation_id_is_echoed_and_logged(running, infra):
+def test_correlation_id_is_echoed_and_logged(running, infra, tmp_path_factory):
     base = api_url("intake", running)
-    response = requests.get(f"{base}/openapi.json", timeout=5, headers={"X-Correlation-ID": "corr-e2e-1"})
-    assert response.headers["X-Correlation-ID"] == "corr-e2e-1"
+    sent = "corr-e2e-1"
+    response = requests.get(f"{base}/openapi.json", timeout=5, headers={"X-Correlation-ID": sent})
+    assert response.headers["X-Correlation-ID"] == sent
     generated = requests.get(f"{base}/openapi.json", timeout=5).headers["X-Correlation-ID"]
-    assert len(generated) == 36
+    assert len(generated) == 36 and generated != sent
+
+    log = sorted(Path(tmp_path_factory.getbasetemp()).glob("services*/honcho.log"))[-1]
+
+    def logged(correlationid: str) -> list[dict[str, object]]:
+        # honcho prefixes each line with the time and the process name: "12:00:00 intake.1 | {...}"
+        records = []
+        for line in log.read_text().splitlines():
+            _, _, payload = line.partition("| ")
+            try:
+                record = json.loads(payload)
+            except ValueError:
+                continue  # a line that is not a log record (or one still being written)
+            if isinstance(record, dict) and record.get("correlationid") == correlationid:
+                records.append(record)
+        return records
+
+    assert wait_until(lambda: bool(logged(sent)), timeout=10), log.read_text()[-2000:]
+    [line] = logged(sent)
+    assert line["service"] == "intake" and line["message"] == "request"
+    assert line["path"] == "/openapi.json" and line["status"] == 200
+    assert wait_until(lambda: bool(logged(generated)), timeout=10), "a generated id is logged too"
 
 
 def test_workers_create_every_registered_topic(running, infra):

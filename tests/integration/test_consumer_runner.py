@@ -11,7 +11,8 @@ import uuid
 from typing import Any
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+from kafka.admin import ConfigResource, ConfigResourceType
 
 from eventkit.consumer import ConsumerRunner, Handler, RetryPolicy
 from eventkit.envelope import encode
@@ -175,6 +176,55 @@ def test_transient_failures_are_retried_then_dead_lettered_when_they_persist(pla
     assert headers["x-attempts"] == "6"
     retried = read_topic(platform.bootstrap, retry_topic(topic, group), expect=3)
     assert sorted(r.key for r in retried) == [b"broken", b"broken", b"flaky"]
+
+
+def topic_config(bootstrap: str, topic: str) -> dict[str, str]:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        described = admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    finally:
+        admin.close()
+    return {key: entry["value"] for key, entry in described["topic"][topic].items()}
+
+
+def test_topics_created_by_ensure_topics_carry_min_insync_replicas_from_config(platform):
+    name = f"test.isr.{uuid.uuid4().hex[:10]}"
+    specs = [TopicSpec(name, 3, {"retention.ms": "3600000"}), TopicSpec(f"{name}.dlt", 1)]
+    assert ensure_topics(platform.bootstrap, specs, replication_factor=1, min_insync_replicas=1) == sorted(
+        s.name for s in specs
+    )
+    for spec in specs:
+        configs = topic_config(platform.bootstrap, spec.name)
+        assert configs["min.insync.replicas"] == "1", "set on the topic itself, not left to the broker"
+    assert topic_config(platform.bootstrap, name)["retention.ms"] == "3600000"
+
+
+def test_an_event_type_the_group_neither_handles_nor_skips_is_dead_lettered_not_committed_past(
+    platform, mongo_db, new_topic
+):
+    topic, group = new_topic("unhandled", partitions=1), group_name()
+    with_failure_topics(platform.bootstrap, topic, group)
+    skipped = incremented("k1", 1)
+    skipped["type"] = "vn.motcua.test.counter.reset.v1"
+    unknown = incremented("k1", 2)
+    unknown["type"] = "vn.motcua.test.counter.renamed.v1"
+    good = incremented("k1", 3)
+    write_raw(platform.bootstrap, topic, [(b"k1", encode(e)) for e in (skipped, unknown, good)])
+    seen: list[tuple[str, int, bool]] = []
+    runner = ConsumerRunner(
+        bootstrap=platform.bootstrap,
+        group=group,
+        topics=[topic],
+        handlers={INCREMENTED: counting_handler(mongo_db["projection"], seen)},
+        producer=make_producer(platform.bootstrap, "test"),
+        skipped={"vn.motcua.test.counter.reset.v1"},
+    )
+    assert run_until(runner, lambda: len(seen) == 1)
+    [dead] = read_topic(platform.bootstrap, dead_letter_topic(topic, group), expect=1)
+    headers = {k: v.decode() for k, v in dead.headers}
+    assert headers["x-error-type"] == "UnhandledEventType" and headers["x-original-offset"] == "1"
+    assert dead.value == encode(unknown)
+    assert committed(platform.bootstrap, group, topic) == 3
 
 
 def test_order_per_key_holds_across_partitions_for_1000_events_on_3_keys(platform, mongo_db, new_topic):

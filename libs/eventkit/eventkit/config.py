@@ -25,6 +25,9 @@ class ServiceConfig:
     log_level: str = "INFO"
     health_port: int = 0
     max_content_length: int = 1024 * 1024
+    # Topics a worker creates get these; one broker locally, the cluster sets 3 and 2.
+    kafka_replication_factor: int = 1
+    kafka_min_insync_replicas: int = 1
 
     @classmethod
     def from_env(
@@ -55,8 +58,16 @@ class ServiceConfig:
         try:
             health_port = int(env.get("HEALTH_PORT", default_health_port))
             max_content_length = int(env.get("MAX_CONTENT_LENGTH", 1024 * 1024))
+            replication_factor = int(env.get("KAFKA_REPLICATION_FACTOR", 1))
+            min_insync_replicas = int(env.get("KAFKA_MIN_INSYNC_REPLICAS", 1))
         except ValueError as exc:
             raise ConfigError(f"{service}: {exc}") from exc
+        if not 1 <= min_insync_replicas <= replication_factor:
+            # More in-sync replicas than copies would make every acks=all write fail.
+            raise ConfigError(
+                f"{service}: need 1 <= KAFKA_MIN_INSYNC_REPLICAS ({min_insync_replicas})"
+                f" <= KAFKA_REPLICATION_FACTOR ({replication_factor})"
+            )
         return cls(
             service=service,
             mongo_url=env["MONGO_URL"],
@@ -69,4 +80,6 @@ class ServiceConfig:
             log_level=env.get("LOG_LEVEL", "INFO"),
             health_port=health_port,
             max_content_length=max_content_length,
+            kafka_replication_factor=replication_factor,
+            kafka_min_insync_replicas=min_insync_replicas,
         )

@@ -3,20 +3,27 @@
 For each record of a group's topics:
 - undecodable bytes, an invalid envelope or a payload that fails the handler's schema go straight
   to `<topic>.<group>.dlt`;
-- event types the group has no handler for are skipped (producers may add types);
+- event types the registry lists as skipped by the group are committed past;
+- any other type without a handler goes to the DLT as `UnhandledEventType` (counted as
+  `unhandled`), so it can be replayed once the handler ships instead of being lost;
 - a transient failure is retried in place with exponential backoff; if it persists the record goes
   to `<topic>.<group>.retry` with a not-before time, and after the last retry round to the DLT;
 - any other failure goes to the DLT.
 The offset is committed only after the record was handled, retried later or dead-lettered. Handlers
 must be idempotent: a crash before the commit delivers the record again.
+
+Failure headers never repeat the payload: the error message is reduced to field paths and schema
+messages, or to a structural reason, or scrubbed of anything that could be personal data.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +53,12 @@ H_ATTEMPTS = "x-attempts"
 H_GROUP = "x-consumer-group"
 H_NOT_BEFORE = "x-not-before"
 H_RETRY_ROUND = "x-retry-round"
+
+MESSAGE_LIMIT = 500
+
+
+class UnhandledEventType(Exception):
+    """A type the group neither handles nor skips on purpose: kept in the DLT for a later replay."""
 
 
 @dataclass(frozen=True)
@@ -95,11 +108,16 @@ class ConsumerRunner:
         poll_timeout_ms: int = 300,
         send_timeout: float = 20.0,
         consumer_factory: Callable[[str], KafkaConsumer] | None = None,
+        skipped: Collection[str] = frozenset(),
     ) -> None:
         self.bootstrap = bootstrap
         self.group = group
         self.topics = list(topics)
         self.handlers = dict(handlers)
+        both = set(self.handlers) & set(skipped)
+        if both:
+            raise ValueError(f"{group} both handles and skips {sorted(both)}")
+        self.skipped = frozenset(skipped)
         self.producer = producer
         self.policy = policy or RetryPolicy()
         self.client_id = client_id or group
@@ -209,8 +227,14 @@ class ConsumerRunner:
             return
         handler = self.handlers.get(event["type"])
         if handler is None:
-            log.debug("no handler for event type", extra={"event_type": event["type"], "group": self.group})
-            OUTCOMES.labels(self.group, "skipped").inc()
+            if event["type"] in self.skipped:
+                log.debug("event type skipped", extra={"event_type": event["type"], "group": self.group})
+                OUTCOMES.labels(self.group, "skipped").inc()
+            else:
+                unhandled = UnhandledEventType(
+                    f"group {self.group} has no handler for {event['type']} and does not skip it"
+                )
+                self.dead_letter(record, origin, unhandled, attempts=0, outcome="unhandled")
             return
         with correlation(event["correlationid"], event["id"]):
             try:
@@ -257,7 +281,7 @@ class ConsumerRunner:
             H_ORIGINAL_PARTITION: str(origin[1]),
             H_ORIGINAL_OFFSET: str(origin[2]),
             H_ERROR_TYPE: type(exc).__name__,
-            H_ERROR_MESSAGE: str(exc)[:1000],
+            H_ERROR_MESSAGE: safe_message(exc),
             H_ATTEMPTS: str(attempts),
             H_GROUP: self.group,
         }
@@ -281,12 +305,17 @@ class ConsumerRunner:
         )
 
     def dead_letter(
-        self, record: ConsumerRecord, origin: tuple[str, int, int], exc: BaseException, attempts: int
+        self,
+        record: ConsumerRecord,
+        origin: tuple[str, int, int],
+        exc: BaseException,
+        attempts: int,
+        outcome: str = "dead_lettered",
     ) -> None:
         self._send(
             dead_letter_topic(origin[0], self.group), record, self._failure_headers(origin, exc, attempts)
         )
-        OUTCOMES.labels(self.group, "dead_lettered").inc()
+        OUTCOMES.labels(self.group, outcome).inc()
         log.error(
             "event dead-lettered",
             extra={
@@ -297,3 +326,66 @@ class ConsumerRunner:
                 "error_type": type(exc).__name__,
             },
         )
+
+
+# -- error messages without personal data ----------------------------------------------------------
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Phone numbers, ID card numbers and the like: six or more digits, maybe spaced or dashed.
+_DIGITS = re.compile(r"\+?\d(?:[\s.()/-]*\d){5,}")
+# A quote opens where no letter precedes it (not the apostrophe of "can't") and closes where none
+# follows it (so "'O'Brien'" goes whole); a quote left open runs to the end of the text.
+_QUOTED = re.compile(r"(?<!\w)(['\"“]).*?(?:['\"”](?!\w)|$)", re.S)
+
+
+def scrub(text: str, limit: int = MESSAGE_LIMIT) -> str:
+    """`text` without quoted values, e-mail addresses and long digit runs, truncated."""
+    if len(text) > 4 * limit:
+        # Bound the work; the token cut in two is dropped, as half a value may not match a pattern.
+        head = text[: 4 * limit]
+        text = head.rsplit(None, 1)[0] if head.strip() and " " in head.strip() else ""
+    text = _QUOTED.sub("'…'", text)
+    text = _EMAIL.sub("<email>", text)
+    text = _DIGITS.sub("<number>", text)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _flatten(messages: Any, path: str = "") -> list[str]:
+    if isinstance(messages, Mapping):
+        out: list[str] = []
+        for key, value in messages.items():
+            # A key may come from the input (an unknown field, a dict key): scrub it too.
+            name = str(key) if isinstance(key, int) else scrub(str(key), 100)
+            out.extend(_flatten(value, f"{path}.{name}" if path else name))
+        return out
+    if isinstance(messages, list | tuple) and all(isinstance(m, str) for m in messages):
+        return [f"{path or '_schema'}: {scrub(' '.join(messages), 200)}"]
+    if isinstance(messages, list | tuple):
+        return [line for index, item in enumerate(messages) for line in _flatten(item, f"{path}.{index}")]
+    return [f"{path or '_schema'}: {scrub(str(messages), 200)}"]
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """Field paths and the schema's messages (marshmallow's own messages never quote the input)."""
+    return scrub("; ".join(_flatten(exc.messages)))
+
+
+def _structural_reason(exc: InvalidEvent) -> str:
+    cause = exc.__cause__
+    if isinstance(cause, ValidationError):
+        return "invalid envelope: " + validation_summary(cause)
+    if isinstance(cause, json.JSONDecodeError):
+        return f"not JSON: {cause.msg} at line {cause.lineno} column {cause.colno}"
+    if isinstance(cause, UnicodeDecodeError):
+        return f"not UTF-8: {cause.reason} at byte {cause.start}"
+    return scrub(str(exc))
+
+
+def safe_message(exc: BaseException) -> str:
+    """A dead-letter message that says what failed without repeating the payload."""
+    if isinstance(exc, ValidationError):
+        return validation_summary(exc)
+    if isinstance(exc, InvalidEvent):
+        return _structural_reason(exc)
+    return scrub(str(exc))

@@ -196,24 +196,38 @@ def make_consumer(bootstrap: str, group: str, client_id: str, max_poll_records: 
     )
 
 
-def ensure_topics(bootstrap: str, specs: Iterable[TopicSpec], replication_factor: int = 1) -> list[str]:
+def creation_requests(
+    specs: Iterable[TopicSpec], replication_factor: int = 1, min_insync_replicas: int = 1
+) -> dict[str, dict[str, object]]:
+    """The admin client's create request for each topic: its partitions, copies and configs."""
+    return {
+        spec.name: {
+            "num_partitions": spec.partitions,
+            "replication_factor": replication_factor,
+            # With acks=all a write then needs this many copies, so one lost broker loses nothing.
+            "configs": {**spec.configs, "min.insync.replicas": str(min_insync_replicas)},
+        }
+        for spec in specs
+    }
+
+
+def ensure_topics(
+    bootstrap: str, specs: Iterable[TopicSpec], replication_factor: int = 1, min_insync_replicas: int = 1
+) -> list[str]:
     """Create the topics that do not exist yet and wait until all are usable; returns those created.
 
     Several workers start at once and create overlapping sets, so "already exists" is success.
+    Existing topics keep their settings (change those with the admin tools).
     """
     wanted = {spec.name: spec for spec in specs}
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="eventkit-admin")
     try:
         existing = set(admin.list_topics())
-        missing = {
-            name: {
-                "num_partitions": spec.partitions,
-                "replication_factor": replication_factor,
-                "configs": spec.configs,
-            }
-            for name, spec in wanted.items()
-            if name not in existing
-        }
+        missing = creation_requests(
+            (spec for name, spec in wanted.items() if name not in existing),
+            replication_factor,
+            min_insync_replicas,
+        )
         created = []
         if missing:
             response = admin.create_topics(missing, raise_errors=False)

@@ -2,10 +2,16 @@
 
 Names follow `<service>.<entity>.v<N>`; consumer groups `<service>.<purpose>`. Each group gets its
 own `<topic>.<group>.retry` and `<topic>.<group>.dlt`. Workers create the topics they need at start.
+
+Each topic lists the event types its owner publishes on it, and per consumer group the types that
+group skips on purpose. A running group handles or skips every type of its topics: a type it does
+neither is dead-lettered, never committed past, so it can be replayed once a handler exists. A
+group that handles nothing runs no consumer at all, so it commits nothing until its handlers ship.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 DAY_MS = 24 * 60 * 60 * 1000
@@ -45,6 +51,10 @@ class Topic:
     compacted: bool = False
     personal_data: bool = False
     description: str = ""
+    # The event types the owner publishes here: the contract each consumer group is checked against.
+    event_types: tuple[str, ...] = ()
+    # Per consumer group, the types of this topic it skips on purpose (it will never need them).
+    skipped: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
 
     def configs(self) -> dict[str, str]:
         if self.compacted:
@@ -74,6 +84,11 @@ class Topics:
         ),
         personal_data=True,
         description="dossier submitted / supplemented / withdrawn",
+        event_types=(
+            "vn.motcua.intake.dossier.submitted.v1",
+            "vn.motcua.intake.dossier.supplemented.v1",
+            "vn.motcua.intake.dossier.withdrawn.v1",
+        ),
     )
     PROCESSING_DOSSIERS = Topic(
         "processing.dossiers.v1",
@@ -85,6 +100,27 @@ class Topics:
         ),
         personal_data=True,
         description="dossier accepted / refused / supplement requested / ... / returned / overdue",
+        event_types=(
+            "vn.motcua.processing.dossier.accepted.v1",
+            "vn.motcua.processing.dossier.refused.v1",
+            "vn.motcua.processing.dossier.supplement_requested.v1",
+            "vn.motcua.processing.dossier.assigned.v1",
+            "vn.motcua.processing.dossier.extended.v1",
+            "vn.motcua.processing.dossier.approved.v1",
+            "vn.motcua.processing.dossier.rejected.v1",
+            "vn.motcua.processing.dossier.result_issued.v1",
+            "vn.motcua.processing.dossier.returned.v1",
+            "vn.motcua.processing.dossier.overdue.v1",
+        ),
+        skipped={
+            # Intake shows the citizen's status; a new deadline or an overdue flag does not change it.
+            Groups.INTAKE_PROCESSING_DOSSIERS: frozenset(
+                {
+                    "vn.motcua.processing.dossier.extended.v1",
+                    "vn.motcua.processing.dossier.overdue.v1",
+                }
+            ),
+        },
     )
     PROCESSING_PROCEDURES = Topic(
         "processing.procedures.v1",
@@ -92,6 +128,7 @@ class Topics:
         consumers=(Groups.INTAKE_CATALOGUE, Groups.PORTAL_CATALOGUE),
         compacted=True,
         description="procedure catalogue, keyed by procedure code",
+        event_types=("vn.motcua.processing.procedure.published.v1",),
     )
     PROCESSING_UNITS = Topic(
         "processing.units.v1",
@@ -99,12 +136,18 @@ class Topics:
         consumers=(Groups.INTAKE_CATALOGUE, Groups.PORTAL_CATALOGUE),
         compacted=True,
         description="administrative units, keyed by unit code",
+        event_types=("vn.motcua.processing.unit.published.v1",),
     )
     NOTIFY_NOTIFICATIONS = Topic(
         "notify.notifications.v1",
         owner=Services.NOTIFY,
         consumers=(Groups.PORTAL_NOTIFICATIONS,),
         description="notification and letter delivery statuses",
+        event_types=(
+            "vn.motcua.notify.notification.sent.v1",
+            "vn.motcua.notify.notification.failed.v1",
+            "vn.motcua.notify.letter.dispatched.v1",
+        ),
     )
 
 
@@ -137,6 +180,20 @@ def groups_of(service: str, registry: tuple[Topic, ...] = REGISTRY) -> dict[str,
             if service_of_group(group) == service:
                 groups.setdefault(group, []).append(topic.name)
     return groups
+
+
+def topics_read_by(group: str, registry: tuple[Topic, ...] = REGISTRY) -> list[Topic]:
+    return [topic for topic in registry if group in topic.consumers]
+
+
+def published_on(group: str, registry: tuple[Topic, ...] = REGISTRY) -> frozenset[str]:
+    """Every event type published on the topics a group reads."""
+    return frozenset(t for topic in topics_read_by(group, registry) for t in topic.event_types)
+
+
+def skipped_by(group: str, registry: tuple[Topic, ...] = REGISTRY) -> frozenset[str]:
+    """The event types a group skips on purpose, over all the topics it reads."""
+    return frozenset(t for topic in topics_read_by(group, registry) for t in topic.skipped.get(group, ()))
 
 
 def topic_specs_for(service: str, registry: tuple[Topic, ...] = REGISTRY) -> list[TopicSpec]:

@@ -1,8 +1,9 @@
 """The worker process every service runs beside its API: outbox relay, consumer groups, probes.
 
 Only the worker talks to Kafka. On start it waits for its store and the broker, creates the topics
-it needs, then runs the relay and one consumer runner per group in threads until SIGTERM or SIGINT,
-when it finishes the record at hand, commits and exits.
+it needs, then runs the relay and one consumer runner per group that has handlers, in threads,
+until SIGTERM or SIGINT, when it finishes the record at hand, commits and exits. A registered group
+without handlers runs no consumer: it commits nothing, so its handlers later find every event.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from eventkit.consumer import ConsumerRunner, Handler, RetryPolicy
 from eventkit.kafka import ResilientProducer, broker_reachable, ensure_topics, make_resilient_producer
 from eventkit.logs import configure_logging
 from eventkit.mongo import Db, ping
-from eventkit.outbox import OutboxRelay
-from eventkit.topics import REGISTRY, Topic, groups_of, topic_specs_for
+from eventkit.outbox import OutboxRelay, Producer
+from eventkit.topics import REGISTRY, Topic, groups_of, skipped_by, topic_specs_for
 from eventkit.web import create_probe_app
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class WorkerSpec:
 
     service: str
     outbox_collections: list[str]
+    # Only the groups the service runs, each with its handlers by event type.
     handlers: Mapping[str, Mapping[str, Handler]]
     # Run once the store answers, before anything else (e.g. creating indexes).
     prepare: Callable[[], None] = lambda: None
@@ -63,10 +65,15 @@ class Worker:
         if config.kafka_bootstrap is None:
             raise ValueError("the worker needs KAFKA_BOOTSTRAP_SERVERS")
         declared = set(groups_of(spec.service, spec.registry))
-        if set(spec.handlers) != declared:
+        unknown = set(spec.handlers) - declared
+        if unknown:
             raise ValueError(
-                f"handlers for {sorted(spec.handlers)} but the registry declares {sorted(declared)}"
+                f"handlers for {sorted(unknown)} but the registry declares only {sorted(declared)}"
             )
+        for group, table in spec.handlers.items():
+            both = set(table) & skipped_by(group, spec.registry)
+            if both:
+                raise ValueError(f"{group} handles {sorted(both)}, which the registry lists as skipped")
         self.spec = spec
         self.config = config
         self.bootstrap: str = config.kafka_bootstrap
@@ -100,7 +107,12 @@ class Worker:
     def _connect_kafka(self) -> bool:
         def try_connect() -> bool:
             try:
-                ensure_topics(self.bootstrap, topic_specs_for(self.spec.service, self.spec.registry))
+                ensure_topics(
+                    self.bootstrap,
+                    topic_specs_for(self.spec.service, self.spec.registry),
+                    replication_factor=self.config.kafka_replication_factor,
+                    min_insync_replicas=self.config.kafka_min_insync_replicas,
+                )
                 # One producer for the relay and the runners' retry and dead-letter sends; it
                 # replaces itself when it stops delivering (a broker that hung or restarted).
                 producer = make_resilient_producer(self.bootstrap, f"{self.spec.service}-worker")
@@ -132,24 +144,33 @@ class Worker:
             owner=owner,
         )
         self._start("outbox-relay", self.relay.run)
+        runners = self.consumer_runners(self.producer, owner)
+        for runner in runners:
+            self._start(f"consumer:{runner.group}", runner.run)
+        for duty in self.spec.duties:
+            self._start(getattr(duty, "__name__", "duty"), duty)
+        self.running.set()
+        log.info("worker started", extra={"groups": [runner.group for runner in runners]})
+        self.stop.wait()
+        self.shutdown()
+
+    def consumer_runners(self, producer: Producer, owner: str) -> list[ConsumerRunner]:
+        """One runner per group with handlers; a group with an empty table must not commit anything."""
         topics_of = groups_of(self.spec.service, self.spec.registry)
-        for group, handlers in self.spec.handlers.items():
-            runner = ConsumerRunner(
+        return [
+            ConsumerRunner(
                 bootstrap=self.bootstrap,
                 group=group,
                 topics=topics_of[group],
                 handlers=handlers,
-                producer=self.producer,
+                producer=producer,
                 policy=self.spec.retry_policy,
                 client_id=f"{group}-{owner}",
+                skipped=skipped_by(group, self.spec.registry),
             )
-            self._start(f"consumer:{group}", runner.run)
-        for duty in self.spec.duties:
-            self._start(getattr(duty, "__name__", "duty"), duty)
-        self.running.set()
-        log.info("worker started", extra={"groups": sorted(self.spec.handlers)})
-        self.stop.wait()
-        self.shutdown()
+            for group, handlers in sorted(self.spec.handlers.items())
+            if handlers
+        ]
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         log.info("stopping worker", extra={"signal": signum})

@@ -29,7 +29,8 @@ def dossier_status(db: Db) -> Handler:
 
 
 def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
-    # Each group of the topic registry has its table; event types without a handler are skipped.
+    # Only the groups intake runs; the types of their topics they do not handle are listed as
+    # skipped in the topic registry (any other type is dead-lettered).
     return {
         Groups.INTAKE_PROCESSING_DOSSIERS: {
             event_type: dossier_status(db) for event_type in ConsumedTypes.DOSSIER_STATUS

@@ -9,13 +9,11 @@ from portal.events import ConsumedTypes
 
 
 def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
-    # Each group of the topic registry has its table; event types without a handler are skipped.
+    # Only the groups portal runs; its dossier and notification groups have no handler yet, so they
+    # run no consumer and commit nothing until their handlers ship.
     return {
-        Groups.PORTAL_INTAKE_DOSSIERS: {},
-        Groups.PORTAL_PROCESSING_DOSSIERS: {},
         Groups.PORTAL_CATALOGUE: {
             ConsumedTypes.PROCEDURE_PUBLISHED: keep_latest(db[store.PROCEDURES]),
             ConsumedTypes.UNIT_PUBLISHED: keep_latest(db[store.UNITS]),
         },
-        Groups.PORTAL_NOTIFICATIONS: {},
     }

@@ -2,11 +2,9 @@
 
 from eventkit.consumer import Handler
 from eventkit.mongo import Db
-from eventkit.topics import Groups
 
 
 def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
-    # Each group of the topic registry has its table; event types without a handler are skipped.
-    return {
-        Groups.PROCESSING_INTAKE_DOSSIERS: {},
-    }
+    # Only the groups processing runs. `processing.intake-dossiers` is registered but has no handler
+    # yet: it runs no consumer and commits nothing, so its handlers will find every dossier.
+    return {}
