@@ -312,8 +312,8 @@ def _file_checked(
         if stored is False:
             _give_back(db, idempotency_key, upload_ids, code)
         if not stored:
-            # Unknown: the key (naming the code) and the claims stay; a retry with the key, or
-            # housekeeping an hour later, settles it.
+            # Not stored (given back above), or unknown: then the key (naming the code) and the
+            # claims stay; a retry with the key, or housekeeping an hour later, settles it.
             raise
         # Stored: a lost marker is found by the relay's sweep; the citizen has their dossier.
         log.warning("dossier stored despite a store error", extra={"error_type": type(exc).__name__})
