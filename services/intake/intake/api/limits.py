@@ -52,6 +52,9 @@ def limit_uploads(app: Flask, config: IntakeConfig) -> Limiter:
         strategy="moving-window",
         headers_enabled=True,
         key_prefix=config.service,
+        # A shared count store that is down must not stop uploads: count in the process meanwhile.
+        swallow_errors=True,
+        in_memory_fallback_enabled=True,
     )
     # The platform's error shape, in Vietnamese, instead of the limiter's English text.
     app.register_error_handler(RateLimitExceeded, _too_many)

@@ -74,14 +74,14 @@ def _replay(db: Db, key: str, owner: str, body_hash: str, wait: float = 5.0) -> 
         held = store.get_idempotency_key(db, key)
         if held is None:
             return None
-        # Another caller's key is never answered with its dossier, whatever the body.
-        if held.get("owner", "online") != owner or held["request_hash"] != body_hash:
-            raise Conflict("Idempotency-Key này đã được dùng cho một yêu cầu khác.")
         now = datetime.now(UTC)
         if now - held["at"] > RESPONSE_KEPT:
             # Expired: its answer (with the plain lookup secret) goes with it, and the key is new.
             store.forget_idempotency_key(db, held)
             return None
+        # Another caller's key is never answered with its dossier, whatever the body.
+        if held.get("owner", "online") != owner or held["request_hash"] != body_hash:
+            raise Conflict("Idempotency-Key này đã được dùng cho một yêu cầu khác.")
         code = held.get("dossier") or held.get("code")
         dossier = store.get_dossier(db, code) if code else None
         if dossier is not None:
