@@ -604,6 +604,24 @@ def test_anonymous_uploads_are_limited_per_client(service_environ, staff_headers
     assert upload(another).status_code == 201, "the limit is per client"
 
 
+def test_behind_a_proxy_the_limit_is_per_forwarded_client(service_environ):
+    from intake import create_app
+    from intake.config import load_config
+
+    app = create_app(
+        load_config(environ={**service_environ, "UPLOAD_RATE_LIMIT": "2/minute", "PROXY_HOPS": "1"})
+    )
+
+    def client(address):
+        http = app.test_client()
+        http.environ_base["HTTP_X_FORWARDED_FOR"] = address
+        return http
+
+    first, second = client("203.0.113.5"), client("203.0.113.6")
+    assert [upload(first).status_code for _ in range(3)] == [201, 201, 429]
+    assert upload(second).status_code == 201, "another citizen behind the same proxy"
+
+
 # -- authentication comes before the body ----------------------------------------------------------
 
 

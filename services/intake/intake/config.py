@@ -24,6 +24,9 @@ class IntakeConfig(ServiceConfig):
     # Where the counts are kept. "memory://" counts per API process (so the limit is per process
     # locally); several processes share one count with a shared store such as "redis://host:6379".
     rate_limit_storage_uri: str = "memory://"
+    # Proxies in front of the API that append the client's address to X-Forwarded-For (an ingress:
+    # 1). Without it every client behind the proxy would share one upload limit.
+    proxy_hops: int = 0
     # Most time one housekeeping run spends before leaving the rest of the backlog to the next.
     housekeeping_budget_seconds: float = 300.0
 
@@ -40,6 +43,7 @@ def load_config(worker: bool = False, environ: Mapping[str, str] | None = None) 
             upload_ttl_hours=int(env.get("UPLOAD_TTL_HOURS", 24)),
             upload_rate_limit=rate_limit,
             rate_limit_storage_uri=env.get("RATE_LIMIT_STORAGE_URI", "memory://"),
+            proxy_hops=int(env.get("PROXY_HOPS", 0)),
             housekeeping_budget_seconds=float(env.get("HOUSEKEEPING_BUDGET_SECONDS", 300)),
         )
     except ValueError as exc:

@@ -9,6 +9,7 @@ from flask import Flask, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from eventkit.auth import AuthError, TokenVerifier
 from intake.api import uploads
@@ -42,9 +43,11 @@ def limit_uploads(app: Flask, config: IntakeConfig) -> Limiter:
     """Uploads sent without a staff token are limited per client address (`UPLOAD_RATE_LIMIT`).
 
     Counts live in `RATE_LIMIT_STORAGE_URI`: "memory://" keeps them per API process; a store
-    shared by the processes (e.g. Redis) makes the limit exact across them. Behind a proxy the
-    client address must be restored (X-Forwarded-For) before this runs.
+    shared by the processes (e.g. Redis) makes the limit exact across them. Behind proxies
+    (`PROXY_HOPS`) the client's address is taken from X-Forwarded-For.
     """
+    if config.proxy_hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops)  # type: ignore[method-assign]
     limiter = Limiter(
         get_remote_address,
         app=app,
