@@ -45,3 +45,36 @@ def fill_catalogue_projection(db: Any) -> None:
         for item in json.loads((SEED_DIR / f"{collection}.json").read_text(encoding="utf-8")):
             fields = {k: v for k, v in item.items() if k != "code"}
             upsert_latest(db[collection], item["code"], 1, fields)
+
+
+def pdf_bytes(size: int = 1024) -> bytes:
+    """A well-formed one-page PDF of about `size` bytes (the page's content stream pads it)."""
+    filler = b"% " + b"0" * max(0, size - 420) + b"\n"
+    content = filler + b"BT /F1 12 Tf 72 720 Td (MotCua) Tj ET\n"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def image_bytes(kind: str = "PNG", width: int = 16, height: int = 16) -> bytes:
+    """A well-formed PNG or JPEG image."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format=kind)
+    return buffer.getvalue()

@@ -29,8 +29,9 @@ from devstack.run import (
 from devstack.tokens import issue_token
 from eventkit.envelope import decode
 from eventkit.kafka import ensure_topics
+from eventkit.secrets import verify_secret
 from eventkit.topics import all_topic_specs
-from tests.factories import PROCEDURE, online_filing
+from tests.factories import PROCEDURE, online_filing, pdf_bytes
 from tests.integration.kafka_tools import read_topic
 
 pytestmark = pytest.mark.e2e
@@ -44,6 +45,8 @@ def running(infra, jwt_keys, tmp_path_factory) -> Iterator[dict[str, int]]:
     env = service_env(endpoints, ports, jwt_keys[1])
     # Two processes per API, as deployed: dossier numbers are then contended across processes too.
     env["GUNICORN_WORKERS"] = "2"
+    # Thousands of uploads come from this one address; the limit itself is tested in integration.
+    env["UPLOAD_RATE_LIMIT"] = "100000/minute"
     log = tmp_path_factory.mktemp("services") / "honcho.log"
     seed_demo_data(env)
     honcho = start_services(env, log_path=log)
@@ -215,7 +218,7 @@ def test_an_online_filing_goes_from_intake_over_kafka(running, infra):
         ), "intake's catalogue projection is filled by its worker"
     finally:
         client.close()
-    pdf = b"%PDF-1.4\n" + b"0" * 2048
+    pdf = pdf_bytes(2048)
     uploaded = requests.post(
         f"{base}/api/v1/uploads", files={"file": ("to-khai.pdf", pdf)}, timeout=10
     ).json()
@@ -267,9 +270,10 @@ def test_2000_filings_from_8_concurrent_clients_get_distinct_codes_without_gaps_
     try:
         assert wait_until(lambda: intake_db.procedures.count_documents({"_id": PROCEDURE}) == 1, timeout=60)
         codes: list[str] = []
+        secrets: dict[str, str] = {}
         failures: list[str] = []
         lock = threading.Lock()
-        pdf = b"%PDF-1.4\n" + b"0" * 4096
+        pdf = pdf_bytes(4096)
 
         def client_files() -> None:
             mine, failed = [], []
@@ -287,9 +291,10 @@ def test_2000_filings_from_8_concurrent_clients_get_distinct_codes_without_gaps_
                     if filed.status_code != 201:
                         failed.append(f"filing {filed.status_code} {filed.text[:200]}")
                         continue
-                    mine.append(filed.json()["code"])
+                    mine.append((filed.json()["code"], filed.json()["lookup_secret"]))
             with lock:
-                codes.extend(mine)
+                codes.extend(code for code, _ in mine)
+                secrets.update(mine)
                 failures.extend(failed)
 
         clients = [threading.Thread(target=client_files) for _ in range(8)]
@@ -310,7 +315,7 @@ def test_2000_filings_from_8_concurrent_clients_get_distinct_codes_without_gaps_
             numbers = sorted(int(code.rsplit("-", 1)[1]) for code in given)
             assert numbers == list(range(1, len(numbers) + 1)), prefix
 
-        # Every dossier's event leaves intake: the relay drains the outbox.
+        # Every dossier's event leaves intake: the relay drains the outbox...
         assert wait_until(
             lambda: (
                 intake_db.outbox_markers.count_documents({}) == 0
@@ -319,5 +324,29 @@ def test_2000_filings_from_8_concurrent_clients_get_distinct_codes_without_gaps_
             timeout=180,
             interval=1,
         ), "the relay published every dossier.submitted"
+        # ...and each dossier's one `dossier.submitted` is on the topic (a resend repeats its id).
+        # Other tests' stores give the same codes: an event is this run's when the secret
+        # answered for its code matches the hash it carries.
+        answered = set(codes)
+        submitted: dict[str, set[str]] = {}
+
+        def all_on_the_topic() -> bool:
+            submitted.clear()
+            for record in read_topic(infra.bootstrap, "intake.dossiers.v1", expect=2000, timeout=30):
+                event = decode(record.value)
+                code = event["subject"]
+                if (
+                    event["type"] == "vn.motcua.intake.dossier.submitted.v1"
+                    and code in answered
+                    and verify_secret(secrets[code], event["data"]["lookup_secret_hash"])
+                ):
+                    assert record.key == code.encode(), "keyed by the dossier code"
+                    submitted.setdefault(code, set()).add(event["id"])
+            return len(submitted) == 2000
+
+        assert wait_until(all_on_the_topic, timeout=120, interval=2), f"{len(submitted)} of 2000 on the topic"
+        assert set(submitted) == answered
+        assert all(len(ids) == 1 for ids in submitted.values()), "one event per dossier"
+        assert len(set().union(*submitted.values())) == 2000, "distinct event ids"
     finally:
         client.close()

@@ -7,12 +7,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pymongo.errors import PyMongoError
+from pymongo.collection import Collection
+from pymongo.errors import AutoReconnect, PyMongoError
 
 from eventkit.consumer import ConsumerRunner, Handler
 from eventkit.envelope import decode, encode, new_event
 from eventkit.kafka import ensure_topics, make_producer
-from eventkit.outbox import PENDING, OutboxRelay
+from eventkit.outbox import MARKERS, PENDING, OutboxRelay
 from eventkit.topics import Groups, Topics, TopicSpec, dead_letter_topic, retry_topic, topic_specs_for
 from intake import handlers as intake_handlers
 from intake import store as intake_store
@@ -242,3 +243,154 @@ def test_releasing_uploads_gives_back_only_the_claims_of_that_dossier(intake_app
     intake_store.release_uploads(db, [mine, theirs], "000.21.26.H06-991231-0001")
     assert not intake_store.is_claimed(db, mine)
     assert intake_store.is_claimed(db, theirs), "another dossier's claim stays"
+
+
+# -- ambiguous store failures ------------------------------------------------------------------------
+
+
+def fail_after_write(monkeypatch):
+    """Make the dossier's insert reach the real store, then raise as a dropped connection does."""
+    real = intake_store.insert_dossier
+
+    def written_then_lost(db, dossier, entries):
+        real(db, dossier, entries)
+        raise AutoReconnect("connection closed after the write")
+
+    monkeypatch.setattr(intake_store, "insert_dossier", written_then_lost)
+
+
+def only_the_marker_fails(monkeypatch):
+    real = Collection.insert_one
+
+    def insert_one(self, document, *args, **kwargs):
+        if self.name == MARKERS:
+            raise AutoReconnect("connection closed before the marker")
+        return real(self, document, *args, **kwargs)
+
+    monkeypatch.setattr(Collection, "insert_one", insert_one)
+
+
+def test_a_store_error_after_the_dossier_is_written_answers_201_and_the_retry_gets_the_same_one(
+    intake_app, intake_client, intake_catalogue, monkeypatch
+):
+    db = intake_app.extensions["db"]
+    pdf = upload(intake_client).json["id"]
+    headers = {"Idempotency-Key": "k-ambiguous"}
+    fail_after_write(monkeypatch)
+    first = intake_client.post("/api/v1/dossiers", json=filing(pdf), headers=headers)
+    assert first.status_code == 201, first.json
+    monkeypatch.undo()
+    retry = intake_client.post("/api/v1/dossiers", json=filing(pdf), headers=headers)
+    assert retry.status_code == 201 and retry.json == first.json
+    assert db.dossiers.count_documents({}) == 1
+    assert intake_store.get_uploads(db, [pdf])[pdf]["attached_to"] == first.json["code"], "never released"
+
+
+def test_when_the_store_cannot_tell_the_key_and_claims_stay_and_the_retry_gets_the_dossier(
+    intake_app, intake_client, intake_catalogue, monkeypatch
+):
+    db = intake_app.extensions["db"]
+    pdf = upload(intake_client).json["id"]
+    headers = {"Idempotency-Key": "k-unknown"}
+    fail_after_write(monkeypatch)
+
+    def unreachable(db, code):
+        raise AutoReconnect("still unreachable")
+
+    monkeypatch.setattr(intake_store, "dossier_exists", unreachable)
+    first = intake_client.post("/api/v1/dossiers", json=filing(pdf), headers=headers)
+    assert first.status_code == 503
+    monkeypatch.undo()
+    [stored] = list(db.dossiers.find({}, {"_id": 1}))
+    assert intake_store.get_uploads(db, [pdf])[pdf]["attached_to"] == stored["_id"], "no upload released"
+    assert db.idempotency_keys.find_one({"_id": "k-unknown"})["code"] == stored["_id"]
+    retry = intake_client.post("/api/v1/dossiers", json=filing(pdf), headers=headers)
+    assert retry.status_code == 201, retry.json
+    assert retry.json["code"] == stored["_id"] and db.dossiers.count_documents({}) == 1
+
+
+def test_an_insert_the_store_did_not_apply_gives_back_the_key_and_the_files(
+    intake_app, intake_client, intake_catalogue, monkeypatch
+):
+    db = intake_app.extensions["db"]
+    pdf = upload(intake_client).json["id"]
+    headers = {"Idempotency-Key": "k-lost"}
+
+    def lost(db, dossier, entries):
+        raise AutoReconnect("connection closed before the write")
+
+    monkeypatch.setattr(intake_store, "insert_dossier", lost)
+    assert intake_client.post("/api/v1/dossiers", json=filing(pdf), headers=headers).status_code == 503
+    monkeypatch.undo()
+    assert db.idempotency_keys.count_documents({}) == 0 and db.upload_claims.count_documents({}) == 0
+    retry = intake_client.post("/api/v1/dossiers", json=filing(pdf), headers=headers)
+    assert retry.status_code == 201 and db.dossiers.count_documents({}) == 1
+
+
+def test_a_lost_marker_is_left_to_the_sweep_and_the_event_still_goes_out(
+    platform, intake_app, intake_client, intake_catalogue, monkeypatch
+):
+    ensure_topics(platform.bootstrap, topic_specs_for("intake"))
+    db = intake_app.extensions["db"]
+    pdf = upload(intake_client).json["id"]
+    headers = {"Idempotency-Key": "k-marker"}
+    only_the_marker_fails(monkeypatch)
+    first = intake_client.post("/api/v1/dossiers", json=filing(pdf), headers=headers)
+    monkeypatch.undo()
+    assert first.status_code == 201, first.json
+    code = first.json["code"]
+    assert db[MARKERS].count_documents({}) == 0 and db.dossiers.find_one({"_id": code})[PENDING] is True
+    retry = intake_client.post("/api/v1/dossiers", json=filing(pdf), headers=headers)
+    assert retry.status_code == 201 and retry.json == first.json and db.dossiers.count_documents({}) == 1
+
+    [event_id] = [entry["id"] for entry in db.dossiers.find_one({"_id": code})["outbox"]]
+    sender = relay(platform, db)  # a new relay sweeps first: the lost marker is written again
+    assert run_until_true(
+        lambda: sender.relay_once() >= 0 and not db.dossiers.find_one({"_id": code})[PENDING]
+    )
+    records = read_topic(platform.bootstrap, Topics.INTAKE_DOSSIERS.name, expect=1, timeout=20)
+    assert [decode(r.value)["subject"] for r in records if decode(r.value)["id"] == event_id] == [code]
+
+
+def run_until_true(step, attempts=20):
+    for _ in range(attempts):
+        try:
+            if step():
+                return True
+        except Exception:
+            continue
+    return False
+
+
+# -- housekeeping -----------------------------------------------------------------------------------
+
+
+def test_housekeeping_drains_a_backlog_larger_than_a_batch_in_one_run(intake_app):
+    db = intake_app.extensions["db"]
+    for n in range(250):
+        intake_store.save_upload(
+            db, f"old{n:04d}", PDF, {"size": len(PDF), "content_type": "pdf", "sha256": "0"}
+        )
+    later = datetime.now(UTC) + timedelta(hours=25)
+    counts = uploads.clean_up(db, later, timedelta(hours=24))
+    assert counts["deleted"] == 250
+    assert db.uploads.count_documents({}) == 0 and db.upload_chunks.count_documents({}) == 0
+    # Housekeeping's own claims go once no filing that saw the uploads can still be running.
+    uploads.clean_up(db, later + timedelta(hours=2), timedelta(hours=24))
+    assert db.upload_claims.count_documents({}) == 0
+
+
+def test_a_filing_that_loses_its_file_to_housekeeping_is_422_and_gets_no_dossier(
+    intake_app, intake_client, intake_catalogue, monkeypatch
+):
+    db = intake_app.extensions["db"]
+    pdf = upload(intake_client).json["id"]
+    # The filing read the upload's record (still there, unattached)...
+    seen = intake_store.get_uploads(db, [pdf])
+    # ...then housekeeping removed the expired upload before the filing claimed it.
+    assert uploads.clean_up(db, datetime.now(UTC) + timedelta(hours=25), timedelta(hours=24))["deleted"] == 1
+    monkeypatch.setattr(intake_store, "get_uploads", lambda db, ids: seen)
+    response = intake_client.post("/api/v1/dossiers", json=filing(pdf))
+    assert response.status_code == 422, response.json
+    assert "hết hạn" in str(response.json["errors"]["json"]["documents"])
+    assert db.dossiers.count_documents({}) == 0

@@ -13,6 +13,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pymongo import MongoClient, monitoring
 
 from devstack.paths import ROOT as ROOT_PATH
 from eventkit import secrets
@@ -20,14 +21,14 @@ from eventkit.envelope import decode
 from eventkit.outbox import OUTBOX
 from intake import store as intake_store
 from intake.service import dossiers
-from tests.factories import PROCEDURE, UNIT, online_filing
+from tests.factories import PROCEDURE, UNIT, image_bytes, online_filing, pdf_bytes
 
 ROOT = str(ROOT_PATH)
 
 pytestmark = pytest.mark.integration
 
-PDF = b"%PDF-1.4\n" + b"x" * 1000
-PNG = b"\x89PNG\r\n\x1a\n" + b"y" * 500
+PDF = pdf_bytes(1000)
+PNG = image_bytes("PNG")
 
 
 def upload(client, data=PDF, name="to-khai.pdf", content_type="application/pdf"):
@@ -365,10 +366,11 @@ def test_a_key_held_by_a_request_that_died_is_recovered(intake_app, intake_clien
     digest = dossiers.request_hash(body)
     long_ago = dossiers.ABANDONED_AFTER + timedelta(seconds=1)
     # Died before filing: the key is taken over.
-    intake_store.take_idempotency_key(db, "k-dead", digest)
+    intake_store.take_idempotency_key(db, "k-dead", digest, "online")
     db.idempotency_keys.update_one({"_id": "k-dead"}, {"$set": {"at": datetime.now(UTC) - long_ago}})
     first = intake_client.post("/api/v1/dossiers", json=body, headers={"Idempotency-Key": "k-dead"})
     assert first.status_code == 201
+    assert db.idempotency_keys.find_one({"_id": "k-dead"})["code"] == first.json["code"], "noted on the key"
     # Died after filing, before noting the dossier on the key: the dossier is found, not filed twice.
     db.idempotency_keys.update_one(
         {"_id": "k-dead"}, {"$set": {"dossier": None, "at": datetime.now(UTC) - long_ago}}
@@ -376,3 +378,264 @@ def test_a_key_held_by_a_request_that_died_is_recovered(intake_app, intake_clien
     again = intake_client.post("/api/v1/dossiers", json=body, headers={"Idempotency-Key": "k-dead"})
     assert again.status_code == 201 and again.json == first.json
     assert db.dossiers.count_documents({}) == 1
+
+
+def test_a_key_whose_request_died_after_claiming_its_files_gives_them_back(
+    intake_app, intake_client, intake_catalogue, pdf_id
+):
+    db = intake_app.extensions["db"]
+    body = filing(pdf_id)
+    # A request took its key, noted its code, claimed the upload and died before the dossier.
+    intake_store.take_idempotency_key(db, "k-half", dossiers.request_hash(body), "online")
+    intake_store.note_idempotency_code(db, "k-half", "000.21.26.H06-991231-0001", [pdf_id])
+    assert intake_store.claim_uploads(db, [pdf_id], "000.21.26.H06-991231-0001")
+    db.idempotency_keys.update_one(
+        {"_id": "k-half"},
+        {"$set": {"at": datetime.now(UTC) - dossiers.ABANDONED_AFTER - timedelta(seconds=1)}},
+    )
+    retried = intake_client.post("/api/v1/dossiers", json=body, headers={"Idempotency-Key": "k-half"})
+    assert retried.status_code == 201, retried.json
+    assert intake_store.get_uploads(db, [pdf_id])[pdf_id]["attached_to"] == retried.json["code"]
+
+
+# -- idempotency keys belong to their caller ---------------------------------------------------------
+
+
+def counter_filing(upload_id):
+    return filing(
+        upload_id,
+        channel="counter",
+        procedure_code="2.000815",
+        form={"document_title": "Bằng tốt nghiệp", "page_count": 2, "copy_count": 3},
+        documents=[{"type": "TP01", "upload_id": upload_id}],
+    )
+
+
+def test_a_counter_officers_key_is_theirs_alone(
+    intake_app, intake_client, intake_catalogue, pdf_id, staff_headers
+):
+    body = counter_filing(pdf_id)
+    mine = {**staff_headers("receptionist", UNIT, user_id="rc-1"), "Idempotency-Key": "quay-1"}
+    theirs = {**staff_headers("receptionist", UNIT, user_id="rc-2"), "Idempotency-Key": "quay-1"}
+    first = intake_client.post("/api/v1/dossiers", json=body, headers=mine)
+    assert first.status_code == 201, first.json
+    other = intake_client.post("/api/v1/dossiers", json=body, headers=theirs)
+    assert other.status_code == 409 and first.json["lookup_secret"] not in other.get_data(as_text=True)
+    online = intake_client.post(
+        "/api/v1/dossiers", json={**body, "channel": "online"}, headers={"Idempotency-Key": "quay-1"}
+    )
+    assert online.status_code == 409 and first.json["lookup_secret"] not in online.get_data(as_text=True)
+    again = intake_client.post("/api/v1/dossiers", json=body, headers=mine)
+    assert again.status_code == 201 and again.json == first.json
+    assert intake_app.extensions["db"].dossiers.count_documents({}) == 1
+
+
+def test_an_expired_key_goes_with_its_kept_answer(intake_app, intake_client, intake_catalogue, pdf_id):
+    db = intake_app.extensions["db"]
+    headers = {"Idempotency-Key": "k-old"}
+    first = intake_client.post("/api/v1/dossiers", json=filing(pdf_id), headers=headers).json
+    expired = datetime.now(UTC) - dossiers.RESPONSE_KEPT - timedelta(minutes=1)
+    db.idempotency_keys.update_one({"_id": "k-old"}, {"$set": {"at": expired}})
+    # Before housekeeping runs, an expired key answers nothing it kept.
+    late = intake_client.post("/api/v1/dossiers", json=filing(pdf_id), headers=headers)
+    assert late.status_code != 201 and first["lookup_secret"] not in late.get_data(as_text=True)
+    assert "response" not in db.dossiers.find_one({"_id": first["code"]})
+
+    # Housekeeping erases the key and the answer together.
+    other = intake_client.post(
+        "/api/v1/dossiers", json=filing(upload(intake_client).json["id"]), headers={"Idempotency-Key": "k-2"}
+    ).json
+    db.idempotency_keys.update_one({"_id": "k-2"}, {"$set": {"at": expired}})
+    assert intake_store.forget_responses(db, datetime.now(UTC), dossiers.RESPONSE_KEPT) >= 1
+    assert db.idempotency_keys.find_one({"_id": "k-2"}) is None
+    assert "response" not in db.dossiers.find_one({"_id": other["code"]})
+
+
+# -- request paths look documents up by _id --------------------------------------------------------
+
+
+class Filters(monitoring.CommandListener):
+    """Every filter the store was sent, by command."""
+
+    def __init__(self):
+        self.seen = []
+
+    def started(self, event):
+        command = event.command
+        name = event.command_name
+        if name in ("find", "count", "aggregate"):
+            self.seen.append((name, command[name], command.get("filter", {})))
+        elif name in ("update", "delete"):
+            key = "updates" if name == "update" else "deletes"
+            self.seen.extend((name, command[name], op["q"]) for op in command[key])
+        elif name == "findAndModify":
+            self.seen.append((name, command[name], command.get("query", {})))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+def test_no_request_path_filters_on_anything_but_id(
+    service_environ, intake_catalogue, staff_headers, monkeypatch
+):
+    from intake import create_app
+    from intake.config import load_config
+
+    listener = Filters()
+    config = load_config(environ={**service_environ, "UPLOAD_MAX_BYTES": str(2 * 1024 * 1024)})
+    client = MongoClient(config.mongo_url, retryWrites=False, tz_aware=True, event_listeners=[listener])
+    monkeypatch.setattr(intake_store, "connect", lambda config: client[config.mongo_db])
+    try:
+        app = create_app(config)
+        http = app.test_client()
+        pdf = upload(http).json["id"]
+        body = filing(pdf)
+        filed = http.post("/api/v1/dossiers", json=body, headers={"Idempotency-Key": "scan-1"}).json
+        http.post("/api/v1/dossiers", json=body, headers={"Idempotency-Key": "scan-1"})
+        # A key whose request died after filing is recovered from the key itself.
+        db = client[config.mongo_db]
+        db.idempotency_keys.update_one(
+            {"_id": "scan-1"},
+            {"$set": {"dossier": None, "at": datetime.now(UTC) - dossiers.ABANDONED_AFTER * 2}},
+        )
+        assert http.post("/api/v1/dossiers", json=body, headers={"Idempotency-Key": "scan-1"}).json == filed
+        http.get(f"/api/v1/uploads/{pdf}", headers={"X-Lookup-Secret": filed["lookup_secret"]})
+        http.get(f"/api/v1/uploads/{pdf}", headers=staff_headers("specialist", UNIT))
+        http.get(f"/api/v1/procedures/{PROCEDURE}")
+        http.get(f"/api/v1/procedures?unit={UNIT}&channel=online")
+        http.post(
+            f"/api/v1/dossiers/{filed['code']}/withdraw", json={"lookup_secret": filed["lookup_secret"]}
+        )
+    finally:
+        client.close()
+    # The catalogue is read whole (a few dozen documents, kept for a moment): no other filter.
+    scans = [
+        seen
+        for seen in listener.seen
+        if "_id" not in seen[2] and not (seen[1] in ("procedures", "units") and seen[2] == {})
+    ]
+    assert listener.seen and not scans, scans
+
+
+# -- uploads ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"%PDF-1.4\n" + b"x" * 1000,
+        b"\x89PNG\r\n\x1a\n" + b"y" * 500,
+        b"\xff\xd8\xff\xe0" + b"z" * 500,
+        image_bytes("PNG")[:60],
+    ],
+    ids=["pdf-magic-only", "png-magic-only", "jpeg-magic-only", "truncated-png"],
+)
+def test_a_file_that_only_starts_like_a_pdf_or_image_is_415(intake_client, data):
+    response = upload(intake_client, data)
+    assert response.status_code == 415 and response.json["message"], response.json
+
+
+def test_well_formed_files_of_each_type_are_taken(intake_client):
+    for data, media_type in (
+        (PDF, "application/pdf"),
+        (image_bytes("JPEG"), "image/jpeg"),
+        (PNG, "image/png"),
+    ):
+        response = upload(intake_client, data)
+        assert response.status_code == 201 and response.json["content_type"] == media_type
+
+
+def test_a_download_is_a_streamed_attachment_of_the_detected_type(
+    intake_client, intake_catalogue, monkeypatch, staff_headers
+):
+    monkeypatch.setattr(intake_store, "CHUNK_BYTES", 700)
+    data = pdf_bytes(3000)
+    pdf = upload(intake_client, data, name="evil.html", content_type="text/html").json["id"]
+    filed = intake_client.post("/api/v1/dossiers", json=filing(pdf)).json
+    response = intake_client.get(
+        f"/api/v1/uploads/{pdf}", headers={"X-Lookup-Secret": filed["lookup_secret"]}
+    )
+    assert response.status_code == 200 and response.is_streamed
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{pdf}.pdf"'
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert int(response.headers["Content-Length"]) == len(data)
+    pieces = list(response.response)
+    assert len(pieces) == -(-len(data) // 700), "one chunk document at a time"
+    assert b"".join(pieces) == data
+
+
+@pytest.mark.parametrize(
+    "role,status",
+    [("receptionist", 200), ("specialist", 200), ("leader", 200), ("admin", 200), ("editor", 403)],
+)
+def test_an_upload_is_read_only_in_a_role_that_handles_dossiers(
+    intake_client, intake_catalogue, pdf_id, staff_headers, role, status
+):
+    intake_client.post("/api/v1/dossiers", json=filing(pdf_id))
+    assert (
+        intake_client.get(f"/api/v1/uploads/{pdf_id}", headers=staff_headers(role, UNIT)).status_code
+        == status
+    )
+
+
+def test_anonymous_uploads_are_limited_per_client(service_environ, staff_headers):
+    from intake import create_app
+    from intake.config import load_config
+
+    app = create_app(load_config(environ={**service_environ, "UPLOAD_RATE_LIMIT": "3/minute"}))
+    client = app.test_client()
+    assert [upload(client).status_code for _ in range(3)] == [201] * 3
+    refused = upload(client)
+    assert refused.status_code == 429 and refused.json["code"] == 429
+    assert "vui lòng đợi" in refused.json["message"]
+    assert refused.headers.get("Retry-After")
+    staff = client.post(
+        "/api/v1/uploads",
+        data={"file": (io.BytesIO(PDF), "a.pdf", "application/pdf")},
+        content_type="multipart/form-data",
+        headers=staff_headers("receptionist", UNIT),
+    )
+    assert staff.status_code == 201, "officers at the counter upload for citizens"
+    another = app.test_client()
+    another.environ_base["REMOTE_ADDR"] = "10.0.0.7"
+    assert upload(another).status_code == 201, "the limit is per client"
+
+
+def test_behind_a_proxy_the_limit_is_per_forwarded_client(service_environ):
+    from intake import create_app
+    from intake.config import load_config
+
+    app = create_app(
+        load_config(environ={**service_environ, "UPLOAD_RATE_LIMIT": "2/minute", "PROXY_HOPS": "1"})
+    )
+
+    def client(address):
+        http = app.test_client()
+        http.environ_base["HTTP_X_FORWARDED_FOR"] = address
+        return http
+
+    first, second = client("203.0.113.5"), client("203.0.113.6")
+    assert [upload(first).status_code for _ in range(3)] == [201, 201, 429]
+    assert upload(second).status_code == 201, "another citizen behind the same proxy"
+
+
+# -- authentication comes before the body ----------------------------------------------------------
+
+
+def test_a_bad_token_is_401_before_a_bad_body_is_read(intake_client, intake_catalogue, pdf_id):
+    bad = {"Authorization": "Bearer not-a-token"}
+    code = "000.21.26.H06-991231-0001"
+    for path in (
+        "/api/v1/dossiers",
+        f"/api/v1/dossiers/{code}/supplements",
+        f"/api/v1/dossiers/{code}/withdraw",
+    ):
+        response = intake_client.post(path, json={"unexpected": 1}, headers=bad)
+        assert response.status_code == 401, (path, response.json)
+        garbled = intake_client.post(path, data=b"{not json", content_type="application/json", headers=bad)
+        assert garbled.status_code == 401, path
+    assert intake_client.get(f"/api/v1/uploads/{pdf_id}", headers=bad).status_code == 401

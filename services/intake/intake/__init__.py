@@ -2,15 +2,17 @@
 
 from flask import Flask
 
-from eventkit.config import ServiceConfig
 from eventkit.web import create_service_app
 from intake import store
 from intake.api import BLUEPRINTS
-from intake.config import load_config
+from intake.api.limits import limit_uploads
+from intake.config import IntakeConfig, load_config
 
 
-def create_app(config: ServiceConfig | None = None) -> Flask:
+def create_app(config: IntakeConfig | None = None) -> Flask:
     config = config or load_config()
-    return create_service_app(
+    app = create_service_app(
         config=config, title="MotCua intake API", blueprints=BLUEPRINTS, db=store.connect(config)
     )
+    limit_uploads(app, config)
+    return app

@@ -2,12 +2,15 @@
 
 Collections:
 - `dossiers`: one per filed dossier (`_id` = dossier code), with its outbox of events.
-- `idempotency_keys`: one per `Idempotency-Key` (`_id` = the key): the request's hash and its dossier.
+- `idempotency_keys`: one per `Idempotency-Key` (`_id` = the key): who sent it, the request's hash,
+  the code its dossier gets (noted before the dossier is written, so a retry finds the dossier by
+  `_id`), the uploads it claimed, and `dossier` once the dossier is known to be stored.
 - `dossier_numbers`: one per number given (`_id` = `<unit>:<YYMMDD>:<number>`); `counters` holds
   the last number per unit and day as a starting hint.
 - `uploads`: uploaded documents' records (`_id` = upload id), their bytes in `upload_chunks`
   (`_id` = `<upload id>:<n>`); `upload_claims`: the dossier each upload
-  belongs to (`_id` = upload id; the claim is taken before the dossier is written).
+  belongs to (`_id` = upload id; the claim is taken before the dossier is written), or
+  housekeeping's claim (`dossier` None) on an upload it is removing, so no filing can take it then.
 - `procedures`, `units`: projections of processing's catalogue (newest version per code).
 
 Requests look documents up by `_id` (alone or with a condition): the FerretDB built for local use
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,7 +58,6 @@ def ensure_indexes(db: Db) -> None:
     for name in OUTBOX_COLLECTIONS:
         ensure_outbox_index(db[name])
     db.dossiers.create_index([("response_until", ASCENDING)], name="response_until")
-    db.dossiers.create_index([("idempotency_key", ASCENDING)], name="idempotency_key")
     db.idempotency_keys.create_index([("at", ASCENDING)], name="at")
     db.uploads.create_index([("checked", ASCENDING), ("created_at", ASCENDING)], name="checked_created")
     db.upload_claims.create_index([("checked", ASCENDING), ("at", ASCENDING)], name="checked_at")
@@ -84,8 +87,22 @@ def get_published(db: Db, collection: str, code: str) -> Document | None:
     return document
 
 
-def list_published(db: Db, collection: str, filters: Document) -> list[Document]:
-    return list(db[collection].find(filters).sort("_id", ASCENDING))
+_listed: dict[tuple[str, str], tuple[float, list[Document]]] = {}
+
+
+def list_published(db: Db, collection: str) -> list[Document]:
+    """Every projected procedure or unit, by code (shared: never change what this returns).
+
+    The catalogue is small and read whole: filtering on another field than `_id` would read every
+    document anyway on FerretDB, so callers filter what this returns, kept as `get_published` keeps.
+    """
+    key = (db.name, collection)
+    kept = _listed.get(key)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    documents = list(db[collection].find({}).sort("_id", ASCENDING))
+    _listed[key] = (time.monotonic() + PUBLISHED_KEPT_SECONDS, documents)
+    return documents
 
 
 # -- dossier numbers --------------------------------------------------------------------------------
@@ -162,27 +179,40 @@ def save_upload(db: Db, upload_id: str, data: bytes, metadata: Document) -> None
 
 
 def get_uploads(db: Db, upload_ids: list[str]) -> dict[str, Document]:
-    """Upload records (without their bytes), each with `attached_to`: the dossier holding it, if any."""
+    """Upload records (without their bytes), each with `attached_to`: the dossier holding it, if any.
+
+    An upload housekeeping has claimed for removal is left out, as if already gone."""
     found = {}
     for upload_id in dict.fromkeys(upload_ids):
         record = db.uploads.find_one({"_id": upload_id})
         if record is not None:
             claim = db.upload_claims.find_one({"_id": upload_id})
+            if claim is not None and claim.get("dossier") is None:
+                continue
             found[upload_id] = {**record, "attached_to": claim["dossier"] if claim else None}
     return found
 
 
+def upload_chunks(db: Db, upload_id: str, chunks: int) -> Iterator[bytes]:
+    """The bytes of an upload stored in `chunks` chunks (its record says how many), one chunk
+    document read at a time; it stops early if a chunk is gone (removed meanwhile)."""
+    for n in range(chunks):
+        part = db.upload_chunks.find_one({"_id": _chunk_id(upload_id, n)})
+        if part is None:
+            return
+        yield bytes(part["data"])
+
+
 def read_upload(db: Db, upload_id: str, chunks: int) -> bytes | None:
-    """The bytes of an upload stored in `chunks` chunks (its record says how many); None if any is gone."""
-    parts = [db.upload_chunks.find_one({"_id": _chunk_id(upload_id, n)}) for n in range(chunks)]
-    if any(part is None for part in parts):
-        return None
-    return b"".join(bytes(part["data"]) for part in parts if part is not None)
+    """The whole bytes of an upload; None if any chunk is gone."""
+    parts = list(upload_chunks(db, upload_id, chunks))
+    return b"".join(parts) if len(parts) == chunks else None
 
 
 def claim_uploads(db: Db, upload_ids: list[str], code: str) -> bool:
     """Give the uploads to dossier `code`, all or none, before the dossier is written. A claim is an
-    insert with the upload's id as unique key, so two dossiers can never both hold one upload."""
+    insert with the upload's id as unique key, so two dossiers can never both hold one upload, and
+    no filing holds one that housekeeping is removing."""
     claimed: list[str] = []
     for upload_id in upload_ids:
         try:
@@ -226,16 +256,35 @@ def mark_upload_kept(db: Db, upload_id: str) -> None:
     db.uploads.update_one({"_id": upload_id}, {"$set": {"checked": True}})
 
 
-def delete_upload(db: Db, upload_id: str) -> bool:
-    """Delete an upload no dossier holds; False if one does."""
+def claim_for_removal(db: Db, upload_id: str) -> bool:
+    """Housekeeping's claim on an upload it is about to remove (False if a dossier holds it).
+
+    Taken with the same unique insert as a filing's claim, so the filing that comes later fails to
+    claim the upload instead of getting a dossier whose file is being deleted."""
+    try:
+        db.upload_claims.insert_one({"_id": upload_id, "dossier": None, "at": datetime.now(UTC)})
+    except DuplicateKeyError:
+        claim = db.upload_claims.find_one({"_id": upload_id})
+        # Housekeeping's own claim from a run that stopped half-way: finish the removal.
+        return claim is not None and claim.get("dossier") is None
+    return True
+
+
+def remove_upload(db: Db, upload_id: str) -> bool:
+    """Delete the bytes and record of an upload housekeeping has claimed; False if already gone."""
     record = db.uploads.find_one({"_id": upload_id})
-    if record is None or is_claimed(db, upload_id):
+    if record is None:
         return False
     # The record goes last: if a chunk deletion fails, the record is found again next time.
     for n in range(record["chunks"]):
         db.upload_chunks.delete_one({"_id": _chunk_id(upload_id, n)})
     db.uploads.delete_one({"_id": upload_id})
     return True
+
+
+def drop_removal_claim(db: Db, upload_id: str) -> None:
+    """Forget housekeeping's claim once no filing request that saw the upload can still be running."""
+    db.upload_claims.delete_one({"_id": upload_id, "dossier": None})
 
 
 # -- dossiers ---------------------------------------------------------------------------------------
@@ -245,11 +294,19 @@ def insert_dossier(db: Db, dossier: Document, entries: list[Any]) -> None:
     insert_with_outbox(db.dossiers, dossier, entries)
 
 
-def take_idempotency_key(db: Db, key: str, request_hash: str) -> None:
-    """Hold `key` for this request (an insert with the key as unique `_id`), or raise KeyTaken."""
+def take_idempotency_key(db: Db, key: str, request_hash: str, owner: str) -> None:
+    """Hold `key` for this request of `owner` (an insert with the key as unique `_id`), or raise KeyTaken."""
     try:
         db.idempotency_keys.insert_one(
-            {"_id": key, "request_hash": request_hash, "dossier": None, "at": datetime.now(UTC)}
+            {
+                "_id": key,
+                "owner": owner,
+                "request_hash": request_hash,
+                "code": None,
+                "uploads": [],
+                "dossier": None,
+                "at": datetime.now(UTC),
+            }
         )
     except DuplicateKeyError as exc:
         raise KeyTaken(key) from exc
@@ -259,18 +316,27 @@ def get_idempotency_key(db: Db, key: str) -> Document | None:
     return db.idempotency_keys.find_one({"_id": key})
 
 
+def note_idempotency_code(db: Db, key: str, code: str, upload_ids: list[str]) -> None:
+    """Note on the key the code its dossier gets and the uploads it claims, before either is written."""
+    db.idempotency_keys.update_one({"_id": key}, {"$set": {"code": code, "uploads": upload_ids}})
+
+
 def complete_idempotency_key(db: Db, key: str, code: str) -> None:
     db.idempotency_keys.update_one({"_id": key}, {"$set": {"dossier": code}})
 
 
-def drop_idempotency_key(db: Db, key: str) -> None:
-    db.idempotency_keys.delete_one({"_id": key})
+def drop_idempotency_key(db: Db, key: str, taken_at: datetime | None = None) -> None:
+    """Free `key`; with `taken_at`, only if it is still the one taken then (not taken anew since)."""
+    db.idempotency_keys.delete_one({"_id": key} if taken_at is None else {"_id": key, "at": taken_at})
 
 
-def dossier_with_key(db: Db, key: str) -> str | None:
-    """The dossier filed with `key` (only asked when the key's request seems to have died)."""
-    document = db.dossiers.find_one({"idempotency_key": key}, {"_id": 1})
-    return document["_id"] if document else None
+def forget_idempotency_key(db: Db, held: Document) -> None:
+    """Erase an expired key and the first answer it replays (which holds the plain lookup secret)."""
+    code = held.get("dossier") or held.get("code")
+    if code:
+        # The answer goes first: if the key's deletion fails, the next pass finds the key again.
+        db.dossiers.update_one({"_id": code}, {"$unset": {"response": "", "response_until": ""}})
+    db.idempotency_keys.delete_one({"_id": held["_id"], "at": held["at"]})
 
 
 def get_dossier(db: Db, code: str) -> Document | None:
@@ -290,11 +356,28 @@ def apply_processing_event(db: Db, code: str, changes: Document, sequence: int) 
     return apply_newer(db.dossiers, code, {"$set": changes}, "processing_sequence", sequence)
 
 
-def forget_responses(db: Db, now: datetime, kept: timedelta) -> int:
-    """Drop the stored first answers (they hold the plain lookup secret) and their keys once
-    retries are over."""
+def expired_idempotency_keys(db: Db, now: datetime, kept: timedelta, limit: int = 100) -> list[Document]:
+    return list(db.idempotency_keys.find({"at": {"$lt": now - kept}}).limit(limit))
+
+
+def forget_answers_past_their_time(db: Db, now: datetime) -> int:
+    """Erase first answers kept past their time whose key is gone already (or never existed)."""
     result = db.dossiers.update_many(
         {"response_until": {"$lt": now}}, {"$unset": {"response": "", "response_until": ""}}
     )
-    db.idempotency_keys.delete_many({"at": {"$lt": now - kept}})
     return result.modified_count
+
+
+def forget_responses(db: Db, now: datetime, kept: timedelta, until: float | None = None) -> int:
+    """Erase each expired key together with the first answer it replays (the answer holds the plain
+    lookup secret), until none is left or `until` (monotonic) passes; then answers kept past
+    their time without a key (filings sent without one)."""
+    forgotten = 0
+    while until is None or time.monotonic() < until:
+        expired = expired_idempotency_keys(db, now, kept)
+        for held in expired:
+            forget_idempotency_key(db, held)
+        forgotten += len(expired)
+        if len(expired) < 100:
+            break
+    return forgotten + forget_answers_past_their_time(db, now)

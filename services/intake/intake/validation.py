@@ -64,6 +64,8 @@ EMAIL_MESSAGE = "Địa chỉ email không hợp lệ (ví dụ ten@example.com)
 UNKNOWN_FORM_FIELD = "Trường không có trong tờ khai của thủ tục."
 UNKNOWN_UPLOAD = "Tệp không tồn tại hoặc đã hết hạn."
 UPLOAD_USED = "Tệp đã được dùng cho hồ sơ khác."
+# A claim lost at the last moment: to another filing, or to housekeeping removing the expired file.
+UPLOAD_TAKEN = "Tệp đã được dùng cho hồ sơ khác hoặc đã hết hạn."
 
 FILE_TYPE_NAMES = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG"}
 

@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from eventkit.mongo import Db
@@ -15,14 +16,17 @@ HOUSEKEEPING_EVERY = 600.0
 
 
 def housekeeping(db: Db, config: IntakeConfig) -> Duty:
-    """Remove expired unattached uploads and forget first answers kept for retries."""
+    """Remove expired unattached uploads and forget first answers kept for retries: each run works
+    through the whole backlog, within `housekeeping_budget_seconds`."""
 
     def run_housekeeping(stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 now = datetime.now(UTC)
-                counts = uploads.clean_up(db, now, timedelta(hours=config.upload_ttl_hours))
-                forgotten = store.forget_responses(db, now, dossiers.RESPONSE_KEPT)
+                until = time.monotonic() + config.housekeeping_budget_seconds
+                ttl = timedelta(hours=config.upload_ttl_hours)
+                counts = uploads.clean_up(db, now, ttl, until=until)
+                forgotten = store.forget_responses(db, now, dossiers.RESPONSE_KEPT, until=until)
                 log.info("housekeeping done", extra={**counts, "responses_forgotten": forgotten})
             except Exception:
                 log.warning("housekeeping failed; retrying later", exc_info=True)

@@ -6,9 +6,10 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from eventkit.auth import Staff, authenticate
+from eventkit.auth import authenticate
 from eventkit.errors import InvalidData
 from eventkit.web import current_db
+from intake.api.auth import authenticate_first, request_staff
 from intake.schemas import DossierStateSchema, FiledSchema, FilingSchema, SupplementSchema, WithdrawalSchema
 from intake.service import dossiers
 
@@ -17,12 +18,9 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 OPTIONAL_STAFF = [{"staffToken": []}, {}]
 
 
-def optional_staff() -> Staff | None:
-    return authenticate() if request.headers.get("Authorization") else None
-
-
 @blp.route("")
 class Dossiers(MethodView):
+    @authenticate_first
     @blp.doc(
         security=OPTIONAL_STAFF,
         parameters=[
@@ -37,7 +35,8 @@ class Dossiers(MethodView):
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is not None and not 1 <= len(key) <= 200:
             raise InvalidData({IDEMPOTENCY_HEADER: ["Idempotency-Key dài từ 1 đến 200 ký tự."]})
-        staff = authenticate() if data["channel"] == "counter" else None
+        # A counter filing needs the officer; the token (if any) was checked before the body.
+        staff = (request_staff() or authenticate()) if data["channel"] == "counter" else None
         answer = dossiers.file(
             current_db(),
             data,
@@ -50,21 +49,23 @@ class Dossiers(MethodView):
 
 @blp.route("/<code>/supplements")
 class Supplements(MethodView):
+    @authenticate_first
     @blp.doc(security=OPTIONAL_STAFF)
     @blp.arguments(SupplementSchema())
     @blp.response(200, DossierStateSchema)
     @blp.alt_response(409, description="Processing has not asked for a supplement")
     def post(self, data: dict[str, Any], code: str) -> Any:
         """Bring the documents processing asked for (with the lookup secret, or at the counter)."""
-        return dossiers.supplement(current_db(), code, data, staff=optional_staff())
+        return dossiers.supplement(current_db(), code, data, staff=request_staff())
 
 
 @blp.route("/<code>/withdraw")
 class Withdrawal(MethodView):
+    @authenticate_first
     @blp.doc(security=OPTIONAL_STAFF)
     @blp.arguments(WithdrawalSchema())
     @blp.response(200, DossierStateSchema)
     @blp.alt_response(409, description="The dossier is finished")
     def post(self, data: dict[str, Any], code: str) -> Any:
         """Withdraw a dossier that is not finished (with the lookup secret, or at the counter)."""
-        return dossiers.withdraw(current_db(), code, data, staff=optional_staff())
+        return dossiers.withdraw(current_db(), code, data, staff=request_staff())

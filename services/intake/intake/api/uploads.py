@@ -6,8 +6,8 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from eventkit.auth import authenticate
 from eventkit.web import current_db
+from intake.api.auth import authenticate_first, request_staff
 from intake.schemas import UploadedSchema, UploadFormSchema
 from intake.service import uploads
 
@@ -26,7 +26,8 @@ class Uploads(MethodView):
     @blp.arguments(UploadFormSchema(), location="files")
     @blp.response(201, UploadedSchema)
     @blp.alt_response(413, description="Larger than the limit (20 MiB by default)")
-    @blp.alt_response(415, description="Not a PDF, JPEG or PNG file")
+    @blp.alt_response(415, description="Not a well-formed PDF, JPEG or PNG file")
+    @blp.alt_response(429, description="Too many uploads from this client without a staff token")
     def post(self, files: dict[str, Any]) -> Any:
         """Upload one file (multipart field `file`); attach it to a dossier by its id."""
         limit = current_app.extensions["service_config"].upload_max_bytes
@@ -35,15 +36,25 @@ class Uploads(MethodView):
 
 @blp.route("/<upload_id>")
 class UploadById(MethodView):
+    @authenticate_first
     @blp.doc(
         security=[{"staffToken": []}, {}],
         parameters=[{"in": "header", "name": SECRET_HEADER, "schema": {"type": "string"}, "required": False}],
     )
-    @blp.response(200, description="The file")
+    @blp.response(200, description="The file, as an attachment")
     def get(self, upload_id: str) -> Response:
-        """The file of a dossier: for staff of its units, or with the dossier's lookup secret."""
-        staff = authenticate() if request.headers.get("Authorization") else None
-        data, media_type = uploads.read(
-            current_db(), upload_id, staff=staff, secret=request.headers.get(SECRET_HEADER)
+        """The file of a dossier: for staff handling dossiers in its units, or with its lookup secret."""
+        download = uploads.read(
+            current_db(), upload_id, staff=request_staff(), secret=request.headers.get(SECRET_HEADER)
         )
-        return Response(data, mimetype=media_type, headers={"Cache-Control": "private, no-store"})
+        return Response(
+            download.chunks,
+            mimetype=download.media_type,
+            headers={
+                "Content-Length": str(download.size),
+                "Content-Disposition": f'attachment; filename="{download.filename}"',
+                "X-Content-Type-Options": "nosniff",
+                "Cache-Control": "private, no-store",
+            },
+            direct_passthrough=True,
+        )

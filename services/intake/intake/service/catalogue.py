@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from eventkit.mongo import Db, Document
 from intake import store
@@ -20,9 +19,14 @@ def _offered(procedure: Document, channel: str | None) -> bool:
 
 
 def list_offered(db: Db, *, channel: str | None, unit: str | None, today: date) -> list[Document]:
-    filters: dict[str, Any] = {"receiving_units": unit} if unit else {}
-    procedures = store.list_published(db, store.PROCEDURES, filters)
-    return [_public(p) for p in procedures if in_force(p, today) and _offered(p, channel)]
+    # Filtered here, not by the store: the catalogue is read whole and kept for a moment.
+    return [
+        _public(p)
+        for p in store.list_published(db, store.PROCEDURES)
+        if in_force(p, today)
+        and _offered(p, channel)
+        and (unit is None or unit in p.get("receiving_units", []))
+    ]
 
 
 def get_offered(db: Db, code: str, today: date) -> Document:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -33,6 +34,8 @@ RESPONSE_KEPT = timedelta(hours=24)
 # A key taken by a request that never filed is free again after this.
 ABANDONED_AFTER = timedelta(minutes=2)
 FINISHED = ("refused", "rejected", "returned", "withdrawn")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,31 +67,47 @@ def _next_sequence(dossier: Document) -> int:
     return int(dossier.get("sequence") or 0) + 1
 
 
-def _replay(db: Db, key: str, body_hash: str, wait: float = 5.0) -> Answer | None:
+def key_owner(staff: Staff | None) -> str:
+    """Whose an Idempotency-Key is: the counter officer who sent it, or the public (online), whose
+    keys are bound to the request's body alone."""
+    return f"staff:{staff.user_id}" if staff is not None else "online"
+
+
+def _replay(db: Db, key: str, owner: str, body_hash: str, wait: float = 5.0) -> Answer | None:
     """The first answer to a request made with `key`, waiting briefly for one still being filed.
 
-    None when the key is free again (its request failed, or died long ago without a dossier).
+    None when the key is free again (its request failed, died long ago without a dossier, or the
+    key expired). Every lookup is by `_id`: the key names the code its dossier gets.
     """
     deadline = time.monotonic() + wait
     while True:
         held = store.get_idempotency_key(db, key)
         if held is None:
             return None
-        if held["request_hash"] != body_hash:
+        now = datetime.now(UTC)
+        if now - held["at"] > RESPONSE_KEPT:
+            # Expired: its answer (with the plain lookup secret) goes with it, and the key is new.
+            store.forget_idempotency_key(db, held)
+            return None
+        # Another caller's key is never answered with its dossier, whatever the body.
+        if held.get("owner", "online") != owner or held["request_hash"] != body_hash:
             raise Conflict("Idempotency-Key này đã được dùng cho một yêu cầu khác.")
-        if held["dossier"] is not None:
-            dossier = store.get_dossier(db, held["dossier"])
-            if dossier is None or "response" not in dossier:
+        code = held.get("dossier") or held.get("code")
+        dossier = store.get_dossier(db, code) if code else None
+        if dossier is not None:
+            if held["dossier"] is None:
+                # Its request died, or met a store error, after the dossier was written.
+                store.complete_idempotency_key(db, key, code)
+            if "response" not in dossier:
                 raise Conflict("Idempotency-Key này đã hết hạn dùng lại; hồ sơ đã được tiếp nhận trước đó.")
             return Answer(201, dossier["response"])
-        if datetime.now(UTC) - held["at"] > ABANDONED_AFTER:
-            filed = store.dossier_with_key(db, key)
-            if filed is not None:
-                # Its request died after filing, before noting the dossier on the key.
-                store.complete_idempotency_key(db, key, filed)
-                continue
-            # Its request died between taking the key and filing: the key is free again.
-            store.drop_idempotency_key(db, key)
+        if held["dossier"] is not None:
+            raise Conflict("Idempotency-Key này đã hết hạn dùng lại; hồ sơ đã được tiếp nhận trước đó.")
+        if now - held["at"] > ABANDONED_AFTER:
+            # Its request died before its dossier was written: its claims and the key are free again.
+            if code:
+                store.release_uploads(db, held.get("uploads", []), code)
+            store.drop_idempotency_key(db, key, taken_at=held["at"])
             return None
         if time.monotonic() >= deadline:
             raise Conflict("Yêu cầu với Idempotency-Key này đang được xử lý; vui lòng thử lại sau.")
@@ -148,28 +167,53 @@ def file(
 ) -> Answer:
     now = now or datetime.now(UTC)
     if idempotency_key:
+        owner = key_owner(staff)
         # The key is held before anything is checked: a racing copy of this request waits for
         # this one's answer instead of finding its uploads taken.
-        if (replayed := _replay(db, idempotency_key, body_hash)) is not None:
+        if (replayed := _replay(db, idempotency_key, owner, body_hash)) is not None:
             return replayed
         try:
-            store.take_idempotency_key(db, idempotency_key, body_hash)
+            store.take_idempotency_key(db, idempotency_key, body_hash, owner)
         except store.KeyTaken:
-            replayed = _replay(db, idempotency_key, body_hash)
+            replayed = _replay(db, idempotency_key, owner, body_hash)
             if replayed is None:
                 raise Conflict("Yêu cầu với Idempotency-Key này vừa thất bại; vui lòng gửi lại.") from None
             return replayed
     try:
-        return _file(db, data, body_hash, idempotency_key, staff, now)
+        procedure, unit, uploads = _check(db, data, staff, now)
     except BaseException:
-        if idempotency_key:
-            store.drop_idempotency_key(db, idempotency_key)
+        # Nothing of this filing is stored yet.
+        _give_back(db, idempotency_key, [], None)
         raise
+    return _file_checked(db, data, procedure, unit, uploads, body_hash, idempotency_key, staff, now)
 
 
-def _file(
-    db: Db, data: Document, body_hash: str, idempotency_key: str | None, staff: Staff | None, now: datetime
-) -> Answer:
+def _give_back(db: Db, key: str | None, upload_ids: list[str], code: str | None) -> None:
+    """Undo a filing whose dossier is known not to be stored: its upload claims, then its key."""
+    try:
+        if code:
+            store.release_uploads(db, upload_ids, code)
+        if key:
+            store.drop_idempotency_key(db, key)
+    except Exception:
+        # The store failed again: the key's recovery (after ABANDONED_AFTER) and housekeeping
+        # release them later.
+        log.warning("could not give back a failed filing's key and claims", exc_info=True)
+
+
+def _stored(db: Db, code: str) -> bool | None:
+    """Whether dossier `code` is stored, after a write whose outcome is unknown; None if the
+    store cannot tell now."""
+    try:
+        return store.dossier_exists(db, code)
+    except Exception:
+        return None
+
+
+def _check(
+    db: Db, data: Document, staff: Staff | None, now: datetime
+) -> tuple[Document, Document, dict[str, Document]]:
+    """The procedure, unit and uploads of a filing, after checking all of it; errors raised."""
     today = now.astimezone(TZ).date()
     procedure = offered_procedure(db, data["procedure_code"], data["channel"], today)
     unit = _receiving_unit(db, procedure, data.get("unit"), today)
@@ -187,13 +231,14 @@ def _file(
         if data["delivery"]["method"] == "post" and not data["delivery"].get("address")
         else {},
     )
+    uploads: dict[str, Document] = {}
     try:
         uploads = _documents(db, procedure.get("documents", []), data["documents"])
     except InvalidData as exc:
         errors = validation.merge_errors(errors, exc.errors)
     if errors:
         raise InvalidData(errors)
-    return _file_checked(db, data, procedure, unit, uploads, body_hash, idempotency_key, staff, now)
+    return procedure, unit, uploads
 
 
 def _file_checked(
@@ -208,11 +253,25 @@ def _file_checked(
     now: datetime,
 ) -> Answer:
     day = now.astimezone(TZ).strftime("%y%m%d")
-    code = f"{unit['electronic_id']}-{day}-{store.next_number(db, unit['_id'], day):04d}"
     upload_ids = [d["upload_id"] for d in data["documents"]]
-    # Checked free above; only a different request racing for the same file loses it here.
-    if not store.claim_uploads(db, upload_ids, code):
-        raise InvalidData({"documents": ["Tệp đã được dùng cho hồ sơ khác."]})
+    try:
+        code = f"{unit['electronic_id']}-{day}-{store.next_number(db, unit['_id'], day):04d}"
+    except BaseException:
+        _give_back(db, idempotency_key, [], None)
+        raise
+    try:
+        if idempotency_key:
+            # Before the dossier is written: a retry then finds it by `_id`, whatever happens next.
+            store.note_idempotency_code(db, idempotency_key, code, upload_ids)
+        # Checked free above; only a request racing for the same file, or housekeeping removing
+        # an expired one, takes it first.
+        claimed = store.claim_uploads(db, upload_ids, code)
+    except BaseException:
+        _give_back(db, idempotency_key, upload_ids, code)
+        raise
+    if not claimed:
+        _give_back(db, idempotency_key, [], None)
+        raise InvalidData({"documents": [validation.UPLOAD_TAKEN]})
 
     secret = new_lookup_secret()
     secret_hash = hash_secret(secret)
@@ -259,11 +318,24 @@ def _file_checked(
     }
     try:
         store.insert_dossier(db, dossier, _event(EventTypes.DOSSIER_SUBMITTED, code, 1, submitted))
-    except BaseException:
-        store.release_uploads(db, upload_ids, code)
-        raise
+    except Exception as exc:
+        # With retryWrites off, an error after the write leaves its outcome unknown, and the
+        # outbox marker is written after the dossier: ask the store before giving anything back.
+        stored = _stored(db, code)
+        if stored is False:
+            _give_back(db, idempotency_key, upload_ids, code)
+        if not stored:
+            # Not stored (given back above), or unknown: then the key (naming the code) and the
+            # claims stay; a retry with the key, or housekeeping an hour later, settles it.
+            raise
+        # Stored: a lost marker is found by the relay's sweep; the citizen has their dossier.
+        log.warning("dossier stored despite a store error", extra={"error_type": type(exc).__name__})
     if idempotency_key:
-        store.complete_idempotency_key(db, idempotency_key, code)
+        try:
+            store.complete_idempotency_key(db, idempotency_key, code)
+        except Exception:
+            # The key names the code already: a retry finds the dossier by `_id`.
+            log.warning("could not note a stored dossier on its key", exc_info=True)
     return Answer(201, answer)
 
 
