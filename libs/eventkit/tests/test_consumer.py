@@ -497,7 +497,10 @@ def test_a_payload_validation_error_keeps_field_paths_and_messages_only():
     message = headers["x-error-message"]
     for path in ("full_name", "email", "phone", "id_number", "gender", "children.0.birth_date"):
         assert f"{path}:" in message, message
-    assert "Unknown field" in message and "Not a valid email address" in message
+    # The schema's own messages are kept (in English, or in Vietnamese once eventkit.schemas has
+    # translated marshmallow's defaults in this process), and an unknown key is named by a mark.
+    email_message = ApplicantSchema().validate({"email": "x"})["email"][0]
+    assert f"email: {email_message}" in message and "<email>: Unknown field." in message
     assert_no_personal_data(headers)
 
 
