@@ -231,7 +231,7 @@ def fill_intake_store(mongo_url: str) -> None:
         db.client.close()
 
 
-def server_env(mongo_url: str, public_key: Path) -> dict[str, str]:
+def server_env(mongo_url: str, public_key: Path, workdir: Path) -> dict[str, str]:
     return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(str(p) for p in PYTHONPATH),
@@ -239,6 +239,7 @@ def server_env(mongo_url: str, public_key: Path) -> dict[str, str]:
         "MONGO_URL": mongo_url,
         "MONGO_DB": INTAKE_DB,
         "JWT_PUBLIC_KEY_FILE": str(public_key),
+        "BLOB_URL": (workdir / "blobs").as_uri(),
         "PYTHONUNBUFFERED": "1",
         # Every benchmark client uploads from this one address.
         "UPLOAD_RATE_LIMIT": "1000000/minute",
@@ -315,7 +316,7 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
         ferretdb.wait_ready()
         fill_intake_store(ferretdb.url)
         _, public_key = ensure_keypair(workdir / "keys")
-        env = server_env(ferretdb.url, public_key)
+        env = server_env(ferretdb.url, public_key, workdir)
         intake = Gunicorn("intake", workdir / "intake", app="intake.wsgi:app", port=intake_port, env=env)
 
         def plain(name: str, port: int, post_path: str) -> Gunicorn:
