@@ -135,7 +135,7 @@ def test_dead_letters_go_back_to_their_original_topic_by_error_type_and_are_hand
 ):
     topic, group = new_topic("replay-dlt", partitions=1), group_name()
     with_failure_topics(platform.bootstrap, topic, group, 1)
-    renamed = new_event(type=RENAMED, source="/tests", subject="k1", data={"seq": 1})
+    renamed = new_event(type=RENAMED, source="/tests", subject="k1", data={"seq": 1}, sequence=1)
     bad = incremented("k2", 2)
     bad["data"] = {"seq": "not a number"}
     write_raw(platform.bootstrap, topic, [(b"k1", encode(renamed)), (b"k2", encode(bad))])
