@@ -114,8 +114,11 @@ def jwt_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def service_environ(platform: Infra, jwt_keys: tuple[Path, Path], mongo_db: Db) -> dict[str, str]:
-    """Environment for a service under test: the session's infrastructure and a fresh database."""
+def service_environ(
+    platform: Infra, jwt_keys: tuple[Path, Path], mongo_db: Db, tmp_path: Path
+) -> dict[str, str]:
+    """Environment for a service under test: the session's infrastructure, a fresh database and a
+    fresh blob store."""
     return {
         **os.environ,
         "MONGO_URL": platform.mongo_url,
@@ -123,6 +126,7 @@ def service_environ(platform: Infra, jwt_keys: tuple[Path, Path], mongo_db: Db) 
         "KAFKA_BOOTSTRAP_SERVERS": platform.bootstrap,
         "SMTP_URL": platform.mailpit.smtp_url,
         "JWT_PUBLIC_KEY_FILE": str(jwt_keys[1]),
+        "BLOB_URL": (tmp_path / "blobs").as_uri(),
     }
 
 

@@ -226,13 +226,14 @@ def test_housekeeping_removes_expired_loose_uploads_and_repairs_lost_claims(
     db.upload_claims.update_one({"_id": stranded}, {"$set": {"at": datetime.now(UTC) - timedelta(hours=2)}})
 
     later = datetime.now(UTC) + timedelta(hours=25)
-    counts = uploads.clean_up(db, later, timedelta(hours=24))
+    blobs = intake_app.extensions["blobs"]
+    counts = uploads.clean_up(db, blobs, later, timedelta(hours=24))
     assert counts == {"deleted": 2, "kept": 1, "released": 1}
     assert intake_store.get_uploads(db, [loose, stranded]) == {}
-    assert intake_store.read_upload(db, loose, 1) is None, "its bytes are gone too"
+    assert intake_store.read_upload(blobs, loose) is None, "its bytes are gone too"
     assert intake_store.get_uploads(db, [used])[used]["attached_to"] == filed["code"]
-    assert intake_store.read_upload(db, used, 1) == PDF
-    assert uploads.clean_up(db, later, timedelta(hours=24)) == {"deleted": 0, "kept": 0, "released": 0}
+    assert intake_store.read_upload(blobs, used) == PDF
+    assert uploads.clean_up(db, blobs, later, timedelta(hours=24)) == {"deleted": 0, "kept": 0, "released": 0}
 
 
 def test_releasing_uploads_gives_back_only_the_claims_of_that_dossier(intake_app, intake_client):
@@ -366,17 +367,18 @@ def run_until_true(step, attempts=20):
 
 
 def test_housekeeping_drains_a_backlog_larger_than_a_batch_in_one_run(intake_app):
-    db = intake_app.extensions["db"]
+    db, blobs = intake_app.extensions["db"], intake_app.extensions["blobs"]
     for n in range(250):
         intake_store.save_upload(
-            db, f"old{n:04d}", PDF, {"size": len(PDF), "content_type": "pdf", "sha256": "0"}
+            db, blobs, f"old{n:04d}", PDF, {"size": len(PDF), "content_type": "pdf", "sha256": "0"}
         )
     later = datetime.now(UTC) + timedelta(hours=25)
-    counts = uploads.clean_up(db, later, timedelta(hours=24))
+    counts = uploads.clean_up(db, blobs, later, timedelta(hours=24))
     assert counts["deleted"] == 250
-    assert db.uploads.count_documents({}) == 0 and db.upload_chunks.count_documents({}) == 0
+    assert db.uploads.count_documents({}) == 0
+    assert not any(intake_store.read_upload(blobs, f"old{n:04d}") for n in range(250)), "bytes gone"
     # Housekeeping's own claims go once no filing that saw the uploads can still be running.
-    uploads.clean_up(db, later + timedelta(hours=2), timedelta(hours=24))
+    uploads.clean_up(db, blobs, later + timedelta(hours=2), timedelta(hours=24))
     assert db.upload_claims.count_documents({}) == 0
 
 
@@ -388,7 +390,9 @@ def test_a_filing_that_loses_its_file_to_housekeeping_is_422_and_gets_no_dossier
     # The filing read the upload's record (still there, unattached)...
     seen = intake_store.get_uploads(db, [pdf])
     # ...then housekeeping removed the expired upload before the filing claimed it.
-    assert uploads.clean_up(db, datetime.now(UTC) + timedelta(hours=25), timedelta(hours=24))["deleted"] == 1
+    blobs = intake_app.extensions["blobs"]
+    later = datetime.now(UTC) + timedelta(hours=25)
+    assert uploads.clean_up(db, blobs, later, timedelta(hours=24))["deleted"] == 1
     monkeypatch.setattr(intake_store, "get_uploads", lambda db, ids: seen)
     response = intake_client.post("/api/v1/dossiers", json=filing(pdf))
     assert response.status_code == 422, response.json

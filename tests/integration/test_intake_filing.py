@@ -16,7 +16,7 @@ import pytest
 from pymongo import MongoClient, monitoring
 
 from devstack.paths import ROOT as ROOT_PATH
-from eventkit import secrets
+from eventkit import blobs, secrets
 from eventkit.envelope import decode
 from eventkit.outbox import OUTBOX
 from intake import store as intake_store
@@ -551,7 +551,7 @@ def test_well_formed_files_of_each_type_are_taken(intake_client):
 def test_a_download_is_a_streamed_attachment_of_the_detected_type(
     intake_client, intake_catalogue, monkeypatch, staff_headers
 ):
-    monkeypatch.setattr(intake_store, "CHUNK_BYTES", 700)
+    monkeypatch.setattr(blobs, "READ_CHUNK", 700)
     data = pdf_bytes(3000)
     pdf = upload(intake_client, data, name="evil.html", content_type="text/html").json["id"]
     filed = intake_client.post("/api/v1/dossiers", json=filing(pdf)).json
@@ -564,7 +564,7 @@ def test_a_download_is_a_streamed_attachment_of_the_detected_type(
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert int(response.headers["Content-Length"]) == len(data)
     pieces = list(response.response)
-    assert len(pieces) == -(-len(data) // 700), "one chunk document at a time"
+    assert len(pieces) == -(-len(data) // 700), "read a piece at a time"
     assert b"".join(pieces) == data
 
 

@@ -75,7 +75,10 @@ def infra_processes(data_dir: Path, ports: Mapping[str, int]) -> tuple[Kafka, Fe
     )
 
 
-def service_env(endpoints: Endpoints, ports: Mapping[str, int], public_key: Path) -> dict[str, str]:
+def service_env(
+    endpoints: Endpoints, ports: Mapping[str, int], public_key: Path, data_dir: Path
+) -> dict[str, str]:
+    """The services' environment; files (uploads) are kept under `data_dir` unless BLOB_URL is set."""
     paths = [ROOT / "libs" / "eventkit", *(ROOT / "services" / s for s in SERVICES)]
     env = {
         **os.environ,
@@ -86,6 +89,7 @@ def service_env(endpoints: Endpoints, ports: Mapping[str, int], public_key: Path
         "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
         "SMTP_URL": endpoints.smtp_url,
         "JWT_PUBLIC_KEY_FILE": str(public_key),
+        "BLOB_URL": os.environ.get("BLOB_URL") or (data_dir / "blobs" / "intake").as_uri(),
         "PYTHONUNBUFFERED": "1",
     }
     if endpoints.mailpit_api:
@@ -215,7 +219,7 @@ def main() -> int:
         for process in infra:
             process.wait_ready()
             print(f"{process.name} ready (log {process.log_path})", flush=True)
-        env = service_env(endpoints, ports, public_key)
+        env = service_env(endpoints, ports, public_key, data_dir)
         seed_demo_data(env)
         honcho = start_services(env)
         not_ready = wait_services_ready(ports)

@@ -32,6 +32,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnava
 from werkzeug.http import HTTP_STATUS_CODES
 
 from eventkit.auth import TokenVerifier
+from eventkit.blobs import BlobStore
 from eventkit.config import ServiceConfig
 from eventkit.errors import DomainError, InvalidData
 from eventkit.logs import configure_logging, correlation_id
@@ -84,6 +85,12 @@ def current_db() -> Db:
     """The database of the service answering this request."""
     db: Db = current_app.extensions["db"]
     return db
+
+
+def current_blobs() -> BlobStore:
+    """The blob store of the service answering this request (set by services that keep files)."""
+    blobs: BlobStore = current_app.extensions["blobs"]
+    return blobs
 
 
 def metrics_response() -> Response:

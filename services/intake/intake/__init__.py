@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from eventkit.blobs import open_blob_store
 from eventkit.web import create_service_app
 from intake import store
 from intake.api import BLUEPRINTS
@@ -14,5 +15,6 @@ def create_app(config: IntakeConfig | None = None) -> Flask:
     app = create_service_app(
         config=config, title="MotCua intake API", blueprints=BLUEPRINTS, db=store.connect(config)
     )
+    app.extensions["blobs"] = open_blob_store(config.blob_url)
     limit_uploads(app, config)
     return app

@@ -16,6 +16,8 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class IntakeConfig(ServiceConfig):
+    # Where uploads' bytes are kept (eventkit.blobs), shared by the API processes and the worker.
+    blob_url: str = ""
     upload_max_bytes: int = 20 * MIB
     # An upload not attached to a dossier within this time is removed by the worker.
     upload_ttl_hours: int = 24
@@ -34,11 +36,16 @@ class IntakeConfig(ServiceConfig):
 def load_config(worker: bool = False, environ: Mapping[str, str] | None = None) -> IntakeConfig:
     env = os.environ if environ is None else environ
     base = ServiceConfig.from_env(SERVICE, worker=worker, default_health_port=WORKER_HEALTH_PORT, environ=env)
+    if not env.get("BLOB_URL"):
+        raise ConfigError(
+            f"{SERVICE}: missing required environment variable: BLOB_URL (e.g. file:///var/lib/motcua/blobs)"
+        )
     try:
         rate_limit = env.get("UPLOAD_RATE_LIMIT", "60/minute")
         parse(rate_limit)  # fail fast on a limit the limiter cannot read
         return IntakeConfig(
             **asdict(base),
+            blob_url=env["BLOB_URL"],
             upload_max_bytes=int(env.get("UPLOAD_MAX_BYTES", 20 * MIB)),
             upload_ttl_hours=int(env.get("UPLOAD_TTL_HOURS", 24)),
             upload_rate_limit=rate_limit,

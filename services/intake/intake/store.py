@@ -1,4 +1,4 @@
-"""Every read and write of intake's database (the only module that uses pymongo).
+"""Every read and write of intake's database and blob store (the only module that uses pymongo).
 
 Collections:
 - `dossiers`: one per filed dossier (`_id` = dossier code), with its outbox of events.
@@ -7,8 +7,8 @@ Collections:
   `_id`), the uploads it claimed, and `dossier` once the dossier is known to be stored.
 - `dossier_numbers`: one per number given (`_id` = `<unit>:<YYMMDD>:<number>`); `counters` holds
   the last number per unit and day as a starting hint.
-- `uploads`: uploaded documents' records (`_id` = upload id), their bytes in `upload_chunks`
-  (`_id` = `<upload id>:<n>`); `upload_claims`: the dossier each upload
+- `uploads`: uploaded documents' records (`_id` = upload id); their bytes are in the blob store
+  (`BLOB_URL`) under the upload id; `upload_claims`: the dossier each upload
   belongs to (`_id` = upload id; the claim is taken before the dossier is written), or
   housekeeping's claim (`dossier` None) on an upload it is removing, so no filing can take it then.
 - `procedures`, `units`: projections of processing's catalogue (newest version per code).
@@ -26,10 +26,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bson import Binary
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
+from eventkit.blobs import BlobMissing, BlobStore
 from eventkit.config import ServiceConfig
 from eventkit.inbox import apply_newer
 from eventkit.mongo import Db, Document
@@ -42,8 +42,6 @@ OUTBOX_COLLECTIONS: list[str] = ["dossiers"]
 # Projections of processing's catalogue (compacted topics), keyed by code, newest version only.
 PROCEDURES = "procedures"
 UNITS = "units"
-# Bytes per stored chunk of an upload (a document stays far below the 16 MiB limit).
-CHUNK_BYTES = 4 * 1024 * 1024
 
 
 class KeyTaken(Exception):
@@ -161,21 +159,11 @@ def next_number(db: Db, unit: str, day: str) -> int:
 # -- uploads ----------------------------------------------------------------------------------------
 
 
-def _chunk_id(upload_id: str, n: int) -> str:
-    return f"{upload_id}:{n:04d}"
-
-
-def save_upload(db: Db, upload_id: str, data: bytes, metadata: Document) -> None:
-    # The bytes stay out of the record, which every filing reads (FerretDB reads whole documents
-    # even when a projection leaves fields out). Chunks first: a record without all its bytes must
-    # never be seen.
-    record = {"_id": upload_id, **metadata, "created_at": datetime.now(UTC)}
-    offsets = range(0, len(data), CHUNK_BYTES)
-    for n, offset in enumerate(offsets):
-        db.upload_chunks.insert_one(
-            {"_id": _chunk_id(upload_id, n), "data": Binary(data[offset : offset + CHUNK_BYTES])}
-        )
-    db.uploads.insert_one({**record, "chunks": len(offsets)})
+def save_upload(db: Db, blobs: BlobStore, upload_id: str, data: bytes, metadata: Document) -> None:
+    """The bytes go to the blob store under the upload's id, then the record (which every filing
+    reads) to the database: a record is never seen without its bytes."""
+    blobs.put(upload_id, data)
+    db.uploads.insert_one({"_id": upload_id, **metadata, "created_at": datetime.now(UTC)})
 
 
 def get_uploads(db: Db, upload_ids: list[str]) -> dict[str, Document]:
@@ -193,20 +181,17 @@ def get_uploads(db: Db, upload_ids: list[str]) -> dict[str, Document]:
     return found
 
 
-def upload_chunks(db: Db, upload_id: str, chunks: int) -> Iterator[bytes]:
-    """The bytes of an upload stored in `chunks` chunks (its record says how many), one chunk
-    document read at a time; it stops early if a chunk is gone (removed meanwhile)."""
-    for n in range(chunks):
-        part = db.upload_chunks.find_one({"_id": _chunk_id(upload_id, n)})
-        if part is None:
-            return
-        yield bytes(part["data"])
+def upload_bytes(blobs: BlobStore, upload_id: str) -> Iterator[bytes]:
+    """The bytes of an upload, a piece at a time; raises BlobMissing at the first read if gone."""
+    return blobs.chunks(upload_id)
 
 
-def read_upload(db: Db, upload_id: str, chunks: int) -> bytes | None:
-    """The whole bytes of an upload; None if any chunk is gone."""
-    parts = list(upload_chunks(db, upload_id, chunks))
-    return b"".join(parts) if len(parts) == chunks else None
+def read_upload(blobs: BlobStore, upload_id: str) -> bytes | None:
+    """The whole bytes of an upload; None if they are gone."""
+    try:
+        return b"".join(blobs.chunks(upload_id))
+    except BlobMissing:
+        return None
 
 
 def claim_uploads(db: Db, upload_ids: list[str], code: str) -> bool:
@@ -270,14 +255,12 @@ def claim_for_removal(db: Db, upload_id: str) -> bool:
     return True
 
 
-def remove_upload(db: Db, upload_id: str) -> bool:
+def remove_upload(db: Db, blobs: BlobStore, upload_id: str) -> bool:
     """Delete the bytes and record of an upload housekeeping has claimed; False if already gone."""
-    record = db.uploads.find_one({"_id": upload_id})
-    if record is None:
+    if db.uploads.find_one({"_id": upload_id}, {"_id": 1}) is None:
         return False
-    # The record goes last: if a chunk deletion fails, the record is found again next time.
-    for n in range(record["chunks"]):
-        db.upload_chunks.delete_one({"_id": _chunk_id(upload_id, n)})
+    # The record goes last: if deleting the bytes fails, the record is found again next time.
+    blobs.delete(upload_id)
     db.uploads.delete_one({"_id": upload_id})
     return True
 

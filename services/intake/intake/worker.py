@@ -5,6 +5,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+from eventkit.blobs import BlobStore, open_blob_store
 from eventkit.mongo import Db
 from eventkit.worker import Duty, run_service_worker
 from intake import handlers, store
@@ -15,7 +16,7 @@ log = logging.getLogger(__name__)
 HOUSEKEEPING_EVERY = 600.0
 
 
-def housekeeping(db: Db, config: IntakeConfig) -> Duty:
+def housekeeping(db: Db, blobs: BlobStore, config: IntakeConfig) -> Duty:
     """Remove expired unattached uploads and forget first answers kept for retries: each run works
     through the whole backlog, within `housekeeping_budget_seconds`."""
 
@@ -25,7 +26,7 @@ def housekeeping(db: Db, config: IntakeConfig) -> Duty:
                 now = datetime.now(UTC)
                 until = time.monotonic() + config.housekeeping_budget_seconds
                 ttl = timedelta(hours=config.upload_ttl_hours)
-                counts = uploads.clean_up(db, now, ttl, until=until)
+                counts = uploads.clean_up(db, blobs, now, ttl, until=until)
                 forgotten = store.forget_responses(db, now, dossiers.RESPONSE_KEPT, until=until)
                 log.info("housekeeping done", extra={**counts, "responses_forgotten": forgotten})
             except Exception:
@@ -43,7 +44,7 @@ def main() -> None:
         outbox_collections=store.OUTBOX_COLLECTIONS,
         build_handlers=handlers.build_handlers,
         ensure_indexes=store.ensure_indexes,
-        duties=lambda db: [housekeeping(db, config)],
+        duties=lambda db: [housekeeping(db, open_blob_store(config.blob_url), config)],
     )
 
 

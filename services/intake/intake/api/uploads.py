@@ -1,4 +1,4 @@
-"""Document uploads: PDF, JPEG or PNG, checked from the bytes, kept in intake's store."""
+"""Document uploads: PDF, JPEG or PNG, checked from the bytes, kept in intake's blob store."""
 
 from typing import Any
 
@@ -6,7 +6,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from eventkit.web import current_db
+from eventkit.web import current_blobs, current_db
 from intake.api.auth import authenticate_first, request_staff
 from intake.schemas import UploadedSchema, UploadFormSchema
 from intake.service import uploads
@@ -31,7 +31,7 @@ class Uploads(MethodView):
     def post(self, files: dict[str, Any]) -> Any:
         """Upload one file (multipart field `file`); attach it to a dossier by its id."""
         limit = current_app.extensions["service_config"].upload_max_bytes
-        return uploads.save(current_db(), files["file"].read(limit + 1), limit)
+        return uploads.save(current_db(), current_blobs(), files["file"].read(limit + 1), limit)
 
 
 @blp.route("/<upload_id>")
@@ -45,7 +45,11 @@ class UploadById(MethodView):
     def get(self, upload_id: str) -> Response:
         """The file of a dossier: for staff handling dossiers in its units, or with its lookup secret."""
         download = uploads.read(
-            current_db(), upload_id, staff=request_staff(), secret=request.headers.get(SECRET_HEADER)
+            current_db(),
+            current_blobs(),
+            upload_id,
+            staff=request_staff(),
+            secret=request.headers.get(SECRET_HEADER),
         )
         return Response(
             download.chunks,

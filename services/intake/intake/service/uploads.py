@@ -17,6 +17,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from eventkit.auth import Roles, Staff
+from eventkit.blobs import BlobMissing, BlobStore
 from eventkit.mongo import Db
 from eventkit.secrets import verify_secret
 from intake import store
@@ -63,7 +64,7 @@ def well_formed(data: bytes, kind: str) -> bool:
         return False
 
 
-def save(db: Db, data: bytes, max_bytes: int) -> dict[str, Any]:
+def save(db: Db, blobs: BlobStore, data: bytes, max_bytes: int) -> dict[str, Any]:
     if not data:
         raise InvalidData({"file": ["Tệp rỗng."]})
     if len(data) > max_bytes:
@@ -75,7 +76,7 @@ def save(db: Db, data: bytes, max_bytes: int) -> dict[str, Any]:
         raise UnsupportedType(f"Tệp {kind.upper()} bị hỏng hoặc không đúng định dạng.")
     upload_id = uuid.uuid4().hex
     metadata = {"size": len(data), "content_type": kind, "sha256": hashlib.sha256(data).hexdigest()}
-    store.save_upload(db, upload_id, data, metadata)
+    store.save_upload(db, blobs, upload_id, data, metadata)
     return {"id": upload_id, **metadata, "content_type": MEDIA_TYPES[kind]}
 
 
@@ -87,7 +88,7 @@ class Download:
     filename: str
 
 
-def read(db: Db, upload_id: str, *, staff: Staff | None, secret: str | None) -> Download:
+def read(db: Db, blobs: BlobStore, upload_id: str, *, staff: Staff | None, secret: str | None) -> Download:
     """The file, for staff handling dossiers in the dossier's units or the citizen holding its secret."""
     upload = store.get_uploads(db, [upload_id]).get(upload_id)
     dossier = store.get_dossier(db, upload["attached_to"]) if upload and upload["attached_to"] else None
@@ -103,11 +104,12 @@ def read(db: Db, upload_id: str, *, staff: Staff | None, secret: str | None) -> 
         raise Unauthenticated("Cần mã tra cứu của hồ sơ hoặc đăng nhập cán bộ.")
     elif not verify_secret(secret, dossier["lookup_secret_hash"]):
         raise Forbidden("Mã tra cứu không đúng.")
-    chunks = store.upload_chunks(db, upload_id, upload["chunks"])
-    # The first chunk is read now, so a file whose bytes are gone is a 404, not an empty answer.
-    first = next(chunks, None)
-    if first is None:
-        raise NotFound("Không tìm thấy tệp.")
+    chunks = store.upload_bytes(blobs, upload_id)
+    # The first piece is read now, so a file whose bytes are gone is a 404, not an empty answer.
+    try:
+        first = next(chunks, b"")
+    except BlobMissing:
+        raise NotFound("Không tìm thấy tệp.") from None
 
     def stream() -> Iterator[bytes]:
         yield first
@@ -117,7 +119,9 @@ def read(db: Db, upload_id: str, *, staff: Staff | None, secret: str | None) -> 
     return Download(stream(), MEDIA_TYPES[kind], upload["size"], f"{upload_id}.{EXTENSIONS[kind]}")
 
 
-def clean_up(db: Db, now: datetime, ttl: timedelta, until: float | None = None) -> dict[str, int]:
+def clean_up(
+    db: Db, blobs: BlobStore, now: datetime, ttl: timedelta, until: float | None = None
+) -> dict[str, int]:
     """Release claims whose dossier was never written; remove uploads no dossier took within `ttl`.
 
     Works through the whole backlog, a batch at a time, until it is drained or `until`
@@ -135,7 +139,7 @@ def clean_up(db: Db, now: datetime, ttl: timedelta, until: float | None = None) 
             if claim.get("dossier") is None:
                 # Housekeeping's own claim: finish a removal that stopped half-way, then forget it
                 # (no filing that saw the upload runs for an hour).
-                store.remove_upload(db, claim["_id"])
+                store.remove_upload(db, blobs, claim["_id"])
                 store.drop_removal_claim(db, claim["_id"])
             elif store.dossier_exists(db, claim["dossier"]):
                 store.mark_claim_checked(db, claim["_id"])
@@ -150,7 +154,7 @@ def clean_up(db: Db, now: datetime, ttl: timedelta, until: float | None = None) 
             if not store.claim_for_removal(db, upload["_id"]):
                 store.mark_upload_kept(db, upload["_id"])
                 counts["kept"] += 1
-            elif store.remove_upload(db, upload["_id"]):
+            elif store.remove_upload(db, blobs, upload["_id"]):
                 counts["deleted"] += 1
         if len(expired) < BATCH:
             break
