@@ -22,10 +22,10 @@ SECURITY = [{"staffToken": []}]
 
 @blp.route("/due")
 class Due(MethodView):
+    @staff_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(DueQuerySchema(), location="query")
     @blp.response(200, DueSchema)
-    @staff_required()
     def get(self, query: dict[str, Any]) -> Any:
         """When a dossier of `procedure` received at `received_at` is due."""
         return calendar.due_for(current_db(), query["procedure"], query["received_at"])
@@ -33,18 +33,18 @@ class Due(MethodView):
 
 @blp.route("/<int:year>")
 class CalendarYear(MethodView):
+    @staff_required()
     @blp.doc(security=SECURITY)
     @blp.response(200, CalendarOutSchema)
-    @staff_required()
     def get(self, year: int) -> Any:
         """Days off, swapped working days and working hours of a year."""
         return calendar.get_year(current_db(), year)
 
+    @staff_required(Roles.ADMIN)
     @blp.doc(security=SECURITY)
     @blp.arguments(CalendarUpdateSchema())
     @blp.response(200, CalendarOutSchema)
     @blp.alt_response(409, description="Edited on a stale version")
-    @staff_required(Roles.ADMIN)
     def put(self, data: dict[str, Any], year: int) -> Any:
         """Replace a year's calendar; `version` is the version edited. The change is audited."""
         version = data.pop("version")
@@ -53,9 +53,9 @@ class CalendarYear(MethodView):
 
 @blp.route("/<int:year>/history")
 class CalendarHistory(MethodView):
+    @staff_required(Roles.ADMIN)
     @blp.doc(security=SECURITY)
     @blp.response(200, AuditEntrySchema(many=True))
-    @staff_required(Roles.ADMIN)
     def get(self, year: int) -> Any:
         """Who changed the year's calendar, when, before and after (newest first)."""
         return calendar.history(current_db(), year)

@@ -24,10 +24,10 @@ SECURITY = [{"staffToken": []}]
 
 @blp.route("")
 class Procedures(MethodView):
+    @staff_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(ProcedureQuerySchema(), location="query")
     @blp.response(200, ProcedureListSchema)
-    @staff_required()
     def get(self, query: dict[str, Any]) -> dict[str, Any]:
         """Procedures, by code, optionally of one level, field or receiving unit."""
         items, total = catalogue.list_procedures(
@@ -40,11 +40,11 @@ class Procedures(MethodView):
         )
         return {"items": items, "total": total, "page": query["page"], "page_size": query["page_size"]}
 
+    @staff_required(Roles.ADMIN)
     @blp.doc(security=SECURITY)
     @blp.arguments(ProcedureSchema())
     @blp.response(201, ProcedureOutSchema)
     @blp.alt_response(409, description="The code exists")
-    @staff_required(Roles.ADMIN)
     def post(self, data: dict[str, Any]) -> Any:
         """Publish a new procedure (version 1)."""
         return catalogue.create(current_db(), PROCEDURES, data, current_staff().user_id)
@@ -52,18 +52,18 @@ class Procedures(MethodView):
 
 @blp.route("/<code>")
 class ProcedureByCode(MethodView):
+    @staff_required()
     @blp.doc(security=SECURITY)
     @blp.response(200, ProcedureOutSchema)
-    @staff_required()
     def get(self, code: str) -> Any:
         """The current version of a procedure."""
         return catalogue.get(current_db(), PROCEDURES, code)
 
+    @staff_required(Roles.ADMIN)
     @blp.doc(security=SECURITY)
     @blp.arguments(ProcedureUpdateSchema())
     @blp.response(200, ProcedureOutSchema)
     @blp.alt_response(409, description="Edited on a stale version")
-    @staff_required(Roles.ADMIN)
     def put(self, data: dict[str, Any], code: str) -> Any:
         """Edit a procedure: a new version unless nothing changed. `version` is the version edited."""
         if data["code"] != code:
@@ -74,9 +74,9 @@ class ProcedureByCode(MethodView):
 
 @blp.route("/<code>/versions")
 class ProcedureVersions(MethodView):
+    @staff_required()
     @blp.doc(security=SECURITY)
     @blp.response(200, ProcedureOutSchema(many=True))
-    @staff_required()
     def get(self, code: str) -> Any:
         """Every version of a procedure, oldest first."""
         return catalogue.procedure_versions(current_db(), code)
