@@ -4,19 +4,29 @@ import pytest
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import fields
+from marshmallow import ValidationError, fields, validates_schema
 from pymongo import MongoClient
 from pymongo.errors import ServerSelectionTimeoutError
 
 from devstack.tokens import ensure_keypair, issue_token
 from eventkit.auth import Roles, require_unit, staff_required
 from eventkit.config import ServiceConfig
+from eventkit.errors import InvalidData
 from eventkit.schemas import BaseSchema
 from eventkit.web import create_service_app
 
 
 class NoteSchema(BaseSchema):
     text = fields.String(required=True)
+
+
+class NotebookSchema(BaseSchema):
+    notes = fields.List(fields.Nested(NoteSchema), required=True)
+
+    # A message about the whole list beside its items' errors: int and str keys in one dict.
+    @validates_schema(skip_on_field_errors=False)
+    def distinct(self, data, **_):
+        raise ValidationError("Ghi chú bị trùng.", "notes")
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +56,15 @@ def client(keys):
         @blp.response(201, NoteSchema)
         def post(self, data):
             return data
+
+    @blp.route("/notebooks")
+    class Notebooks(MethodView):
+        @blp.arguments(NotebookSchema())
+        def post(self, data):
+            return data
+
+        def put(self):
+            raise InvalidData({"notes": {0: ["Sai."], "_schema": ["Trùng."]}})
 
     @blp.route("/boom")
     class Boom(MethodView):
@@ -111,6 +130,28 @@ def test_authentication_comes_before_the_body_is_parsed(client, keys):
     assert editor.status_code == 403
     invalid = client.post("/api/v1/notes", json=bad, headers=bearer(keys, [Roles.ADMIN], ["264"]))
     assert invalid.status_code == 422 and set(invalid.json["errors"]["json"]) == {"text", "extra"}
+
+
+def test_field_errors_mixing_list_indexes_and_names_are_a_422_not_a_500(client):
+    response = client.post("/api/v1/notebooks", json={"notes": [{"text": 1}, {}]})
+    assert response.status_code == 422
+    assert response.json["errors"]["json"]["notes"] == {
+        "0": {"text": ["Phải là chuỗi ký tự."]},
+        "1": {"text": ["Thiếu trường bắt buộc."]},
+        "_schema": ["Ghi chú bị trùng."],
+    }
+    raised = client.put("/api/v1/notebooks")
+    assert raised.status_code == 422
+    assert raised.json["errors"]["json"] == {"notes": {"0": ["Sai."], "_schema": ["Trùng."]}}
+
+
+def test_a_405_names_the_allowed_methods_and_a_401_the_scheme(client):
+    response = client.delete("/api/v1/notebooks")
+    assert response.status_code == 405 and response.json["code"] == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"POST", "PUT"}
+    assert response.content_type == "application/json"
+    unauthenticated = client.post("/api/v1/notes", json={})
+    assert unauthenticated.headers["WWW-Authenticate"] == "Bearer"
 
 
 def test_store_outage_is_a_503_in_vietnamese_not_a_500(client):
