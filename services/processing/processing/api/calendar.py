@@ -46,7 +46,11 @@ class CalendarYear(MethodView):
     @blp.response(200, CalendarOutSchema)
     @blp.alt_response(409, description="Edited on a stale version")
     def put(self, data: dict[str, Any], year: int) -> Any:
-        """Replace a year's calendar; `version` is the version edited. The change is audited."""
+        """Replace a year's calendar; `version` is the version edited. The change is audited.
+
+        Beyond the schema: the year is 2015–2100 (404 otherwise); `hours` are in order, each
+        session starting before it ends and after the previous one ended.
+        """
         version = data.pop("version")
         return calendar.update_year(current_db(), year, data, version, current_staff().user_id)
 

@@ -46,7 +46,13 @@ class Procedures(MethodView):
     @blp.response(201, ProcedureOutSchema)
     @blp.alt_response(409, description="The code exists")
     def post(self, data: dict[str, Any]) -> Any:
-        """Publish a new procedure (version 1)."""
+        """Publish a new procedure (version 1).
+
+        Beyond the schema: `receiving_units` and `resolving_units` name existing units;
+        `documents[].code`, `form_fields[].name` and `receiving_units` have no repeats; a
+        `same_day` procedure has `same_day_cutoff`; `valid_to`, when set, is not before
+        `valid_from`; a `choice` field has `choices`, no other type has them; an `exempt` fee is 0.
+        """
         return catalogue.create(current_db(), PROCEDURES, data, current_staff().user_id)
 
 
@@ -65,7 +71,10 @@ class ProcedureByCode(MethodView):
     @blp.response(200, ProcedureOutSchema)
     @blp.alt_response(409, description="Edited on a stale version")
     def put(self, data: dict[str, Any], code: str) -> Any:
-        """Edit a procedure: a new version unless nothing changed. `version` is the version edited."""
+        """Edit a procedure: a new version unless nothing changed. `version` is the version edited.
+
+        The body's `code` is the path's; otherwise the rules of publishing a procedure apply.
+        """
         if data["code"] != code:
             raise InvalidData({"code": ["Mã thủ tục không khớp đường dẫn."]})
         version = data.pop("version")

@@ -32,7 +32,11 @@ class Units(MethodView):
     @blp.response(201, UnitOutSchema)
     @blp.alt_response(409, description="The code exists")
     def post(self, data: dict[str, Any]) -> Any:
-        """Add a unit."""
+        """Add a unit.
+
+        Beyond the schema: `parent`, when set, is an existing unit other than this one, and so is
+        each of `successors`; `valid_to`, when set, is not before `valid_from`.
+        """
         return catalogue.create(current_db(), UNITS, data, current_staff().user_id)
 
 
@@ -51,7 +55,10 @@ class UnitByCode(MethodView):
     @blp.response(200, UnitOutSchema)
     @blp.alt_response(409, description="Edited on a stale version")
     def put(self, data: dict[str, Any], code: str) -> Any:
-        """Edit a unit (e.g. close it with `valid_to` and name its `successors`)."""
+        """Edit a unit (e.g. close it with `valid_to` and name its `successors`).
+
+        The body's `code` is the path's; otherwise the rules of adding a unit apply.
+        """
         if data["code"] != code:
             raise InvalidData({"code": ["Mã đơn vị không khớp đường dẫn."]})
         version = data.pop("version")
