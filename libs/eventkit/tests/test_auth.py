@@ -174,3 +174,15 @@ def test_an_unreachable_key_set_refuses_the_token(keys):
     verifier = TokenVerifier(jwks_url="http://127.0.0.1:1/jwks.json", issuer=ISSUER, audience=AUDIENCE)
     with pytest.raises(AuthError):
         verifier.verify(issue_token([Roles.ADMIN], ["264"], private_key=keys[0], key_id="k1"))
+
+
+def test_the_expected_issuer_and_audience_come_from_the_environment_with_local_defaults(keys):
+    from eventkit.config import ServiceConfig
+
+    env = {"MONGO_URL": "mongodb://db/", "JWT_PUBLIC_KEY": keys[1].read_text()}
+    local = ServiceConfig.from_env("processing", environ=env)
+    assert (local.jwt_issuer, local.jwt_audience) == (ISSUER, AUDIENCE)
+    oidc = ServiceConfig.from_env(
+        "processing", environ={**env, "JWT_ISSUER": "https://id.example.vn", "JWT_AUDIENCE": "motcua-prod"}
+    )
+    assert (oidc.jwt_issuer, oidc.jwt_audience) == ("https://id.example.vn", "motcua-prod")
