@@ -19,6 +19,7 @@ import requests
 from devstack.infra import FerretDB, Kafka, Mailpit, ManagedProcess, StartError, check_installed, wait_until
 from devstack.paths import LOCAL, ROOT, VENV_BIN
 from devstack.tokens import ensure_keypair, issue_token
+from eventkit.config import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER
 
 DEFAULT_UNIT = "264"  # Lương Tài district (GSO code)
 SERVICES = ("portal", "intake", "processing", "notify")
@@ -88,7 +89,10 @@ def service_env(
         "MONGO_URL": endpoints.mongo_url,
         "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
         "SMTP_URL": endpoints.smtp_url,
+        # The services trust the development key pair and the claims its tokens carry.
         "JWT_PUBLIC_KEY_FILE": str(public_key),
+        "JWT_ISSUER": DEFAULT_JWT_ISSUER,
+        "JWT_AUDIENCE": DEFAULT_JWT_AUDIENCE,
         "BLOB_URL": os.environ.get("BLOB_URL") or (data_dir / "blobs" / "intake").as_uri(),
         "PYTHONUNBUFFERED": "1",
     }

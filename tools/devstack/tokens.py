@@ -15,8 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devstack.paths import KEYS
-
-DEV_ISSUER = "motcua-dev"
+from eventkit.config import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER
 
 
 def ensure_keypair(directory: Path = KEYS) -> tuple[Path, Path]:
@@ -47,7 +46,11 @@ def issue_token(
     name: str = "Cán bộ thử nghiệm",
     ttl_seconds: int = 12 * 3600,
     private_key: Path | None = None,
+    issuer: str = DEFAULT_JWT_ISSUER,
+    audience: str = DEFAULT_JWT_AUDIENCE,
+    key_id: str | None = None,
 ) -> str:
+    """A token the services accept with their default `JWT_ISSUER` and `JWT_AUDIENCE`."""
     key_path = private_key or ensure_keypair()[0]
     now = int(time.time())
     claims = {
@@ -55,8 +58,11 @@ def issue_token(
         "name": name,
         "roles": roles,
         "units": units,
-        "iss": DEV_ISSUER,
+        "iss": issuer,
+        "aud": audience,
         "iat": now,
         "exp": now + ttl_seconds,
     }
-    return jwt.encode(claims, key_path.read_text(), algorithm="RS256")
+    # A key set (JWKS) names its keys; a token says which one signed it.
+    headers = {"kid": key_id} if key_id else None
+    return jwt.encode(claims, key_path.read_text(), algorithm="RS256", headers=headers)

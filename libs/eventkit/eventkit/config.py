@@ -12,6 +12,11 @@ class ConfigError(RuntimeError):
     pass
 
 
+# Staff tokens are issued by processing for every MotCua API; production sets its OIDC values.
+DEFAULT_JWT_ISSUER = "motcua-processing"
+DEFAULT_JWT_AUDIENCE = "motcua"
+
+
 @dataclass(frozen=True)
 class ServiceConfig:
     service: str
@@ -20,8 +25,8 @@ class ServiceConfig:
     kafka_bootstrap: str | None
     jwt_public_key: str | None
     jwt_jwks_url: str | None
-    jwt_issuer: str | None
-    jwt_audience: str | None
+    jwt_issuer: str
+    jwt_audience: str
     log_level: str = "INFO"
     health_port: int = 0
     max_content_length: int = 1024 * 1024
@@ -75,8 +80,8 @@ class ServiceConfig:
             kafka_bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS"),
             jwt_public_key=key,
             jwt_jwks_url=jwks_url,
-            jwt_issuer=env.get("JWT_ISSUER"),
-            jwt_audience=env.get("JWT_AUDIENCE"),
+            jwt_issuer=env.get("JWT_ISSUER") or DEFAULT_JWT_ISSUER,
+            jwt_audience=env.get("JWT_AUDIENCE") or DEFAULT_JWT_AUDIENCE,
             log_level=env.get("LOG_LEVEL", "INFO"),
             health_port=health_port,
             max_content_length=max_content_length,

@@ -153,10 +153,33 @@ DEFAULT_MESSAGES = {
 STORE_UNAVAILABLE = "Hệ thống lưu trữ tạm thời không truy cập được, vui lòng thử lại sau ít phút."
 
 
+def jsonable_errors(errors: Any) -> Any:
+    """Field errors in a shape JSON carries: every key a string.
+
+    Marshmallow names list items by int index beside field names and `_schema` in one dict
+    (`{0: {...}, "_schema": [...]}`); the JSON provider sorts keys and cannot order the two.
+    """
+    if isinstance(errors, Mapping):
+        return {str(key): jsonable_errors(value) for key, value in errors.items()}
+    if isinstance(errors, list | tuple):
+        return [jsonable_errors(value) for value in errors]
+    return errors
+
+
 def _install_error_handlers(app: Flask, api: Api) -> None:
     def http_error(exc: HTTPException) -> Any:
         payload, code, headers = api.handle_http_exception(exc)
         payload.setdefault("message", DEFAULT_MESSAGES.get(code, exc.description))
+        if "errors" in payload:
+            payload["errors"] = jsonable_errors(payload["errors"])
+        # flask-smorest keeps only the headers passed to abort(): werkzeug's own (Allow on a 405)
+        # are added back, but not its HTML content type.
+        headers = {
+            **{name: value for name, value in exc.get_headers() if name.lower() != "content-type"},
+            **dict(headers or {}),
+        }
+        if code == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
         return payload, code, headers
 
     def store_unavailable(exc: ConnectionFailure) -> Any:
@@ -172,7 +195,7 @@ def _install_error_handlers(app: Flask, api: Api) -> None:
             "message": str(exc) or DEFAULT_MESSAGES.get(exc.status, ""),
         }
         if isinstance(exc, InvalidData):
-            payload["errors"] = {"json": exc.errors}
+            payload["errors"] = jsonable_errors({"json": exc.errors})
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         return payload, exc.status, headers
 

@@ -4,13 +4,29 @@ import pytest
 from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import ValidationError, fields, validates_schema
 from pymongo import MongoClient
 from pymongo.errors import ServerSelectionTimeoutError
 
 from devstack.tokens import ensure_keypair, issue_token
 from eventkit.auth import Roles, require_unit, staff_required
 from eventkit.config import ServiceConfig
+from eventkit.errors import InvalidData
+from eventkit.schemas import BaseSchema
 from eventkit.web import create_service_app
+
+
+class NoteSchema(BaseSchema):
+    text = fields.String(required=True)
+
+
+class NotebookSchema(BaseSchema):
+    notes = fields.List(fields.Nested(NoteSchema), required=True)
+
+    # A message about the whole list beside its items' errors: int and str keys in one dict.
+    @validates_schema(skip_on_field_errors=False)
+    def distinct(self, data, **_):
+        raise ValidationError("Ghi chú bị trùng.", "notes")
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +48,23 @@ def client(keys):
         def post(self, unit):
             request.get_json()  # reading the body enforces the size limit
             raise ServerSelectionTimeoutError("no servers")
+
+    @blp.route("/notes")
+    class Notes(MethodView):
+        @staff_required()
+        @blp.arguments(NoteSchema())
+        @blp.response(201, NoteSchema)
+        def post(self, data):
+            return data
+
+    @blp.route("/notebooks")
+    class Notebooks(MethodView):
+        @blp.arguments(NotebookSchema())
+        def post(self, data):
+            return data
+
+        def put(self):
+            raise InvalidData({"notes": {0: ["Sai."], "_schema": ["Trùng."]}})
 
     @blp.route("/boom")
     class Boom(MethodView):
@@ -75,6 +108,50 @@ def test_staff_routes_need_a_token_the_role_and_the_unit(client, keys):
     assert ok.status_code == 200 and ok.json == {"unit": "09496"}
     garbage = client.get("/api/v1/units/09496/things", headers={"Authorization": "Bearer abc.def.ghi"})
     assert garbage.status_code == 401 and garbage.json["code"] == 401
+
+
+def test_staff_required_without_roles_admits_staff_roles_only(client, keys):
+    note = {"text": "ok"}
+    for role in sorted(Roles.STAFF):
+        assert (
+            client.post("/api/v1/notes", json=note, headers=bearer(keys, [role], ["264"])).status_code == 201
+        )
+    # A valid token is not enough: the portal's editor and unknown roles are not staff.
+    for roles in ([Roles.EDITOR], ["superuser"], []):
+        response = client.post("/api/v1/notes", json=note, headers=bearer(keys, roles, ["264"]))
+        assert response.status_code == 403, roles
+
+
+def test_authentication_comes_before_the_body_is_parsed(client, keys):
+    bad = {"text": 5, "extra": True}
+    assert client.post("/api/v1/notes", json=bad).status_code == 401
+    assert client.post("/api/v1/notes", data=b"{not json", content_type="application/json").status_code == 401
+    editor = client.post("/api/v1/notes", json=bad, headers=bearer(keys, [Roles.EDITOR], ["264"]))
+    assert editor.status_code == 403
+    invalid = client.post("/api/v1/notes", json=bad, headers=bearer(keys, [Roles.ADMIN], ["264"]))
+    assert invalid.status_code == 422 and set(invalid.json["errors"]["json"]) == {"text", "extra"}
+
+
+def test_field_errors_mixing_list_indexes_and_names_are_a_422_not_a_500(client):
+    response = client.post("/api/v1/notebooks", json={"notes": [{"text": 1}, {}]})
+    assert response.status_code == 422
+    assert response.json["errors"]["json"]["notes"] == {
+        "0": {"text": ["Phải là chuỗi ký tự."]},
+        "1": {"text": ["Thiếu trường bắt buộc."]},
+        "_schema": ["Ghi chú bị trùng."],
+    }
+    raised = client.put("/api/v1/notebooks")
+    assert raised.status_code == 422
+    assert raised.json["errors"]["json"] == {"notes": {"0": ["Sai."], "_schema": ["Trùng."]}}
+
+
+def test_a_405_names_the_allowed_methods_and_a_401_the_scheme(client):
+    response = client.delete("/api/v1/notebooks")
+    assert response.status_code == 405 and response.json["code"] == 405
+    assert set(response.headers["Allow"].split(", ")) >= {"POST", "PUT"}
+    assert response.content_type == "application/json"
+    unauthenticated = client.post("/api/v1/notes", json={})
+    assert unauthenticated.headers["WWW-Authenticate"] == "Bearer"
 
 
 def test_store_outage_is_a_503_in_vietnamese_not_a_500(client):

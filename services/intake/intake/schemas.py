@@ -14,22 +14,74 @@ DELIVERY_METHODS = ("counter", "post", "online")
 
 
 class ApplicantSchema(BaseSchema):
-    full_name = fields.String(required=True, validate=length(1, 100), metadata={"example": "Nguyễn Văn An"})
-    id_number = fields.String(required=True, metadata={"description": "Số căn cước công dân (12 chữ số)"})
-    date_of_birth = fields.Date(required=True)
-    phone = fields.String(required=True, validate=length(1, 30))
-    email = fields.String(load_default=None, allow_none=True, validate=length(max=254))
+    # The rules of intake.validation, written into the OpenAPI document for client authors; that
+    # module checks them (with every message at once), the rules no JSON Schema can carry are in
+    # the description of POST /api/v1/dossiers.
+    full_name = fields.String(
+        required=True,
+        validate=length(1, 100),
+        metadata={
+            "example": "Nguyễn Văn An",
+            "minLength": 2,
+            "description": "2–100 characters: letters (with diacritics), spaces, ' and -; no digits",
+        },
+    )
+    id_number = fields.String(
+        required=True,
+        metadata={
+            "description": "Số căn cước công dân: 12 digits; the first 3 a province code of Thông tư "
+            "59/2021/TT-BCA, the 4th the gender and century of birth, the 5th and 6th the year of birth",
+            "pattern": r"^[0-9]{12}$",
+            "example": "027190001234",
+        },
+    )
+    date_of_birth = fields.Date(
+        required=True, metadata={"description": "From 1900-01-01 to today", "example": "1990-05-12"}
+    )
+    phone = fields.String(
+        required=True,
+        validate=length(1, 30),
+        metadata={
+            "description": "A Vietnamese mobile (10 digits from 03, 05, 07, 08 or 09) or landline (11 digits "
+            "from 02); spaces, dots and dashes are ignored, +84 or 84 stands for the leading 0",
+            "pattern": r"^\+?[0-9][0-9 .\-]*$",
+            "example": "0912 345 678",
+        },
+    )
+    email = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=length(max=254),
+        metadata={
+            "description": "local@domain.tld, at most 254 characters (local part at most 64)",
+            "format": "email",
+            "example": "an@example.vn",
+        },
+    )
     address = fields.String(load_default=None, allow_none=True, validate=length(max=300))
 
 
 class DeliverySchema(BaseSchema):
     method = fields.String(required=True, validate=one_of(DELIVERY_METHODS))
-    address = fields.String(load_default=None, allow_none=True, validate=length(max=300))
+    address = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=length(max=300),
+        metadata={"description": "Required (not blank) when `method` is `post`"},
+    )
 
 
 class DocumentRefSchema(BaseSchema):
-    type = fields.String(required=True, validate=length(1, 20))
-    upload_id = fields.String(required=True, validate=length(1, 64))
+    type = fields.String(
+        required=True,
+        validate=length(1, 20),
+        metadata={"description": "A document type `code` of the procedure (GET /api/v1/procedures/{code})"},
+    )
+    upload_id = fields.String(
+        required=True,
+        validate=length(1, 64),
+        metadata={"description": "The `id` of an unexpired upload (POST /api/v1/uploads) no dossier uses"},
+    )
 
 
 class FilingSchema(BaseSchema):
@@ -45,8 +97,22 @@ class FilingSchema(BaseSchema):
     channel = fields.String(required=True, validate=one_of(CHANNELS))
     applicant = fields.Nested(ApplicantSchema, required=True)
     delivery = fields.Nested(DeliverySchema, required=True)
-    form = fields.Dict(keys=fields.String(), load_default=dict)
-    documents = fields.List(fields.Nested(DocumentRefSchema), load_default=list, validate=items(max=50))
+    form = fields.Dict(
+        keys=fields.String(),
+        load_default=dict,
+        metadata={
+            "description": "The procedure's own form: one key per `form_fields[].name` of the procedure, "
+            "no other; see the operation's description for the value of each field type"
+        },
+    )
+    documents = fields.List(
+        fields.Nested(DocumentRefSchema),
+        load_default=list,
+        validate=items(max=50),
+        metadata={
+            "description": "One per document type; every mandatory type of the procedure at least once"
+        },
+    )
 
 
 class FiledSchema(BaseSchema):

@@ -103,6 +103,15 @@ class FormFieldSchema(BaseSchema):
             raise ValidationError("Chỉ trường kiểu lựa chọn mới có danh sách lựa chọn.", "choices")
 
 
+def _passed(entries: list[dict[str, Any]] | None, key: str) -> list[Any]:
+    """The `key` of each list entry whose `key` passed its own checks.
+
+    With some fields failed, marshmallow hands the cross-field checks what did pass: an entry
+    whose `key` failed is there without it.
+    """
+    return [entry[key] for entry in entries or [] if key in entry]
+
+
 def _unique(values: list[str], field: str, what: str) -> None:
     if len(values) != len(set(values)):
         raise ValidationError(f"{what} bị trùng.", field)
@@ -149,8 +158,8 @@ class ProcedureSchema(CatalogueEntrySchema):
                 "Thủ tục giải quyết trong ngày cần giờ tiếp nhận cuối."
             )
         for name, values, what in (
-            ("documents", [d["code"] for d in data.get("documents", [])], "Mã giấy tờ"),
-            ("form_fields", [f["name"] for f in data.get("form_fields", [])], "Tên trường"),
+            ("documents", _passed(data.get("documents"), "code"), "Mã giấy tờ"),
+            ("form_fields", _passed(data.get("form_fields"), "name"), "Tên trường"),
             ("receiving_units", data.get("receiving_units", []), "Mã đơn vị"),
         ):
             try:
@@ -244,7 +253,8 @@ class UnitSchema(CatalogueEntrySchema):
     def consistent(self, data: dict[str, Any], **_: Any) -> None:
         if errors := _validity_errors(data):
             raise ValidationError(errors)
-        if data.get("parent") == data.get("code"):
+        # Compared only when both passed (a failed field is absent, not None).
+        if data.get("code") is not None and data.get("parent") == data["code"]:
             raise ValidationError("Đơn vị không thể là cấp trên của chính nó.", "parent")
 
 

@@ -37,3 +37,33 @@ def test_an_entry_cannot_end_before_it_starts(kind, schema):
         schema.load({**entry, "valid_from": "2020-01-01", "valid_to": "2019-12-31"})
     assert error.value.messages == {"valid_to": ["Ngày hết hiệu lực phải sau ngày có hiệu lực."]}
     assert schema.load({**entry, "valid_from": "2020-01-01", "valid_to": "2020-01-01"})["valid_to"]
+
+
+def test_cross_field_checks_look_only_at_the_fields_that_passed():
+    entry = json.loads((SEED_DIR / "procedures.json").read_text(encoding="utf-8"))[0]
+    document = {"code": "TK-01", "name": "Tờ khai"}
+    field = {"name": "ho_ten", "label": "Họ tên", "type": "text"}
+    with pytest.raises(ValidationError) as error:
+        ProcedureSchema().load(
+            {
+                **entry,
+                "documents": [{"name": "Không có mã"}, document, document],
+                "form_fields": [{"label": "Không có tên", "type": "text"}, field, {**field, "name": 7}],
+            }
+        )
+    messages = error.value.messages
+    assert messages["documents"][0] == {"code": ["Thiếu trường bắt buộc."]}
+    assert messages["documents"]["_schema"] == ["Mã giấy tờ bị trùng."]
+    assert messages["form_fields"][0] == {"name": ["Thiếu trường bắt buộc."]}
+    assert messages["form_fields"][2] == {"name": ["Phải là chuỗi ký tự."]}
+    assert "_schema" not in messages["form_fields"], "one valid name is not a duplicate"
+
+
+def test_a_unit_whose_code_failed_is_not_called_its_own_parent():
+    entry = json.loads((SEED_DIR / "units.json").read_text(encoding="utf-8"))[0]
+    with pytest.raises(ValidationError) as error:
+        UnitSchema().load({**entry, "code": "không hợp lệ", "parent": None})
+    assert set(error.value.messages) == {"code"}
+    with pytest.raises(ValidationError) as error:
+        UnitSchema().load({**entry, "parent": entry["code"]})
+    assert error.value.messages == {"parent": ["Đơn vị không thể là cấp trên của chính nó."]}

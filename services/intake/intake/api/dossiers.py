@@ -31,7 +31,34 @@ class Dossiers(MethodView):
     @blp.response(201, FiledSchema)
     @blp.alt_response(409, description="The Idempotency-Key was used for another request")
     def post(self, data: dict[str, Any]) -> Any:
-        """File a dossier. `channel: counter` needs a receptionist token of the receiving unit."""
+        """File a dossier. `channel: counter` needs a receptionist token of the receiving unit.
+
+        The request schema gives each field's type, length and pattern. These rules depend on
+        other fields or on the catalogue; every error is answered at once, as a 422 naming the field:
+
+        - `procedure_code`: a procedure in force offered on `channel`
+          (`GET /api/v1/procedures?channel=online`); `unit`: one of its `receiving_units`, required
+          when it has several, an open unit.
+        - `applicant.id_number`: the first 3 digits a province code of Thông tư 59/2021/TT-BCA
+          (001–096, not every number is used); the 4th digit the century and gender of
+          `applicant.date_of_birth` (1900s: 0 male, 1 female; 2000s: 2, 3; 2100s: 4, 5; 2200s: 6, 7;
+          1800s: 8, 9); the 5th and 6th its year's last two digits (a woman born in 1990 whose
+          birth was registered in Bắc Ninh, 027: `027190` and 6 more digits).
+        - `applicant.full_name`: after trimming, 2–100 characters, letters (any script, with
+          diacritics), spaces, `'`, `’` and `-`; no digits; at least one letter.
+        - `applicant.phone`: spaces, dots and dashes removed and +84 or 84 read as 0, 10 digits from
+          03, 05, 07, 08 or 09, or 11 digits from 02.
+        - `delivery.address`: required when `delivery.method` is `post`.
+        - `form`: exactly the procedure's `form_fields` by `name`; a `required` one present and not
+          blank. By `type`: `text` a string of at most 1000 characters; `date` `YYYY-MM-DD`, at most
+          366 days after today; `number` a finite JSON number; `choice` one of its `choices`; `cccd`
+          12 digits starting with a province code.
+        - `documents`: `type` one of the procedure's `documents[].code`, every `mandatory` one
+          present; `upload_id` an upload of this client that has not expired, is not attached to
+          another dossier, is named once, and whose file type is in the type's `file_types`.
+        - `Idempotency-Key` (optional, 1–200 characters): a retry with the same key and body gets
+          the first answer; the same key with another body is 409.
+        """
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is not None and not 1 <= len(key) <= 200:
             raise InvalidData({IDEMPOTENCY_HEADER: ["Idempotency-Key dài từ 1 đến 200 ký tự."]})

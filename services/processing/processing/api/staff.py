@@ -13,9 +13,9 @@ blp = Blueprint("staff", __name__, url_prefix="/api/v1", description="The signed
 
 @blp.route("/me")
 class Me(MethodView):
+    @staff_required()
     @blp.doc(security=[{"staffToken": []}])
     @blp.response(200, StaffSchema)
-    @staff_required()
     def get(self) -> dict[str, Any]:
         """The identity carried by the bearer token."""
         staff = current_staff()

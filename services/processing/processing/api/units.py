@@ -18,40 +18,47 @@ SECURITY = [{"staffToken": []}]
 
 @blp.route("")
 class Units(MethodView):
+    @staff_required()
     @blp.doc(security=SECURITY)
     @blp.arguments(UnitQuerySchema(), location="query")
     @blp.response(200, UnitOutSchema(many=True))
-    @staff_required()
     def get(self, query: dict[str, Any]) -> Any:
         """Units, by code, optionally the children of one parent or of one type."""
         return catalogue.list_units(current_db(), parent=query.get("parent"), type=query.get("type"))
 
+    @staff_required(Roles.ADMIN)
     @blp.doc(security=SECURITY)
     @blp.arguments(UnitSchema())
     @blp.response(201, UnitOutSchema)
     @blp.alt_response(409, description="The code exists")
-    @staff_required(Roles.ADMIN)
     def post(self, data: dict[str, Any]) -> Any:
-        """Add a unit."""
+        """Add a unit.
+
+        Beyond the schema: `parent`, when set, is an existing unit other than this one, and so is
+        each of `successors`; `valid_to`, when set, is not before `valid_from`.
+        """
         return catalogue.create(current_db(), UNITS, data, current_staff().user_id)
 
 
 @blp.route("/<code>")
 class UnitByCode(MethodView):
+    @staff_required()
     @blp.doc(security=SECURITY)
     @blp.response(200, UnitOutSchema)
-    @staff_required()
     def get(self, code: str) -> Any:
         """One unit."""
         return catalogue.get(current_db(), UNITS, code)
 
+    @staff_required(Roles.ADMIN)
     @blp.doc(security=SECURITY)
     @blp.arguments(UnitUpdateSchema())
     @blp.response(200, UnitOutSchema)
     @blp.alt_response(409, description="Edited on a stale version")
-    @staff_required(Roles.ADMIN)
     def put(self, data: dict[str, Any], code: str) -> Any:
-        """Edit a unit (e.g. close it with `valid_to` and name its `successors`)."""
+        """Edit a unit (e.g. close it with `valid_to` and name its `successors`).
+
+        The body's `code` is the path's; otherwise the rules of adding a unit apply.
+        """
         if data["code"] != code:
             raise InvalidData({"code": ["Mã đơn vị không khớp đường dẫn."]})
         version = data.pop("version")
