@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from devstack.infra import wait_until
 from eventkit.consumer import ConsumerRunner
 from eventkit.envelope import decode
 from eventkit.kafka import ensure_topics, make_producer
@@ -279,6 +280,8 @@ def test_a_pass_that_outlives_the_lease_keeps_it_and_no_second_relay_publishes_m
     published: list[int] = []
     passing = threading.Thread(target=lambda: published.append(relay.relay_once()))
     passing.start()
+    # The second relay starts trying once the first holds the lease (it sends only then).
+    assert wait_until(lambda: slow.sent >= 1, timeout=30), "the first relay never started sending"
     taken_over = False
     while passing.is_alive():
         # A second relay tries for the lease as its loop would.
