@@ -285,7 +285,7 @@ class OutboxRelay:
 
     def publish_pending(self, collection: Coll) -> list[Delivery]:
         """Send the pending entries of up to `batch_size` documents; return what became of them."""
-        if self.clock() - self._renewed_at >= self._renew_every and not self._acquire(collection):
+        if not self._hold(collection):
             return []
         documents = self.pending_documents(collection)
         stop_sending_at = self.clock() + self.max_pass
