@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -69,23 +69,28 @@ def ensure_indexes(db: Db) -> None:
 # what it read for a moment instead of asking the store each time. A change then reaches the
 # filing checks at most this long after the projection (which itself follows the topic).
 PUBLISHED_KEPT_SECONDS = 2.0
-_published: dict[tuple[str, str, str], tuple[float, Document]] = {}
+_kept: dict[tuple[str, ...], tuple[float, Any]] = {}
+
+
+def _kept_a_moment(key: tuple[str, ...], read: Callable[[], Any]) -> Any:
+    """What `read()` gave for `key` less than PUBLISHED_KEPT_SECONDS ago, or a new read; None (not
+    found) is never kept."""
+    kept = _kept.get(key)
+    if kept is not None and kept[0] > time.monotonic():
+        return kept[1]
+    value = read()
+    if value is not None:
+        _kept[key] = (time.monotonic() + PUBLISHED_KEPT_SECONDS, value)
+    return value
 
 
 def get_published(db: Db, collection: str, code: str) -> Document | None:
     """The projected procedure or unit `code` (shared: never change what this returns)."""
-    key = (db.name, collection, code)
-    kept = _published.get(key)
-    if kept is not None and kept[0] > time.monotonic():
-        return kept[1]
-    document = db[collection].find_one({"_id": code})
     # Only what exists is kept, so the memory used is bounded by the catalogue, not by requests.
-    if document is not None:
-        _published[key] = (time.monotonic() + PUBLISHED_KEPT_SECONDS, document)
+    document: Document | None = _kept_a_moment(
+        (db.name, collection, code), lambda: db[collection].find_one({"_id": code})
+    )
     return document
-
-
-_listed: dict[tuple[str, str], tuple[float, list[Document]]] = {}
 
 
 def list_published(db: Db, collection: str) -> list[Document]:
@@ -94,12 +99,9 @@ def list_published(db: Db, collection: str) -> list[Document]:
     The catalogue is small and read whole: filtering on another field than `_id` would read every
     document anyway on FerretDB, so callers filter what this returns, kept as `get_published` keeps.
     """
-    key = (db.name, collection)
-    kept = _listed.get(key)
-    if kept is not None and kept[0] > time.monotonic():
-        return kept[1]
-    documents = list(db[collection].find({}).sort("_id", ASCENDING))
-    _listed[key] = (time.monotonic() + PUBLISHED_KEPT_SECONDS, documents)
+    documents: list[Document] = _kept_a_moment(
+        (db.name, collection), lambda: list(db[collection].find({}).sort("_id", ASCENDING))
+    )
     return documents
 
 
