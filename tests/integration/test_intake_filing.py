@@ -192,6 +192,21 @@ def test_bad_filings_are_422_naming_every_field_and_take_no_number(
     )
 
 
+def test_a_valid_filing_naming_a_used_file_is_422_on_that_file_and_files_nothing(
+    intake_app, intake_client, intake_catalogue, pdf_id
+):
+    db = intake_app.extensions["db"]
+    first = intake_client.post("/api/v1/dossiers", json=filing(pdf_id))
+    assert first.status_code == 201, first.json
+    # Everything else valid: only the claim insert can tell the file is taken.
+    again = intake_client.post("/api/v1/dossiers", json=filing(pdf_id))
+    assert again.status_code == 422, again.json
+    documents = again.json["errors"]["json"]["documents"]
+    assert "hồ sơ khác" in str(documents) and "upload_id" in str(documents), documents
+    assert db.dossiers.count_documents({}) == 1
+    assert db.upload_claims.find_one({"_id": pdf_id})["dossier"] == first.json["code"]
+
+
 @pytest.mark.parametrize(
     "change,field",
     [

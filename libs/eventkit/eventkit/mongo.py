@@ -14,6 +14,22 @@ Db = Database[Document]
 Coll = Collection[Document]
 
 
+class _Database(Database[Document]):
+    """A database that keeps its collection objects: pymongo builds a new `Collection` (its
+    options copied and checked) on every `db.name` or `db["name"]`, a cost each store call paid."""
+
+    def __init__(self, client: MongoClient[Document], name: str) -> None:
+        super().__init__(client, name)
+        self._collections: dict[str, Coll] = {}
+
+    def __getitem__(self, name: str) -> Coll:
+        collection = self._collections.get(name)
+        if collection is None:
+            # Two threads may both build one; either is the same collection.
+            collection = self._collections.setdefault(name, super().__getitem__(name))
+        return collection
+
+
 def connect(url: str, database: str, app_name: str, timeout_ms: int = 3000) -> Db:
     """A lazily connecting client; nothing is contacted until the first operation."""
     client: MongoClient[Document] = MongoClient(
@@ -26,7 +42,7 @@ def connect(url: str, database: str, app_name: str, timeout_ms: int = 3000) -> D
         retryWrites=False,
         tz_aware=True,
     )
-    return client[database]
+    return _Database(client, database)
 
 
 def ping(db: Db) -> bool:

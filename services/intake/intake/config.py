@@ -21,7 +21,7 @@ class IntakeConfig(ServiceConfig):
     upload_max_bytes: int = 20 * MIB
     # An upload not attached to a dossier within this time is removed by the worker.
     upload_ttl_hours: int = 24
-    # Uploads without a staff token, per client address (Flask-Limiter notation, e.g. "60/minute").
+    # Uploads without a staff token, per client address (`limits` notation, e.g. "60/minute").
     upload_rate_limit: str = "60/minute"
     # Where the counts are kept. "memory://" counts per API process (so the limit is per process
     # locally); several processes share one count with a shared store such as "redis://host:6379".

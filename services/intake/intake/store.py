@@ -168,14 +168,18 @@ def save_upload(db: Db, blobs: BlobStore, upload_id: str, data: bytes, metadata:
     db.uploads.insert_one({"_id": upload_id, **metadata, "created_at": datetime.now(UTC)})
 
 
-def get_uploads(db: Db, upload_ids: list[str]) -> dict[str, Document]:
+def get_uploads(db: Db, upload_ids: list[str], *, claims: bool = True) -> dict[str, Document]:
     """Upload records (without their bytes), each with `attached_to`: the dossier holding it, if any.
 
-    An upload housekeeping has claimed for removal is left out, as if already gone."""
+    An upload housekeeping has claimed for removal is left out, as if already gone. With
+    `claims=False` the claims are not read (`attached_to` is None): for a filing that claims them
+    next, whose unique claim insert refuses a taken upload anyway."""
     found = {}
     for upload_id in dict.fromkeys(upload_ids):
         record = db.uploads.find_one({"_id": upload_id})
-        if record is not None:
+        if record is not None and not claims:
+            found[upload_id] = {**record, "attached_to": None}
+        elif record is not None:
             claim = db.upload_claims.find_one({"_id": upload_id})
             if claim is not None and claim.get("dossier") is None:
                 continue

@@ -1,6 +1,7 @@
 """Filing, supplementing and withdrawing dossiers.
 
-A filing is checked completely before it takes a number, so a refused request leaves no gap.
+A filing is checked completely before it takes a number, so a refused request leaves no gap; the
+one exception is a file another dossier holds, which only its claim (after the number) tells.
 The dossier, its first answer and its `dossier.submitted` event are one single-document write.
 """
 
@@ -130,9 +131,12 @@ def _receiving_unit(db: Db, procedure: Document, requested: str | None, today: d
     return unit
 
 
-def _documents(db: Db, document_types: list[Document], documents: list[Document]) -> dict[str, Document]:
-    """The uploads the filing names, after checking them against the procedure; errors raised."""
-    uploads = store.get_uploads(db, [d["upload_id"] for d in documents])
+def _documents(
+    db: Db, document_types: list[Document], documents: list[Document], *, claims: bool = True
+) -> dict[str, Document]:
+    """The uploads the filing names, after checking them against the procedure; errors raised.
+    With `claims=False`, an upload another dossier holds is not found here (see `_check`)."""
+    uploads = store.get_uploads(db, [d["upload_id"] for d in documents], claims=claims)
     info = {
         upload_id: ({"content_type": u["content_type"], "attached_to": u.get("attached_to")} if u else None)
         for upload_id, u in ((d["upload_id"], uploads.get(d["upload_id"])) for d in documents)
@@ -232,13 +236,32 @@ def _check(
         else {},
     )
     uploads: dict[str, Document] = {}
+    document_types = procedure.get("documents", [])
     try:
-        uploads = _documents(db, procedure.get("documents", []), data["documents"])
+        # The uploads' claims are read only for a filing refused anyway, so that its answer names
+        # every fault: a valid filing learns of a used file from its claim insert (one read less).
+        uploads = _documents(db, document_types, data["documents"], claims=bool(errors))
     except InvalidData as exc:
+        if not errors:
+            try:
+                _documents(db, document_types, data["documents"])
+            except InvalidData as with_claims:
+                exc = with_claims
         errors = validation.merge_errors(errors, exc.errors)
     if errors:
         raise InvalidData(errors)
     return procedure, unit, uploads
+
+
+def _claim_refused(db: Db, data: Document, procedure: Document) -> InvalidData:
+    """Why a checked filing could not claim its uploads, file by file: another dossier holds one, or
+    housekeeping took an expired one. The number taken stays a gap."""
+    try:
+        _documents(db, procedure.get("documents", []), data["documents"])
+    except InvalidData as exc:
+        return exc
+    # Both claims were released again meanwhile (a racing filing failed): the citizen retries.
+    return InvalidData({"documents": [validation.UPLOAD_TAKEN]})
 
 
 def _file_checked(
@@ -263,15 +286,15 @@ def _file_checked(
         if idempotency_key:
             # Before the dossier is written: a retry then finds it by `_id`, whatever happens next.
             store.note_idempotency_code(db, idempotency_key, code, upload_ids)
-        # Checked free above; only a request racing for the same file, or housekeeping removing
-        # an expired one, takes it first.
+        # The unique claim insert is the check that a file is free: one another dossier holds, or
+        # housekeeping is removing, is refused here (and the number becomes a gap).
         claimed = store.claim_uploads(db, upload_ids, code)
     except BaseException:
         _give_back(db, idempotency_key, upload_ids, code)
         raise
     if not claimed:
         _give_back(db, idempotency_key, [], None)
-        raise InvalidData({"documents": [validation.UPLOAD_TAKEN]})
+        raise _claim_refused(db, data, procedure)
 
     secret = new_lookup_secret()
     secret_hash = hash_secret(secret)
