@@ -18,7 +18,8 @@ latency covers both requests and only 201 + 201 counts as a success. The baselin
 ``POST /insert`` with a 100 KiB body. A third server, ``bench/floor_app.py``, answers the same two
 requests as intake with nothing but three writes (the upload, a counter, the dossier): the floor
 of any filing on this machine. The runs
-alternate (``--rounds`` of each) and the medians are reported, so machine noise falls on all. The
+alternate (``--rounds`` of each; floor and intake swap places every round) and the medians are
+reported, so machine noise falls on all, with each round's intake/floor ratio beside them. The
 store is not emptied between runs: filings accumulate as they do in service, and a later intake
 run files into a fuller store. Target: intake reaches at least 0.75 of the floor's throughput.
 Each run also reports the CPU used per operation by the server's processes, by the store and by
@@ -322,6 +323,10 @@ def report(
     ratio = per_s / base_per_s if base_per_s else 0.0
     floor_ratio = floor_per_s / base_per_s if base_per_s else 0.0
     of_floor = per_s / floor_per_s if floor_per_s else 0.0
+    # Each round's intake run beside that round's floor run: the machine's speed drifts between
+    # runs (other work on the host), and a pair measured minutes apart shares less of the drift.
+    paired = [i.per_s / f.per_s if f.per_s else 0.0 for f, i in zip(floor, intake, strict=True)]
+    of_floor_paired = statistics.median(paired)
     out = sys.stdout
     out.write("\n")
     out.write(header(f"median of {args.rounds} runs"))
@@ -336,6 +341,8 @@ def report(
     out.write(row("intake: upload (100 KiB) + filing", per_s, p50, p99, failures, cpu) + "\n")
     verdict = "PASS" if of_floor >= TARGET else "FAIL"
     out.write(f"{'ratio intake/floor':<36}{of_floor:>10.3f}   target >= {TARGET}: {verdict}\n")
+    rounds = " ".join(f"{r:.2f}" for r in paired)
+    out.write(f"{'ratio intake/floor, per round':<36}{of_floor_paired:>10.3f}   median of: {rounds}\n")
     out.write(f"{'ratio intake/baseline':<36}{ratio:>10.3f}\n")
     out.write(f"{'ratio floor/baseline':<36}{floor_ratio:>10.3f}   (nothing checked, nothing guaranteed)\n")
     if of_floor < TARGET:
@@ -356,6 +363,7 @@ def report(
         "floor_per_s": round(floor_per_s, 1),
         "floor_ratio": round(floor_ratio, 4),
         "intake_of_floor": round(of_floor, 4),
+        "intake_of_floor_per_round": [round(r, 4) for r in paired],
         "cpu_ms_per_op": {
             name: dict(zip(CPU_PARTS, (round(ms, 2) for ms in values), strict=True))
             for name, values in (("baseline", base_cpu), ("floor", floor_cpu), ("intake", cpu))
@@ -414,7 +422,11 @@ def measure(args: argparse.Namespace, workdir: Path) -> dict[str, object]:
             "intake": (intake, lambda: filing_operation(intake.url)),
         }
         for round_ in range(1, args.rounds + 1):
-            for name, (server, make_operation) in plans.items():
+            # Floor and intake swap places every round, so a drift of the machine's speed during a
+            # round does not always favour the same one.
+            order = ["baseline", "floor", "intake"] if round_ % 2 else ["baseline", "intake", "floor"]
+            for name in order:
+                server, make_operation = plans[name]
                 assert server.proc is not None and ferretdb.proc is not None
                 # Each process runs in its own session, so its process group is its pid.
                 processes = {"server": server.proc.pid, "store": ferretdb.proc.pid}
