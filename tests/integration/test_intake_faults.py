@@ -396,7 +396,11 @@ def test_a_filing_that_loses_its_file_to_housekeeping_is_422_and_gets_no_dossier
     reads = iter([seen])
     real_get_uploads = intake_store.get_uploads
     # The filing's check sees the record as it was; the explanation of the refused claim reads anew.
-    monkeypatch.setattr(intake_store, "get_uploads", lambda db, ids, **kw: next(reads, None) or real_get_uploads(db, ids, **kw))
+    monkeypatch.setattr(
+        intake_store,
+        "get_uploads",
+        lambda db, ids, **kw: next(reads, None) or real_get_uploads(db, ids, **kw),
+    )
     response = intake_client.post("/api/v1/dossiers", json=filing(pdf))
     assert response.status_code == 422, response.json
     assert "hết hạn" in str(response.json["errors"]["json"]["documents"])

@@ -37,7 +37,9 @@ class UploadLimit:
     def __init__(self, config: IntakeConfig) -> None:
         self.limit = parse(config.upload_rate_limit)
         self.namespace = f"{config.service}:uploads"
-        self.window = strategies.MovingWindowRateLimiter(storage.storage_from_string(config.rate_limit_storage_uri))
+        self.window = strategies.MovingWindowRateLimiter(
+            storage.storage_from_string(config.rate_limit_storage_uri)
+        )
         self.fallback = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
 
     def _counted(self, action: str, client: str) -> Any:

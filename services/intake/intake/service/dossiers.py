@@ -241,13 +241,15 @@ def _check(
         # The uploads' claims are read only for a filing refused anyway, so that its answer names
         # every fault: a valid filing learns of a used file from its claim insert (one read less).
         uploads = _documents(db, document_types, data["documents"], claims=bool(errors))
-    except InvalidData as exc:
+    except InvalidData as refused:
+        found = refused.errors
         if not errors:
+            # Refused for its documents alone: read the claims too, so a used file is named as well.
             try:
                 _documents(db, document_types, data["documents"])
             except InvalidData as with_claims:
-                exc = with_claims
-        errors = validation.merge_errors(errors, exc.errors)
+                found = with_claims.errors
+        errors = validation.merge_errors(errors, found)
     if errors:
         raise InvalidData(errors)
     return procedure, unit, uploads
