@@ -130,7 +130,7 @@ class Delta(NamedTuple):
 
 @dataclass(frozen=True)
 class Standing:
-    """What a received dossier counts in: its key (fixed at receipt) and its in-progress stock."""
+    """What a dossier counts in once counted: its key (fixed when received or refused) and its stock."""
 
     unit: str
     procedure: str
@@ -343,6 +343,16 @@ def _next_month(month: str) -> str:
     return f"{year + number // 12:04d}-{number % 12 + 1:02d}"
 
 
+def _check_month(month: str, name: str) -> str:
+    try:
+        datetime.strptime(month, "%Y-%m")
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: {month!r} is not a month YYYY-MM") from None
+    if len(month) != 7:
+        raise ValueError(f"{name}: {month!r} is not a month YYYY-MM")
+    return month
+
+
 def _months(first: str, last: str) -> list[str]:
     months = [first]
     while months[-1] < last:
@@ -412,7 +422,10 @@ def summarise(
     if not by_series:
         return []
     months = sorted({m for by_month in by_series.values() for m in by_month})
-    first, last = first_month or months[0], last_month or months[-1]
+    first = _check_month(first_month or months[0], "first_month")
+    last = _check_month(last_month or months[-1], "last_month")
+    if first > last:
+        raise ValueError("first_month: after last_month")
     periods = [(m, m) for m in _months(first, last)] if group_by == "month" else [(first, last)]
 
     rows: dict[str, dict[str, Any]] = {}

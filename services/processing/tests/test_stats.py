@@ -455,6 +455,10 @@ def test_summarise_refuses_an_unknown_grouping_and_reads_nothing_from_nothing() 
     with pytest.raises(ValueError, match="group_by"):
         summarise(docs(), "assignee")
     assert summarise([], "month") == []
+    with pytest.raises(ValueError, match="first_month"):
+        summarise(docs(), "unit", first_month="2026-12", last_month="2026-11")
+    with pytest.raises(ValueError, match="last_month"):
+        summarise(docs(), "unit", last_month="2026-1")
 
 
 def test_rates_without_dossiers_are_none() -> None:
@@ -520,6 +524,17 @@ def test_rebuild_of_a_shuffled_history_equals_the_live_counters(seed: int) -> No
     months = summarise(counter_docs(live), "month")
     for before, after in zip(months, months[1:], strict=False):
         assert after["carried_over"] == before["in_progress"]
+
+
+def test_an_event_repeated_with_the_standing_it_gave_changes_nothing() -> None:
+    # Delivering once is the caller's job; this is what makes a redelivery harmless when the
+    # standing was written and the increments were too.
+    for history in lifecycle().values():
+        standing = None
+        for e in history:
+            result = step(e, standing)
+            assert step(e, result.standing) == ((), result.standing)
+            standing = result.standing
 
 
 def test_rebuild_sees_a_lost_event() -> None:
