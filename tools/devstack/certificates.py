@@ -20,6 +20,7 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -73,7 +74,9 @@ def ensure_ca(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def ensure_unit_certificate(directory: Path, unit_code: str, unit_name: str) -> Path:
+def ensure_unit_certificate(
+    directory: Path, unit_code: str, unit_name: str, short_name: str | None = None
+) -> Path:
     """The unit's folder (key.pem, cert.pem, chain.pem), issued by the CA in `directory`.
 
     A certificate is issued anew when it is missing, near its end, names the unit differently or
@@ -86,7 +89,7 @@ def ensure_unit_certificate(directory: Path, unit_code: str, unit_name: str) -> 
     ca_cert = x509.load_pem_x509_certificate(ca_pem)
     unit_dir = directory / "units" / unit_code
     cert_path, key_path, chain_path = unit_dir / "cert.pem", unit_dir / "key.pem", unit_dir / "chain.pem"
-    subject = _unit_subject(unit_code, unit_name)
+    subject = _unit_subject(unit_code, unit_name, short_name)
     if cert_path.exists() and key_path.exists() and chain_path.exists():
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
         if (
@@ -123,31 +126,41 @@ def ensure_unit_certificate(directory: Path, unit_code: str, unit_name: str) -> 
     return unit_dir
 
 
-def resolving_units(seed: Path = SEED) -> dict[str, str]:
-    """Code → name of every unit that resolves a procedure in processing's seed catalogue."""
-    names = {unit["code"]: unit["name"] for unit in json.loads((seed / "units.json").read_text("utf-8"))}
+class Unit(NamedTuple):
+    code: str
+    name: str
+    short_name: str | None = None
+
+
+def resolving_units(seed: Path = SEED) -> list[Unit]:
+    """Every unit that resolves a procedure in processing's seed catalogue."""
+    units = {unit["code"]: unit for unit in json.loads((seed / "units.json").read_text("utf-8"))}
     procedures = json.loads((seed / "procedures.json").read_text("utf-8"))
     codes = sorted({code for procedure in procedures for code in procedure.get("resolving_units") or []})
-    return {code: names[code] for code in codes if code in names}
+    return [Unit(code, units[code]["name"], units[code].get("short_name")) for code in codes if code in units]
 
 
-def ensure_unit_certificates(
-    directory: Path = SIGNING, units: Iterable[tuple[str, str]] | None = None
-) -> Path:
-    """The CA and a certificate for each (code, name), by default the seed's resolving units."""
+def ensure_unit_certificates(directory: Path = SIGNING, units: Iterable[Unit] | None = None) -> Path:
+    """The CA and a certificate for each unit, by default the seed's resolving units."""
     ensure_ca(directory)
-    for code, name in units if units is not None else resolving_units().items():
-        ensure_unit_certificate(directory, code, name)
+    for unit in resolving_units() if units is None else units:
+        ensure_unit_certificate(directory, unit.code, unit.name, unit.short_name)
     return directory
 
 
-def _unit_subject(unit_code: str, unit_name: str) -> x509.Name:
+def _unit_subject(unit_code: str, unit_name: str, short_name: str | None) -> x509.Name:
+    # The full name is the organisation (O). A common name holds at most 64 bytes of UTF-8 (about
+    # 50 Vietnamese characters), so a longer name leaves CN to the unit's short name.
+    common_name = unit_name if len(unit_name.encode()) <= 64 else short_name
+    if not common_name or len(common_name.encode()) > 64:
+        raise ValueError(f"unit {unit_code}: name too long for a certificate and no short name that fits")
     # The unit code rides in UID, where Vietnamese CAs put an organisation's identifier.
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, unit_name),
             x509.NameAttribute(NameOID.USER_ID, unit_code),
-            x509.NameAttribute(NameOID.COMMON_NAME, unit_name),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
         ]
     )
 

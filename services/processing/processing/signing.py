@@ -105,7 +105,7 @@ class Signer:
 
     @property
     def name(self) -> str | None:
-        return _common_name(self.certificate)
+        return _unit_name(self.certificate)
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ class VerificationResult:
     trusted: bool  # the signer's certificate chains up to one of the trust anchors
     covers_whole_file: bool  # nothing was added to the file after signing
     signer_subject: str | None = None  # RFC 4514 form of the certificate's subject
-    signer_name: str | None = None  # the unit's name (the subject's common name)
+    signer_name: str | None = None  # the unit's name (the subject's organisation, else its CN)
     unit_code: str | None = None
     signing_time: dt.datetime | None = None  # claimed by the signer (no time-stamp in B-B)
     problem: str | None = None  # why nothing could be checked, for a person to read
@@ -219,7 +219,7 @@ def verify_pdf(pdf_bytes: bytes, trust_roots: list[asn1_x509.Certificate]) -> Ve
         trusted=status.trusted,
         covers_whole_file=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
         signer_subject=_rfc4514(cert),
-        signer_name=_common_name(cert),
+        signer_name=_unit_name(cert),
         unit_code=_unit_code(cert),
         signing_time=status.signer_reported_dt,
     )
@@ -248,8 +248,9 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
-def _common_name(cert: asn1_x509.Certificate) -> str | None:
-    return cert.subject.native.get("common_name")
+def _unit_name(cert: asn1_x509.Certificate) -> str | None:
+    subject = cert.subject.native
+    return subject.get("organization_name") or subject.get("common_name")
 
 
 def _unit_code(cert: asn1_x509.Certificate) -> str | None:

@@ -8,6 +8,7 @@ import pytest
 from pypdf import PdfWriter
 
 from devstack.certificates import (
+    Unit,
     ensure_ca,
     ensure_unit_certificate,
     ensure_unit_certificates,
@@ -178,7 +179,7 @@ def test_the_place_of_signing_is_district_and_province(address: str, location: s
 
 
 def test_certificates_are_made_once(tmp_path: Path) -> None:
-    units = [(UNIT_CODE, UNIT_NAME), ("264.TP", "Phòng Tư pháp huyện Lương Tài")]
+    units = [Unit(UNIT_CODE, UNIT_NAME), Unit("264.TP", "Phòng Tư pháp huyện Lương Tài")]
     ensure_unit_certificates(tmp_path, units)
     before = {path: path.read_bytes() for path in tmp_path.rglob("*.pem")}
 
@@ -201,11 +202,26 @@ def test_a_new_ca_reissues_the_unit_certificates(tmp_path: Path) -> None:
 
 
 def test_the_seed_resolving_units_get_certificates() -> None:
-    units = resolving_units()
+    units = {unit.code: unit.name for unit in resolving_units()}
 
     assert units["09499"] == UNIT_NAME
     assert "264.TP" in units
     assert "264.MC" not in units  # the one-stop counter receives, it does not resolve
+
+
+def test_a_name_too_long_for_a_common_name_is_the_organisation(tmp_path: Path) -> None:
+    # 54 characters, 71 bytes of UTF-8: more than a common name holds.
+    name = "Phòng Lao động – Thương binh và Xã hội huyện Lương Tài"
+    ensure_unit_certificate(tmp_path, "264.LDTBXH", name, "Phòng Lao động – Thương binh và Xã hội")
+    signed = sign_pdf(blank_pdf(), load_unit_signer(tmp_path, "264.LDTBXH"), reason="x", location="y")
+
+    result = verify_pdf(signed, load_trust_roots(tmp_path))
+
+    assert result.ok
+    assert result.signer_name == name
+    assert "CN=Phòng Lao động – Thương binh và Xã hội," in (result.signer_subject or "")
+    with pytest.raises(ValueError, match="too long"):
+        ensure_unit_certificate(tmp_path, "264.LDTBXH", name)
 
 
 def test_private_keys_are_readable_by_their_owner_only(certs: Path) -> None:
