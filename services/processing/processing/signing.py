@@ -225,6 +225,30 @@ def verify_pdf(pdf_bytes: bytes, trust_roots: list[asn1_x509.Certificate]) -> Ve
     )
 
 
+def sign_result(
+    pdf_bytes: bytes,
+    certs_dir: str | Path | None,
+    *,
+    unit_code: str,
+    unit_address: str,
+    dossier_code: str,
+    signed_at: dt.datetime | None = None,
+) -> bytes:
+    """A dossier's result signed by its resolving unit, with the reason and place it calls for."""
+    return sign_pdf(
+        pdf_bytes,
+        load_unit_signer(certs_dir, unit_code),
+        reason=result_reason(dossier_code),
+        location=signing_location(unit_address),
+        signed_at=signed_at,
+    )
+
+
+def verify_result(pdf_bytes: bytes, certs_dir: str | Path) -> VerificationResult:
+    """`verify_pdf` against the trust anchors kept with the signing certificates."""
+    return verify_pdf(pdf_bytes, load_trust_roots(certs_dir))
+
+
 class _PdfSigner(signers.PdfSigner):
     """pyHanko's signer with the signing time (the signature's /M) chosen by the caller."""
 

@@ -5,6 +5,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pypdf import PdfWriter
 
 from devstack.certificates import (
@@ -14,6 +15,7 @@ from devstack.certificates import (
     ensure_unit_certificates,
     resolving_units,
 )
+from devstack.run import Endpoints, ports_from_env, service_env
 from eventkit.config import ConfigError
 from processing.config import load_config
 from processing.signing import (
@@ -24,8 +26,10 @@ from processing.signing import (
     load_unit_signer,
     result_reason,
     sign_pdf,
+    sign_result,
     signing_location,
     verify_pdf,
+    verify_result,
 )
 
 UNIT_CODE = "09499"
@@ -70,9 +74,22 @@ def test_a_signed_result_verifies_against_the_ca_and_names_the_unit(certs: Path,
     assert result.signing_time == SIGNED_AT
 
 
-def test_the_signature_carries_the_reason_and_place_in_vietnamese(signed: bytes) -> None:
-    from pyhanko.pdf_utils.reader import PdfFileReader
+def test_a_result_is_signed_by_its_unit_with_the_dossier_code(certs: Path) -> None:
+    signed = sign_result(
+        blank_pdf(),
+        certs,
+        unit_code=UNIT_CODE,
+        unit_address="xã An Thịnh, huyện Lương Tài, tỉnh Bắc Ninh",
+        dossier_code="000.00.21.H06-261120-0002",
+    )
 
+    result = verify_result(signed, certs)
+    assert result.ok and result.unit_code == UNIT_CODE
+    (signature,) = PdfFileReader(BytesIO(signed)).embedded_regular_signatures
+    assert signature.sig_object["/Reason"] == "Ký kết quả giải quyết hồ sơ 000.00.21.H06-261120-0002"
+
+
+def test_the_signature_carries_the_reason_and_place_in_vietnamese(signed: bytes) -> None:
     (signature,) = PdfFileReader(BytesIO(signed)).embedded_regular_signatures
     assert signature.sig_object["/Reason"] == "Ký kết quả giải quyết hồ sơ 000.00.21.H06-261120-0001"
     assert signature.sig_object["/Location"] == "Lương Tài, Bắc Ninh"
@@ -241,3 +258,12 @@ def test_config_refuses_a_missing_certificates_directory(tmp_path: Path) -> None
 
     with pytest.raises(ConfigError, match="SIGNING_CERTS_DIR"):
         load_config(auth=False, environ=environ)
+
+
+def test_make_run_hands_the_certificates_to_processing(certs: Path, tmp_path: Path) -> None:
+    endpoints = Endpoints("mongodb://127.0.0.1:1/", "127.0.0.1:1", "smtp://127.0.0.1:1", None)
+    public_key = tmp_path / "jwt-public.pem"
+    public_key.write_text("not read without auth")
+    env = service_env(endpoints, ports_from_env({}), public_key, tmp_path, certs)
+
+    assert load_config(auth=False, environ=env).signing_certs_dir == str(certs)
