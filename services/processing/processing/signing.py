@@ -80,7 +80,8 @@ class Signer:
         try:
             key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
             certs = x509.load_pem_x509_certificates(cert_path.read_bytes())
-            chain = x509.load_pem_x509_certificates(chain_path.read_bytes()) if chain_path else []
+            chain_pem = chain_path.read_bytes() if chain_path else b""
+            chain = x509.load_pem_x509_certificates(chain_pem) if chain_pem.strip() else []
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise SigningUnavailable(f"Không đọc được khóa hoặc chứng thư số để ký: {exc}.") from exc
         if len(certs) != 1:

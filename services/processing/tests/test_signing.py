@@ -159,6 +159,23 @@ def test_the_signer_loader_names_missing_files(tmp_path: Path) -> None:
         Signer.from_pem_files(tmp_path / "key.pem", tmp_path / "cert.pem")
 
 
+def test_a_certificate_issued_by_the_root_itself_needs_no_chain(certs: Path, tmp_path: Path) -> None:
+    mine = certs / "units" / UNIT_CODE
+    (tmp_path / "chain.pem").write_text("")
+
+    signer = Signer.from_pem_files(mine / "key.pem", mine / "cert.pem", tmp_path / "chain.pem")
+
+    assert signer.chain == () and signer.unit_code == UNIT_CODE
+    assert verify_pdf(sign_pdf(blank_pdf(), signer, reason="x", location="y"), load_trust_roots(certs)).ok
+
+
+def test_a_file_that_is_not_a_key_is_refused(certs: Path, tmp_path: Path) -> None:
+    (tmp_path / "key.pem").write_text("not a key")
+
+    with pytest.raises(SigningUnavailable, match="Không đọc được"):
+        Signer.from_pem_files(tmp_path / "key.pem", certs / "units" / UNIT_CODE / "cert.pem")
+
+
 def test_a_key_that_is_not_the_certificates_is_refused(certs: Path, tmp_path: Path) -> None:
     other = ensure_unit_certificate(tmp_path, "09502", "Ủy ban nhân dân xã Trung Kênh")
     mine = certs / "units" / UNIT_CODE
