@@ -8,9 +8,9 @@
     ca-key.pem                  the CA key (development only: production has no CA here)
     units/<code>/key.pem        the unit's private key
     units/<code>/cert.pem       the unit's certificate
-    units/<code>/chain.pem      the certificates between it and the trust anchor
+    units/<code>/chain.pem      its issuing chain (here the CA certificate)
 
-Every function is idempotent: what exists and still fits is left as it is.
+Each `ensure_*` is idempotent: what exists and still fits is left as it is.
 """
 
 from __future__ import annotations
