@@ -16,6 +16,7 @@ from pathlib import Path
 
 import requests
 
+from devstack.certificates import ensure_unit_certificates
 from devstack.infra import FerretDB, Kafka, Mailpit, ManagedProcess, StartError, check_installed, wait_until
 from devstack.paths import LOCAL, ROOT, VENV_BIN
 from devstack.tokens import ensure_keypair, issue_token
@@ -77,9 +78,14 @@ def infra_processes(data_dir: Path, ports: Mapping[str, int]) -> tuple[Kafka, Fe
 
 
 def service_env(
-    endpoints: Endpoints, ports: Mapping[str, int], public_key: Path, data_dir: Path
+    endpoints: Endpoints,
+    ports: Mapping[str, int],
+    public_key: Path,
+    data_dir: Path,
+    signing_certs: Path | None = None,
 ) -> dict[str, str]:
-    """The services' environment; files (uploads) are kept under `data_dir` unless BLOB_URL is set."""
+    """The services' environment; files (uploads) are kept under `data_dir` unless BLOB_URL is set,
+    and processing signs results with the unit certificates under `signing_certs` when given."""
     paths = [ROOT / "libs" / "eventkit", *(ROOT / "services" / s for s in SERVICES)]
     env = {
         **os.environ,
@@ -98,6 +104,8 @@ def service_env(
     }
     if endpoints.mailpit_api:
         env["MAILPIT_API_URL"] = endpoints.mailpit_api
+    if signing_certs:
+        env["SIGNING_CERTS_DIR"] = str(signing_certs)
     return env
 
 
@@ -206,6 +214,8 @@ def main() -> int:
     ports = ports_from_env()
     endpoints, local = external_endpoints(ports)
     _, public_key = ensure_keypair()
+    # Development certificates unless SIGNING_CERTS_DIR points at others (it passes through).
+    signing_certs = None if os.environ.get("SIGNING_CERTS_DIR") else ensure_unit_certificates()
     data_dir = LOCAL / "data"
     infra: list[ManagedProcess] = [p for p in infra_processes(data_dir, ports) if p.name in local]
     honcho: subprocess.Popen[bytes] | None = None
@@ -223,7 +233,7 @@ def main() -> int:
         for process in infra:
             process.wait_ready()
             print(f"{process.name} ready (log {process.log_path})", flush=True)
-        env = service_env(endpoints, ports, public_key, data_dir)
+        env = service_env(endpoints, ports, public_key, data_dir, signing_certs)
         seed_demo_data(env)
         honcho = start_services(env)
         not_ready = wait_services_ready(ports)

@@ -1,11 +1,32 @@
 """Processing settings from the environment (see eventkit.config for the shared ones)."""
 
-from eventkit.config import ServiceConfig
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from eventkit.config import ConfigError, ServiceConfig
 
 SERVICE = "processing"
 API_PORT = 8002
 WORKER_HEALTH_PORT = 9002
 
 
-def load_config(worker: bool = False, auth: bool = True) -> ServiceConfig:
-    return ServiceConfig.from_env(SERVICE, worker=worker, auth=auth, default_health_port=WORKER_HEALTH_PORT)
+@dataclass(frozen=True)
+class ProcessingConfig(ServiceConfig):
+    # The units' signing keys and certificates (layout in processing.signing); without it results
+    # cannot be signed and issuing one answers with a clear error.
+    signing_certs_dir: str | None = None
+
+
+def load_config(
+    worker: bool = False, auth: bool = True, environ: Mapping[str, str] | None = None
+) -> ProcessingConfig:
+    env = os.environ if environ is None else environ
+    base = ServiceConfig.from_env(
+        SERVICE, worker=worker, auth=auth, default_health_port=WORKER_HEALTH_PORT, environ=env
+    )
+    signing_certs_dir = env.get("SIGNING_CERTS_DIR") or None
+    if signing_certs_dir and not Path(signing_certs_dir).is_dir():
+        raise ConfigError(f"{SERVICE}: SIGNING_CERTS_DIR is not a directory: {signing_certs_dir}")
+    return ProcessingConfig(**asdict(base), signing_certs_dir=signing_certs_dir)
