@@ -16,6 +16,7 @@ import pytest
 from pymongo import MongoClient
 
 from devstack.infra import FerretDB, Kafka, Mailpit, StartError, check_installed, free_ports
+from devstack.certificates import ensure_unit_certificates
 from devstack.tokens import ensure_keypair, issue_token
 from eventkit.kafka import ensure_topics
 from eventkit.mongo import Db
@@ -113,12 +114,18 @@ def jwt_keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return ensure_keypair(tmp_path_factory.mktemp("keys"))
 
 
+@pytest.fixture(scope="session")
+def signing_certs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A development CA and a signing certificate for each unit that resolves dossiers."""
+    return ensure_unit_certificates(tmp_path_factory.mktemp("signing"))
+
+
 @pytest.fixture
 def service_environ(
-    platform: Infra, jwt_keys: tuple[Path, Path], mongo_db: Db, tmp_path: Path
+    platform: Infra, jwt_keys: tuple[Path, Path], signing_certs: Path, mongo_db: Db, tmp_path: Path
 ) -> dict[str, str]:
-    """Environment for a service under test: the session's infrastructure, a fresh database and a
-    fresh blob store."""
+    """Environment for a service under test: the session's infrastructure, a fresh database, a
+    fresh blob store and the units' signing certificates."""
     return {
         **os.environ,
         "MONGO_URL": platform.mongo_url,
@@ -127,6 +134,7 @@ def service_environ(
         "SMTP_URL": platform.mailpit.smtp_url,
         "JWT_PUBLIC_KEY_FILE": str(jwt_keys[1]),
         "BLOB_URL": (tmp_path / "blobs").as_uri(),
+        "SIGNING_CERTS_DIR": str(signing_certs),
     }
 
 

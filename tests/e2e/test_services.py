@@ -53,11 +53,11 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def running(infra, jwt_keys, tmp_path_factory) -> Iterator[dict[str, int]]:
+def running(infra, jwt_keys, signing_certs, tmp_path_factory) -> Iterator[dict[str, int]]:
     names = [name for name in DEFAULT_PORTS if name.endswith("_PORT")]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     endpoints = Endpoints(infra.mongo_url, infra.bootstrap, infra.mailpit.smtp_url, infra.mailpit.api_url)
-    env = service_env(endpoints, ports, jwt_keys[1], tmp_path_factory.mktemp("data"))
+    env = service_env(endpoints, ports, jwt_keys[1], tmp_path_factory.mktemp("data"), signing_certs)
     # Two processes per API, as deployed: dossier numbers are then contended across processes too.
     env["GUNICORN_WORKERS"] = "2"
     # Thousands of uploads come from this one address; the limit itself is tested in integration.
