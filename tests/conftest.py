@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from pymongo import MongoClient
 
-from devstack.infra import FerretDB, Kafka, Mailpit, StartError, check_installed, free_ports
 from devstack.certificates import ensure_unit_certificates
+from devstack.infra import FerretDB, Kafka, Mailpit, StartError, check_installed, free_ports
 from devstack.tokens import ensure_keypair, issue_token
 from eventkit.kafka import ensure_topics
 from eventkit.mongo import Db
