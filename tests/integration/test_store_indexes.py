@@ -4,7 +4,7 @@ Every request path reads and conditionally updates documents by `_id` alone or `
 condition (`{_id: code, status: {$nin: [...]}}`); work queues, statistics and registers filter
 on the leading fields of other indexes. FerretDB 1.24 as released scans the whole table for all
 of these; the build from `deploy/local/install.sh` carries the fixes
-(`deploy/local/ferretdb/sqlite-id-index.patch`, `sqlite-field-index.patch`). This fails if
+(`deploy/local/ferretdb/sqlite-id-index.patch`, `sqlite-index-pushdown.patch`). This fails if
 either patch is lost.
 """
 
@@ -86,7 +86,7 @@ def test_conditional_update_by_id_still_checks_the_condition(filled: Db) -> None
 
 # --- Other indexes --------------------------------------------------------------------------------
 #
-# `deploy/local/ferretdb/sqlite-field-index.patch` lets an index made with `createIndexes` answer a
+# `deploy/local/ferretdb/sqlite-index-pushdown.patch` lets an index made with `createIndexes` answer a
 # filter with equality on its leading fields (and a range bounded on both sides on the next one).
 # The handler still applies the whole filter, so what the index returns must hold every matching
 # document: each result below is compared with MongoDB's semantics computed here, in Python.
@@ -246,6 +246,31 @@ def test_the_queue_of_a_unit_and_state_holds_its_twenty_documents(
     filter, _ = QUEUE_FILTERS["unit-state"]
     assert len([d for d in queue_documents if matches(d, filter)]) == 20
     assert queue.dossiers.count_documents(filter) == 20
+
+
+def test_statistics_over_a_period_are_read_from_the_index(
+    queue: Db, queue_documents: list[dict[str, Any]]
+) -> None:
+    # An aggregation's leading $match is pushed down like a find's filter.
+    period = {"$gte": START + timedelta(hours=2_000), "$lt": START + timedelta(hours=12_000)}
+    match = {"unit": UNITS[7], "due_at": period}
+    pipeline: list[dict[str, Any]] = [
+        {"$match": match},
+        {"$group": {"_id": "$state", "count": {"$sum": 1}}},
+    ]
+    expected: dict[str, int] = {}
+    for d in queue_documents:
+        if matches(d, match):
+            expected[d["state"]] = expected.get(d["state"], 0) + 1
+    assert sum(expected.values()) == 100
+
+    found = {g["_id"]: g["count"] for g in queue.dossiers.aggregate(pipeline)}
+
+    assert found == expected
+    answer = queue.command("explain", {"aggregate": "dossiers", "pipeline": pipeline, "cursor": {}})
+    if "Plan" in answer["queryPlanner"]:
+        assert answer["filterPushdown"] is True, answer
+        assert any(f"_{QUEUE_INDEX} (<expr>=?)" in line for line in answer["queryPlanner"]["Plan"])
 
 
 def test_a_one_sided_range_is_read_from_the_index_of_its_equalities(
