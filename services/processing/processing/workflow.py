@@ -52,8 +52,8 @@ class Actions:
 class NotAllowed(Exception):
     """The action cannot be taken from the dossier's state (or not again); names what can."""
 
-    def __init__(self, action: str, state: str, allowed: list[str]) -> None:
-        super().__init__(f"Không thể thực hiện thao tác {action} khi hồ sơ ở trạng thái {state}.")
+    def __init__(self, action: str, state: str, allowed: list[str], message: str | None = None) -> None:
+        super().__init__(message or f"Không thể thực hiện thao tác {action} khi hồ sơ ở trạng thái {state}.")
         self.action = action
         self.state = state
         self.allowed = allowed
