@@ -97,11 +97,30 @@ def _effective_due(db: Db, dossier: Document, now: datetime) -> datetime | None:
     return deadlines.shift_by_pause(_calendar(db, due, paused, now), due, paused, now)
 
 
+def _to_ms(value: Any) -> Any:
+    """Times cut to the millisecond, as the store keeps them: the event then says what is stored."""
+    if isinstance(value, datetime):
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    if isinstance(value, dict):
+        return {k: _to_ms(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_ms(v) for v in value]
+    return value
+
+
+def _localised(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(TZ)
+    if isinstance(value, dict):
+        return {k: _localised(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_localised(v) for v in value]
+    return value
+
+
 def view(dossier: Document) -> Document:
     """A dossier as the API shows it (times in Vietnam's time zone)."""
-    shown = {k: v for k, v in dossier.items() if k not in ("revision",)}
-    for name in ("received_at", "submitted_at", "due_at", "paused_at", "resolved_at", "updated_at"):
-        shown[name] = _local(dossier.get(name))
+    shown: Document = _localised({k: v for k, v in dossier.items() if k != "revision"})
     return shown
 
 
@@ -457,6 +476,7 @@ def _write(
     cause: Event | None = None,
 ) -> bool:
     """The one conditional write of a change: state, audit entry, control-slip row and event."""
+    fields, event, slip = _to_ms(fields), _to_ms(event), _to_ms(slip)
     after_doc = {**dossier, **fields}
     entries: list[Any] = []
     sequence = int(dossier.get("sequence") or 0)
@@ -497,7 +517,8 @@ def perform(
     may), NotAllowed (not from this state, or the dossier changed meanwhile), InvalidData (a
     field missing or wrong).
     """
-    now = now or datetime.now(UTC)
+    now = _to_ms(now or datetime.now(UTC))
+    body = _to_ms(body)
     if action not in workflow.RULES:
         raise NotFound(f"Không có thao tác {action}.")
     dossier = _dossier(db, code)
@@ -543,12 +564,13 @@ def perform(
 
 
 def _instant(value: Any, fallback: datetime) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    parsed = value
     if isinstance(value, str) and value:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    return fallback
+    if not isinstance(parsed, datetime):
+        return fallback
+    result: datetime = _to_ms(parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC))
+    return result
 
 
 def _by(data: Document) -> tuple[str, str]:
@@ -560,7 +582,7 @@ def _by(data: Document) -> tuple[str, str]:
 def apply_intake_event(db: Db, event: Event, data: Document, now: datetime | None = None) -> bool:
     """Apply one of intake's dossier events; False when it changes nothing (a repeat, or older than
     the newest applied)."""
-    now = now or datetime.now(UTC)
+    now = _to_ms(now or datetime.now(UTC))
     if event["type"] == ConsumedTypes.DOSSIER_SUBMITTED:
         return _arrive(db, event, data, now)
     change = _supplemented if event["type"] == ConsumedTypes.DOSSIER_SUPPLEMENTED else _withdrawn
@@ -616,7 +638,7 @@ def _arrive(db: Db, event: Event, data: Document, now: datetime) -> bool:
     entries: list[Any] = []
     if data["channel"] == "counter":
         # Checked at the counter already: accepted on arrival, the clock running from the filing.
-        due = _due_from(db, dossier, submitted_at)
+        due = _to_ms(_due_from(db, dossier, submitted_at))
         dossier.update(
             state=States.ACCEPTED, received_at=submitted_at, received_by=by, due_at=due, sequence=1
         )
@@ -654,6 +676,7 @@ def _intake_write(
     db: Db, dossier: Document, event: Event, data: Document, now: datetime, action: str, fields: Document
 ) -> bool:
     by, role = _by(data)
+    fields = _to_ms(fields)
     entry = _history_entry(
         who=by,
         role=role,
