@@ -364,6 +364,45 @@ class JsonValue(fields.Raw):
         return jsonable(value)
 
 
+MISSING_DOCUMENT = "Mỗi mục là tên giấy tờ, hoặc {document, reason}."
+
+
+class MissingDocumentField(fields.Field):
+    """A document a supplement must bring: its name, or `{document, reason}`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        one_of_shapes = {
+            "oneOf": [
+                {"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "document": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"},
+                        "reason": {"type": "string", "maxLength": 2000},
+                    },
+                    "required": ["document"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+        super().__init__(metadata=one_of_shapes, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and value.strip() and len(value) <= 500:
+            return value
+        if (
+            isinstance(value, dict)
+            and set(value) <= {"document", "reason"}
+            and isinstance(value.get("document"), str)
+            and value["document"].strip()
+            and len(value["document"]) <= 500
+            and isinstance(value.get("reason", ""), str)
+            and len(value.get("reason", "")) <= 2000
+        ):
+            return value
+        raise ValidationError(MISSING_DOCUMENT)
+
+
 class DossierActionSchema(BaseSchema):
     """The body of an action: which fields an action needs is in the action's description (and
     `GET /dossiers/{code}/actions`); a missing one is named in the 422 answer."""
@@ -371,7 +410,7 @@ class DossierActionSchema(BaseSchema):
     note = fields.String(validate=length(max=4000))
     reason = fields.String(validate=length(max=4000))
     missing = fields.List(
-        JsonValue(),
+        MissingDocumentField(),
         validate=items(max=50),
         metadata={"description": "Documents to bring: `{document, reason}` objects or plain texts"},
     )
