@@ -431,3 +431,66 @@ def test_a_write_on_what_was_read_before_another_change_matches_nothing(db):
     assert store.get_dossier(db, CODE)["assignee"] == "specialist-2"
     assert [e["sequence"] for e in events(db)] == [1, 2, 3]
     assert current["updated_at"] <= datetime.now(UTC)
+
+
+@pytest.fixture
+def processing_db_apart(platform):
+    """A processing database beside intake's (the test apps share one), with the catalogue seeded."""
+    import uuid
+
+    from eventkit.mongo import connect
+
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    db = connect(platform.mongo_url, name, "processing")
+    store.ensure_indexes(db)
+    for code in ("27", "264", OFFICE, UNIT):
+        catalogue.create(db, catalogue.UNITS, UnitSchema().load(_seed_item("units", code)), "seed")
+    procedure = {**_seed_item("procedures", PROCEDURE), "receiving_units": [UNIT], "resolving_units": [UNIT]}
+    catalogue.create(db, catalogue.PROCEDURES, ProcedureSchema().load(procedure), "seed")
+    yield db
+    db.client.drop_database(name)
+
+
+def test_intakes_own_counter_filing_arrives_accepted_and_a_stop_finishes_it_in_intake(
+    processing_db_apart, intake_app, intake_client, intake_catalogue, staff_headers
+):
+    import io
+
+    from intake import handlers as intake_handlers
+    from intake import store as intake_store
+    from tests.factories import online_filing, pdf_bytes
+
+    db = processing_db_apart
+    pdf = intake_client.post(
+        "/api/v1/uploads",
+        data={"file": (io.BytesIO(pdf_bytes(1000)), "to-khai.pdf", "application/pdf")},
+        content_type="multipart/form-data",
+    ).json["id"]
+    counter = staff_headers("receptionist", UNIT, user_id="rc-1")
+    filed = intake_client.post(
+        "/api/v1/dossiers", json=online_filing(pdf, channel="counter"), headers=counter
+    )
+    assert filed.status_code == 201, filed.json
+    code = filed.json["code"]
+    intake_db = intake_app.extensions["db"]
+    [submitted_event] = [
+        decode(e["value"].encode()) for e in intake_db.dossiers.find_one({"_id": code})["outbox"]
+    ]
+
+    deliver(db, submitted_event)
+    dossier = store.get_dossier(db, code)
+    assert dossier["state"] == "accepted" and dossier["received_by"] == "rc-1"
+    filed_at = parse(submitted_event["data"]["submitted_at"])
+    assert timedelta(0) <= filed_at - dossier["received_at"] < timedelta(milliseconds=1), "kept to the ms"
+    assert dossier["due_at"] == engine_due(db, dossier["received_at"])
+
+    dossiers.perform(db, code, "stop", {"reason": "Người nộp không bổ sung"}, _staff("leader"))
+    stopped = events(db, code)[-1]
+    assert stopped["type"].endswith(".stopped.v1") and stopped["sequence"] == 2
+    handler = intake_handlers.build_handlers(intake_db)[Groups.INTAKE_PROCESSING_DOSSIERS][stopped["type"]]
+    handler.handle(stopped, handler.schema.load(stopped["data"]))
+    assert intake_store.get_dossier(intake_db, code)["status"] == "stopped"
+    withdrawal = intake_client.post(
+        f"/api/v1/dossiers/{code}/withdraw", json={"reason": "x"}, headers=counter
+    )
+    assert withdrawal.status_code == 409, "a stopped dossier is finished"
