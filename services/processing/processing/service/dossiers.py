@@ -600,6 +600,8 @@ def apply_intake_event(db: Db, event: Event, data: Document, now: datetime | Non
 
 def _arrive(db: Db, event: Event, data: Document, now: datetime) -> bool:
     code = event["subject"]
+    if store.get_dossier(db, code) is not None:
+        return False  # delivered again: the insert would fail the same way, after more reads
     submitted_at = _instant(data.get("submitted_at"), now)
     procedure = _procedure(db, data["procedure_code"], data.get("procedure_version"))
     dossier: Document = {
