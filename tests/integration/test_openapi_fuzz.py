@@ -53,6 +53,9 @@ NOT_ACCEPTABLE_BY_CONSTRUCTION = {
         "PUT /api/v1/units/{code}",
         # Working sessions must be in order, each starting before it ends and after the one before.
         "PUT /api/v1/calendar/{year}",
+        # The fields an action needs, and whether it can be taken, depend on the action in the path
+        # and on the dossier's state.
+        "POST /api/v1/dossiers/{code}/actions/{action}",
     ],
 }
 

@@ -99,24 +99,30 @@ class Topics:
             Groups.PORTAL_PROCESSING_DOSSIERS,
         ),
         personal_data=True,
-        description="dossier accepted / refused / supplement requested / ... / returned / overdue",
+        description="dossier accepted / refused / supplement requested / ... / returned / stopped / overdue",
         event_types=(
             "vn.motcua.processing.dossier.accepted.v1",
             "vn.motcua.processing.dossier.refused.v1",
             "vn.motcua.processing.dossier.supplement_requested.v1",
             "vn.motcua.processing.dossier.assigned.v1",
+            "vn.motcua.processing.dossier.transferred.v1",
             "vn.motcua.processing.dossier.extended.v1",
             "vn.motcua.processing.dossier.approved.v1",
             "vn.motcua.processing.dossier.rejected.v1",
+            "vn.motcua.processing.dossier.stopped.v1",
             "vn.motcua.processing.dossier.result_issued.v1",
             "vn.motcua.processing.dossier.returned.v1",
+            "vn.motcua.processing.dossier.due_soon.v1",
             "vn.motcua.processing.dossier.overdue.v1",
         ),
         skipped={
-            # Intake shows the citizen's status; a new deadline or an overdue flag does not change it.
+            # Intake shows the citizen's status; a new deadline, a move between the offices or a
+            # deadline warning does not change it.
             Groups.INTAKE_PROCESSING_DOSSIERS: frozenset(
                 {
                     "vn.motcua.processing.dossier.extended.v1",
+                    "vn.motcua.processing.dossier.transferred.v1",
+                    "vn.motcua.processing.dossier.due_soon.v1",
                     "vn.motcua.processing.dossier.overdue.v1",
                 }
             ),

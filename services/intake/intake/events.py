@@ -19,6 +19,7 @@ class ConsumedTypes:
     DOSSIER_ASSIGNED = "vn.motcua.processing.dossier.assigned.v1"
     DOSSIER_APPROVED = "vn.motcua.processing.dossier.approved.v1"
     DOSSIER_REJECTED = "vn.motcua.processing.dossier.rejected.v1"
+    DOSSIER_STOPPED = "vn.motcua.processing.dossier.stopped.v1"
     RESULT_ISSUED = "vn.motcua.processing.dossier.result_issued.v1"
     DOSSIER_RETURNED = "vn.motcua.processing.dossier.returned.v1"
 
@@ -29,6 +30,7 @@ class ConsumedTypes:
         DOSSIER_ASSIGNED,
         DOSSIER_APPROVED,
         DOSSIER_REJECTED,
+        DOSSIER_STOPPED,
         RESULT_ISSUED,
         DOSSIER_RETURNED,
     )

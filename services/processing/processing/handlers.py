@@ -1,10 +1,61 @@
 """Handlers of the events processing consumes, by consumer group and event type."""
 
+from typing import Any
+
+from marshmallow import INCLUDE, Schema, fields
+
 from eventkit.consumer import Handler
+from eventkit.envelope import Event
 from eventkit.mongo import Db
+from eventkit.topics import Groups
+from processing.events import ConsumedTypes
+from processing.service import dossiers
+
+
+class IntakeEventSchema(Schema):
+    """What processing needs of every intake dossier event; the rest is kept as sent."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    code = fields.String(required=True)
+
+
+class DossierSubmittedSchema(IntakeEventSchema):
+    procedure_code = fields.String(required=True)
+    procedure_version = fields.Integer(required=True)
+    unit = fields.String(required=True)
+    channel = fields.String(required=True)
+    submitted_at = fields.String(required=True)
+    applicant = fields.Dict(load_default=dict)
+    delivery = fields.Dict(load_default=dict)
+    documents = fields.List(fields.Dict(), load_default=list)
+    form = fields.Dict(load_default=dict)
+    received_by = fields.String(load_default=None, allow_none=True)
+
+
+class DossierSupplementedSchema(IntakeEventSchema):
+    documents = fields.List(fields.Dict(), load_default=list)
+    supplemented_at = fields.String(load_default=None, allow_none=True)
+
+
+class DossierWithdrawnSchema(IntakeEventSchema):
+    withdrawn_at = fields.String(load_default=None, allow_none=True)
+
+
+def intake_dossier_event(db: Db, schema: Schema) -> Handler:
+    def handle_intake_dossier_event(event: Event, data: dict[str, Any]) -> None:
+        dossiers.apply_intake_event(db, event, data)
+
+    return Handler(schema, handle_intake_dossier_event)
 
 
 def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
-    # Only the groups processing runs. `processing.intake-dossiers` is registered but has no handler
-    # yet: it runs no consumer and commits nothing, so its handlers will find every dossier.
-    return {}
+    # Only the groups processing runs; every type of their topics is handled.
+    return {
+        Groups.PROCESSING_INTAKE_DOSSIERS: {
+            ConsumedTypes.DOSSIER_SUBMITTED: intake_dossier_event(db, DossierSubmittedSchema()),
+            ConsumedTypes.DOSSIER_SUPPLEMENTED: intake_dossier_event(db, DossierSupplementedSchema()),
+            ConsumedTypes.DOSSIER_WITHDRAWN: intake_dossier_event(db, DossierWithdrawnSchema()),
+        },
+    }

@@ -6,7 +6,9 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validates_schema
 
+from eventkit.envelope import jsonable
 from eventkit.schemas import BaseSchema, between, items, length, one_of, pattern
+from processing.workflow import RESULT_METHODS
 
 PROCEDURE_CODE = r"^\d\.\d{6}$"
 UNIT_CODE = r"^[0-9A-Za-z.]{1,20}$"
@@ -350,3 +352,164 @@ class DueSchema(BaseSchema):
     due_at = fields.DateTime(required=True)
     processing_time = fields.Nested(ProcessingTimeSchema, required=True)
     same_day = fields.Boolean(required=True)
+
+
+# -- dossier workflow ---------------------------------------------------------------------------
+
+
+class JsonValue(fields.Raw):
+    """Any JSON value; dates and times inside it are written as ISO 8601 strings."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return jsonable(value)
+
+
+MISSING_DOCUMENT = "Mỗi mục là tên giấy tờ, hoặc {document, reason}."
+
+
+class MissingDocumentField(fields.Field):
+    """A document a supplement must bring: its name, or `{document, reason}`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        one_of_shapes = {
+            "oneOf": [
+                {"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "document": {"type": "string", "minLength": 1, "maxLength": 500, "pattern": r"\S"},
+                        "reason": {"type": "string", "maxLength": 2000},
+                    },
+                    "required": ["document"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+        super().__init__(metadata=one_of_shapes, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) and value.strip() and len(value) <= 500:
+            return value
+        if (
+            isinstance(value, dict)
+            and set(value) <= {"document", "reason"}
+            and isinstance(value.get("document"), str)
+            and value["document"].strip()
+            and len(value["document"]) <= 500
+            and isinstance(value.get("reason", ""), str)
+            and len(value.get("reason", "")) <= 2000
+        ):
+            return value
+        raise ValidationError(MISSING_DOCUMENT)
+
+
+class DossierActionSchema(BaseSchema):
+    """The body of an action: which fields an action needs is in the action's description (and
+    `GET /dossiers/{code}/actions`); a missing one is named in the 422 answer."""
+
+    note = fields.String(validate=length(max=4000))
+    reason = fields.String(validate=length(max=4000))
+    missing = fields.List(
+        MissingDocumentField(),
+        validate=items(max=50),
+        metadata={"description": "Documents to bring: `{document, reason}` objects or plain texts"},
+    )
+    reasons = fields.List(fields.String(validate=length(1, 2000)), validate=items(max=20))
+    assignee = fields.String(
+        validate=length(1, 200), metadata={"description": "User id of a specialist of the unit"}
+    )
+    to_unit = fields.String(validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ."))
+    draft_upload_id = fields.String(validate=length(1, 200))
+    new_due_at = fields.AwareDateTime(metadata={"example": "2023-11-10T17:00:00+07:00"})
+    upload_id = fields.String(validate=length(1, 200))
+    method = fields.String(validate=one_of(RESULT_METHODS))
+
+
+class DossierSnapshotSchema(BaseSchema):
+    state = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    unit = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+
+
+class DossierHistoryEntrySchema(BaseSchema):
+    who = fields.String(required=True)
+    role = fields.String(required=True)
+    when = fields.DateTime(required=True)
+    action = fields.String(required=True)
+    before = fields.Nested(DossierSnapshotSchema, required=True)
+    after = fields.Nested(DossierSnapshotSchema, required=True)
+    reason = fields.String()
+    note = fields.String()
+
+
+class ControlSlipRowSchema(BaseSchema):
+    """One hand-over of the processing control slip (Mẫu 05)."""
+
+    at = fields.DateTime(required=True)
+    action = fields.String(required=True)
+    from_unit = fields.String(allow_none=True)
+    from_user = fields.String(allow_none=True)
+    to_unit = fields.String(allow_none=True)
+    to_user = fields.String(allow_none=True)
+    on_time = fields.Boolean(required=True)
+    note = fields.String()
+
+
+class DossierSchema(BaseSchema):
+    code = fields.String(required=True)
+    state = fields.String(required=True)
+    procedure_code = fields.String(required=True)
+    procedure_version = fields.Integer(allow_none=True)
+    procedure_name = fields.String()
+    channel = fields.String(required=True)
+    unit = fields.String(required=True, metadata={"description": "The unit handling it now"})
+    receiving_unit = fields.String(required=True)
+    assignee = fields.String(allow_none=True)
+    applicant = JsonValue()
+    delivery = JsonValue()
+    documents = fields.List(JsonValue())
+    form = JsonValue()
+    submitted_at = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime(allow_none=True)
+    received_by = fields.String(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    paused_at = fields.DateTime(allow_none=True)
+    extended = fields.Boolean()
+    resolved_at = fields.DateTime(allow_none=True)
+    timeliness = fields.String(allow_none=True, metadata={"description": "early / on_time / late"})
+    result = JsonValue(allow_none=True)
+    supplement = JsonValue()
+    refusal = JsonValue()
+    proposal = JsonValue()
+    sent_back = JsonValue()
+    approval = JsonValue()
+    extension = JsonValue()
+    rejection = JsonValue()
+    stop = JsonValue()
+    returned = JsonValue()
+    control_slip = fields.List(fields.Nested(ControlSlipRowSchema), required=True)
+    history = fields.List(fields.Nested(DossierHistoryEntrySchema), required=True)
+    sequence = fields.Integer(required=True)
+    updated_at = fields.DateTime(allow_none=True)
+
+
+class DossierActionInfoSchema(BaseSchema):
+    action = fields.String(required=True)
+    required = fields.List(fields.String(), required=True)
+    optional = fields.List(fields.String(), required=True)
+
+
+class DossierActionsSchema(BaseSchema):
+    code = fields.String(required=True)
+    state = fields.String(required=True)
+    allowed = fields.List(fields.String(), required=True)
+    actions = fields.List(fields.Nested(DossierActionInfoSchema), required=True)
+
+
+class NotAllowedSchema(BaseSchema):
+    code = fields.Integer(required=True)
+    status = fields.String(required=True)
+    message = fields.String(required=True)
+    state = fields.String(required=True)
+    allowed = fields.List(fields.String(), required=True)

@@ -6,6 +6,8 @@ Collections:
 - `units`: administrative units and agencies (`_id` = code), with their outbox.
 - `calendar_years`: the working-day calendar per year (`_id` = year).
 - `audit`: who changed what reference data, when, before and after.
+- `dossiers`: each dossier's workflow state (`_id` = dossier code), with its embedded audit trail
+  (`history`), control-slip rows and outbox.
 """
 
 from __future__ import annotations
@@ -121,6 +123,12 @@ def keep_procedure_version(db: Db, current: Document) -> None:
     )
 
 
+def get_procedure_version(db: Db, code: str, version: int) -> Document | None:
+    """An earlier version of a procedure, as it was kept before it was replaced."""
+    document = db.procedure_versions.find_one({"_id": f"{code}@{version}"})
+    return None if document is None else document["data"]
+
+
 def list_procedure_versions(db: Db, code: str) -> list[Document]:
     cursor = db.procedure_versions.find({"code": code}).sort("version", ASCENDING)
     return [doc["data"] for doc in cursor]
@@ -176,3 +184,32 @@ def record_audit(db: Db, *, actor: str, action: str, target: str, before: Any, a
 def list_audit(db: Db, target: str, limit: int = 50) -> list[Document]:
     cursor = db.audit.find({"target": target}, {"_id": 0}).sort("at", DESCENDING).limit(limit)
     return list(cursor)
+
+
+# -- dossiers -----------------------------------------------------------------------------------
+
+
+def get_dossier(db: Db, code: str) -> Document | None:
+    return _from_store(db.dossiers.find_one({"_id": code}, {"outbox": 0}))
+
+
+def get_dossier_outbox(db: Db, code: str) -> list[Any]:
+    """The events of a dossier still waiting for the relay (tests and diagnostics)."""
+    document = db.dossiers.find_one({"_id": code}, {"outbox": 1})
+    return list((document or {}).get("outbox") or [])
+
+
+def insert_dossier(db: Db, dossier: Document, entries: list[Any]) -> bool:
+    """Store a new dossier with its first events; False if the code is stored already."""
+    document = {**{k: v for k, v in dossier.items() if k != "code"}, "_id": dossier["code"]}
+    try:
+        insert_with_outbox(db.dossiers, document, entries)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+def update_dossier(db: Db, code: str, expected: Document, update: Document, entries: list[Any]) -> bool:
+    """Change dossier `code` and add its events in one write, only if it still holds `expected`
+    (its `state`, `sequence` and `revision` as read): of two officers acting at once, one wins."""
+    return update_with_outbox(db.dossiers, {"_id": code, **expected}, update, entries)

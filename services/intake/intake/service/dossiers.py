@@ -34,7 +34,7 @@ SOURCE = "/services/intake"
 RESPONSE_KEPT = timedelta(hours=24)
 # A key taken by a request that never filed is free again after this.
 ABANDONED_AFTER = timedelta(minutes=2)
-FINISHED = ("refused", "rejected", "returned", "withdrawn")
+FINISHED = ("refused", "rejected", "returned", "stopped", "withdrawn")
 
 log = logging.getLogger(__name__)
 
@@ -334,6 +334,8 @@ def _file_checked(
         "procedure_version": procedure["version"],
         "unit": unit["_id"],
         "channel": data["channel"],
+        # The counter officer who took a counter filing: processing's acceptance names them.
+        "received_by": staff.user_id if staff else None,
         "delivery": data["delivery"],
         "documents": documents,
         "applicant": applicant,
@@ -460,6 +462,7 @@ STATUS_AFTER = {
     "assigned": "in_progress",
     "approved": "result_ready",
     "rejected": "rejected",
+    "stopped": "stopped",
     "result_issued": "result_ready",
     "returned": "returned",
 }
