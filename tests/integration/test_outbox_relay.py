@@ -16,7 +16,6 @@ from eventkit.consumer import ConsumerRunner
 from eventkit.envelope import decode
 from eventkit.kafka import ensure_topics, make_producer
 from eventkit.outbox import (
-    MARKERS,
     OUTBOX,
     PARKED,
     PENDING,
@@ -24,14 +23,15 @@ from eventkit.outbox import (
     OutboxStalled,
     acquire_lease,
     add_outbox,
+    ensure_outbox_index,
     insert_with_outbox,
     outbox_entry,
     update_with_outbox,
-    with_outbox,
 )
 from eventkit.topics import TopicSpec, dead_letter_topic, retry_topic
 from tests.integration.counters import INCREMENTED, counting_handler, incremented, record_increment
 from tests.integration.kafka_tools import read_topic, run_until
+from tests.integration.test_store_indexes import seeks_only
 
 pytestmark = pytest.mark.integration
 
@@ -42,8 +42,8 @@ def relay_for(mongo_db, bootstrap, owner="relay-1", **options):
     )
 
 
-def record_marked(aggregates, topic: str, key: str, seq: int) -> dict[str, Any]:
-    """As production writes: the state change and its event, then the relay's marker."""
+def record_with_store_helpers(aggregates, topic: str, key: str, seq: int) -> dict[str, Any]:
+    """As the services write: through eventkit's insert/update helpers."""
     event = incremented(key, seq)
     entries = [outbox_entry(topic, event)]
     if not update_with_outbox(aggregates, {"_id": key}, {"$set": {"seq": seq}}, entries):
@@ -51,19 +51,17 @@ def record_marked(aggregates, topic: str, key: str, seq: int) -> dict[str, Any]:
     return event
 
 
-@pytest.mark.parametrize("path", ["markers", "sweep"])
+@pytest.mark.parametrize("path", ["store helpers", "plain writes"])
 def test_events_recorded_while_kafka_is_down_are_published_once_it_is_back(
     platform, mongo_db, new_topic, path
 ):
     topic = new_topic("outbox-down")
-    # With markers the relay must find every document without its sweep, which ran once, first.
-    relay = relay_for(mongo_db, platform.bootstrap, sweep_every=3600 if path == "markers" else 0)
+    relay = relay_for(mongo_db, platform.bootstrap)
     assert relay.relay_once() == 0
     platform.kafka.stop()
 
-    record = record_marked if path == "markers" else record_increment
+    record = record_with_store_helpers if path == "store helpers" else record_increment
     recorded = [record(mongo_db["counters"], topic, f"k{i % 4}", i)["id"] for i in range(20)]
-    assert mongo_db[MARKERS].count_documents({}) == (4 if path == "markers" else 0)
     with pytest.raises(OutboxStalled):
         relay.relay_once()
     assert mongo_db["counters"].count_documents({PENDING: True}) == 4
@@ -138,29 +136,24 @@ def test_one_relay_at_a_time_holds_the_lease(mongo_db):
     assert acquire_lease(leases, "outbox:x", "b", timedelta(seconds=30)), "an expired lease is taken over"
 
 
-def test_the_relay_follows_markers_and_its_sweep_finds_a_lost_one(platform, mongo_db, new_topic):
-    topic = new_topic("markers")
+def test_the_relay_finds_pending_documents_through_the_index_among_many_settled_ones(
+    platform, mongo_db, new_topic
+):
+    topic = new_topic("pending-index")
     counters = mongo_db["counters"]
-    relay = OutboxRelay(
-        [counters], make_producer(platform.bootstrap, "relay"), mongo_db["leases"], "relay", sweep_every=3600
-    )
-    assert relay.relay_once() == 0  # the first pass sweeps; nothing is pending yet
+    ensure_outbox_index(counters)
+    counters.insert_many([{"_id": f"settled{i:05}", PENDING: False, OUTBOX: []} for i in range(3000)])
+    events = [incremented(f"new{i}", 1) for i in range(3)]
+    for event in events:
+        insert_with_outbox(counters, {"_id": event["subject"]}, [outbox_entry(topic, event)])
 
-    marked = incremented("marked", 1)
-    insert_with_outbox(counters, {"_id": "marked"}, [outbox_entry(topic, marked)])
-    assert mongo_db[MARKERS].count_documents({}) == 1
-    # A crash between the aggregate write and its marker: only the sweep can find it.
-    lost = incremented("lost", 1)
-    counters.insert_one(with_outbox({"_id": "lost"}, [outbox_entry(topic, lost)]))
-
-    assert relay.relay_once() == 1, "the marked document only; no sweep is due"
-    assert counters.find_one({"_id": "lost"})[PENDING] is True
-    relay._next_sweep.clear()  # the sweep interval has passed
-    assert relay.relay_once() == 1
+    # The relay's query is answered from the `outbox_pending` index, not by reading every document.
+    assert seeks_only(mongo_db, "counters", "outbox_pending", {PENDING: True})
+    relay = relay_for(mongo_db, platform.bootstrap)
+    assert relay.relay_once() == 3
     assert counters.count_documents({PENDING: True}) == 0
-    assert mongo_db[MARKERS].count_documents({}) == 0
-    ids = {decode(r.value)["id"] for r in read_topic(platform.bootstrap, topic, expect=2)}
-    assert ids == {marked["id"], lost["id"]}
+    ids = {decode(r.value)["id"] for r in read_topic(platform.bootstrap, topic, expect=3)}
+    assert ids == {e["id"] for e in events}
 
 
 def test_an_oversized_entry_is_parked_and_every_other_entry_is_published(platform, mongo_db, new_topic):
@@ -190,34 +183,33 @@ def test_an_oversized_entry_is_parked_and_every_other_entry_is_published(platfor
     assert document[OUTBOX] == [] and document[PENDING] is False
     parked = {p["id"]: p["error_type"] for p in document[PARKED]}
     assert parked == {huge["id"]: "MessageSizeTooLargeError", large["id"]: "MessageSizeTooLargeError"}
-    assert mongo_db[MARKERS].count_documents({}) == 0
     assert relay.relay_once() == 0, "a parked entry is not sent again"
 
 
-def test_orphan_markers_are_deleted_and_the_real_documents_published(platform, mongo_db, new_topic):
-    topic = new_topic("orphans")
+def test_flagged_documents_with_nothing_to_send_are_settled_and_the_real_ones_published(
+    platform, mongo_db, new_topic
+):
+    topic = new_topic("flagged-empty")
     counters = mongo_db["counters"]
-    markers = mongo_db[MARKERS]
-    markers.insert_many(
-        [{"_id": f"counters:gone{i}", "collection": "counters", "document": f"gone{i}"} for i in range(200)]
-    )
-    real = [record_marked(counters, topic, f"k{i}", 1) for i in range(10)]
-    relay = relay_for(mongo_db, platform.bootstrap, sweep_every=3600)
+    # Emptied by a relay that died before clearing the flag: more of them than one pass reads.
+    counters.insert_many([{"_id": f"empty{i:03}", PENDING: True, OUTBOX: []} for i in range(200)])
+    real = [record_with_store_helpers(counters, topic, f"k{i}", 1) for i in range(10)]
+    relay = relay_for(mongo_db, platform.bootstrap)
 
     published = 0
     for _ in range(10):
         published += relay.relay_once()
-        if markers.count_documents({}) == 0:
+        if counters.count_documents({PENDING: True}) == 0:
             break
-    assert markers.count_documents({}) == 0, "every orphan marker is gone"
+    assert counters.count_documents({PENDING: True}) == 0, "every flag is cleared"
     assert published == 10
     ids = {decode(r.value)["id"] for r in read_topic(platform.bootstrap, topic, expect=10)}
     assert ids == {e["id"] for e in real}
 
 
 class WriterBetween:
-    """The relay's collection, with another writer pushing an event (and dying before writing its
-    marker) at the moment the relay is about to clear `outbox_pending`."""
+    """The relay's collection, with another writer pushing an event at the moment the relay is about
+    to clear `outbox_pending`."""
 
     def __init__(self, collection, entry) -> None:
         self._collection = collection
@@ -240,16 +232,13 @@ def test_an_entry_pushed_while_the_relay_cleans_up_is_never_stranded(platform, m
     first, late = incremented("k", 1), incremented("k", 2)
     insert_with_outbox(counters, {"_id": "k"}, [outbox_entry(topic, first)])
     racing = WriterBetween(counters, outbox_entry(topic, late))
-    relay = OutboxRelay(
-        [racing], make_producer(platform.bootstrap, "relay"), mongo_db["leases"], "relay", sweep_every=3600
-    )
-    relay.relay_once()  # the first pass's sweep is over before the race
+    relay = OutboxRelay([racing], make_producer(platform.bootstrap, "relay"), mongo_db["leases"], "relay")
+    relay.relay_once()
     assert racing.pushed
 
     document = counters.find_one({"_id": "k"})
     assert [e["id"] for e in document[OUTBOX]] == [late["id"]]
-    assert document[PENDING] is True, "the late entry is still flagged for the sweep"
-    assert mongo_db[MARKERS].count_documents({"_id": "counters:k"}) == 1, "and marked for the relay"
+    assert document[PENDING] is True, "the late entry keeps the document pending for the next pass"
     assert relay.relay_once() == 1
     ids = {decode(r.value)["id"] for r in read_topic(platform.bootstrap, topic, expect=2)}
     assert ids == {first["id"], late["id"]}
@@ -273,7 +262,7 @@ def test_a_pass_that_outlives_the_lease_keeps_it_and_no_second_relay_publishes_m
 ):
     topic = new_topic("lease")
     counters = mongo_db["counters"]
-    events = [record_marked(counters, topic, f"k{i}", 1) for i in range(24)]
+    events = [record_with_store_helpers(counters, topic, f"k{i}", 1) for i in range(24)]
     ttl = timedelta(seconds=3)
     slow = SlowProducer(make_producer(platform.bootstrap, "slow"))
     relay = OutboxRelay([counters], slow, mongo_db["leases"], "slow", lease_ttl=ttl, send_timeout=1.5)

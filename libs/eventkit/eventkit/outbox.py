@@ -2,10 +2,10 @@
 
 A state change and the events it causes are written in ONE single-document update (no
 transactions needed): the events go into the document's `outbox` array and `outbox_pending` is
-set. The store then leaves a marker (`outbox_markers`, `_id` = `<collection>:<document id>`) so the
-relay finds pending documents by `_id` instead of querying the aggregates (FerretDB indexes nothing
-but `_id`); a periodic sweep over `outbox_pending` re-marks any document whose marker was lost
-(a crash between the two writes). The relay, in the worker, publishes each entry with the durable
+set in that same write. The relay finds pending documents through the index on `outbox_pending`
+(MongoDB, and the project's FerretDB build, answer that equality from the index), so nothing else
+is written beside the aggregate and nothing can be lost between two writes. The relay, in the
+worker, publishes each entry with the durable
 producer, in `sequence` order, waits for the broker's acknowledgement, then pulls the acknowledged
 entries. A crash between publishing and pulling re-sends the same event ids; consumers are
 idempotent. An entry the broker can never take is parked in `outbox_parked` rather than retried
@@ -36,11 +36,6 @@ PUBLISHED = Counter("outbox_events_published_total", "Events published by the ou
 PARKED_ENTRIES = Counter(
     "outbox_entries_parked_total", "Outbox entries set aside because they can never be sent", ["collection"]
 )
-ORPHANS = Counter(
-    "outbox_orphan_markers_deleted_total",
-    "Relay markers deleted because their document is gone",
-    ["collection"],
-)
 STALLED = Gauge(
     "outbox_relay_stalled_seconds",
     "Seconds the relay has had pending entries without publishing any (0 when it keeps up)",
@@ -49,7 +44,6 @@ STALLED = Gauge(
 
 OUTBOX = "outbox"
 PENDING = "outbox_pending"
-MARKERS = "outbox_markers"
 
 
 class SendFuture(Protocol):
@@ -90,44 +84,21 @@ def add_outbox(update: dict[str, Any], entries: list[dict[str, Any]]) -> dict[st
 
 
 def ensure_outbox_index(collection: Coll) -> None:
+    """The index the relay finds pending documents through: without it every pass reads them all."""
     collection.create_index([(PENDING, ASCENDING)], name="outbox_pending")
-    collection.database[MARKERS].create_index([("collection", ASCENDING)], name="collection")
-
-
-def _marker_id(collection: Coll, document_id: Any) -> str:
-    return f"{collection.name}:{document_id}"
-
-
-def _marker(collection: Coll, document_id: Any) -> dict[str, Any]:
-    return {"collection": collection.name, "document": document_id, "at": datetime.now(UTC)}
-
-
-def mark_pending(collection: Coll, document_id: Any) -> None:
-    """Tell the relay that a document has events to publish (after writing them into it)."""
-    collection.database[MARKERS].update_one(
-        {"_id": _marker_id(collection, document_id)}, {"$set": _marker(collection, document_id)}, upsert=True
-    )
 
 
 def insert_with_outbox(collection: Coll, document: dict[str, Any], entries: list[dict[str, Any]]) -> None:
-    """Insert a new aggregate carrying its first events, and mark it for the relay."""
+    """Insert a new aggregate carrying its first events (one write)."""
     collection.insert_one(with_outbox(document, entries))
-    if entries:
-        # A new document has no marker yet: a plain insert costs the store less than an upsert.
-        marker = {"_id": _marker_id(collection, document["_id"]), **_marker(collection, document["_id"])}
-        try:
-            collection.database[MARKERS].insert_one(marker)
-        except DuplicateKeyError:
-            pass  # a marker is there already: the relay looks at the document either way
 
 
 def update_with_outbox(
     collection: Coll, filter: dict[str, Any], update: dict[str, Any], entries: list[dict[str, Any]]
 ) -> bool:
-    """Update the aggregate `filter` names (by `_id`) together with its new events; False if no match."""
+    """Update the aggregate `filter` names (by `_id`) together with its new events (one write);
+    False if no match."""
     result = collection.update_one(filter, add_outbox(update, entries))
-    if result.matched_count == 1 and entries:
-        mark_pending(collection, filter["_id"])
     return result.matched_count == 1
 
 
@@ -182,8 +153,8 @@ class OutboxRelay:
     and waits at most `send_timeout` for the acknowledgements. The lease is renewed between
     documents every third of its time to live, and a pass that cannot renew it stops sending, so
     a second relay never publishes the same collection meanwhile. Failures are kept per
-    document: an entry that can never be sent is parked, a marker without a document is deleted,
-    and every collection is finished before the pass reports what failed.
+    document: an entry that can never be sent is parked, and every collection is finished before
+    the pass reports what failed.
     """
 
     def __init__(
@@ -195,7 +166,6 @@ class OutboxRelay:
         batch_size: int = 100,
         lease_ttl: timedelta = timedelta(seconds=30),
         send_timeout: float = 12.0,
-        sweep_every: float = 300.0,
         max_pass: float = 10.0,
         stall_limit: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
@@ -211,13 +181,11 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.lease_ttl = lease_ttl
         self.send_timeout = send_timeout
-        self.sweep_every = sweep_every
         self.max_pass = max_pass
         self.stall_limit = stall_limit
         self.clock = clock
         self._renew_every = ttl / 3
         self._renewed_at = 0.0
-        self._next_sweep: dict[str, float] = {}
         self._stalled_since: float | None = None
         self._pass_started: float | None = None
         self.progressed = False
@@ -260,28 +228,9 @@ class OutboxRelay:
 
     # -- one collection -----------------------------------------------------------------------
 
-    def _sweep(self, collection: Coll) -> None:
-        """Re-mark documents whose marker was lost; at start and every `sweep_every` seconds."""
-        if self.clock() < self._next_sweep.get(collection.name, float("-inf")):
-            return
-        for document in collection.find({PENDING: True}, {"_id": 1}):
-            mark_pending(collection, document["_id"])
-        self._next_sweep[collection.name] = self.clock() + self.sweep_every
-
     def pending_documents(self, collection: Coll) -> list[Document]:
-        self._sweep(collection)
-        markers = collection.database[MARKERS]
-        documents = []
-        for marker in list(markers.find({"collection": collection.name}).limit(self.batch_size)):
-            document = collection.find_one({"_id": marker["document"]}, {OUTBOX: 1})
-            if document is None:
-                # The document is gone: nothing will ever clear its marker but this.
-                markers.delete_one({"_id": marker["_id"]})
-                ORPHANS.labels(collection.name).inc()
-                self.progressed = True
-                continue
-            documents.append(document)
-        return documents
+        """Up to `batch_size` documents with events to publish, through the `outbox_pending` index."""
+        return list(collection.find({PENDING: True}, {OUTBOX: 1}).limit(self.batch_size))
 
     def publish_pending(self, collection: Coll) -> list[Delivery]:
         """Send the pending entries of up to `batch_size` documents; return what became of them."""
@@ -345,7 +294,6 @@ class OutboxRelay:
         return deliveries
 
     def clean_up(self, collection: Coll, deliveries: list[Delivery]) -> None:
-        markers = collection.database[MARKERS]
         for delivery in deliveries:
             self._hold(collection)
             done = delivery.sent + [entry for entry, _ in delivery.parked]
@@ -370,28 +318,18 @@ class OutboxRelay:
                         "error_type": error,
                     },
                 )
-            # The marker goes before the flag: a writer adding events after this deletion leaves
-            # its own marker, and one adding them before it makes the conditional write miss.
-            markers.delete_one({"_id": _marker_id(collection, delivery.document_id)})
             self._settle(collection, delivery.document_id)
 
     def _settle(self, collection: Coll, document_id: Any) -> None:
-        """Clear `outbox_pending` only if the outbox is empty at that very write; else re-mark."""
+        """Clear `outbox_pending` only if the outbox is empty at that very write: a writer that
+        pushed an entry meanwhile makes it miss, and the flag stays for the next pass."""
         emptied = collection.update_one(
             {"_id": document_id, OUTBOX: {"$size": 0}}, {"$set": {PENDING: False}}
         )
         if emptied.matched_count == 1:
             return
-        left = collection.find_one({"_id": document_id}, {OUTBOX: 1})
-        if left is None:
-            return
-        if left.get(OUTBOX):
-            mark_pending(collection, document_id)
-        else:
-            # No outbox field at all: a push would have created one, so no entry can be lost here.
-            collection.update_one(
-                {"_id": document_id, OUTBOX: {"$exists": False}}, {"$set": {PENDING: False}}
-            )
+        # No outbox field at all: a push would have created one, so no entry can be lost here.
+        collection.update_one({"_id": document_id, OUTBOX: {"$exists": False}}, {"$set": {PENDING: False}})
 
     # -- passes -------------------------------------------------------------------------------
 

@@ -130,9 +130,9 @@ def _candidate(db: Db, key: str, cache_key: tuple[str, str, str], at_least: int 
 def next_number(db: Db, unit: str, day: str) -> int:
     """The next number of `unit` on `day`, never given twice, even to concurrent requests.
 
-    Each number is taken by inserting a document with a unique `_id`: a unique key is the one
-    guarantee that holds on FerretDB too, whose updates (even `$inc` and find-and-modify) are not
-    atomic under concurrent writers. A number another process took meanwhile is skipped.
+    Each number is taken by inserting a document with a unique `_id`, a guarantee every
+    Mongo-wire store keeps (FerretDB as released does not make updates atomic; the project's build
+    does). A number another process took meanwhile is skipped.
     """
     key = f"{unit}:{day}"
     cache_key = (db.name, unit, day)

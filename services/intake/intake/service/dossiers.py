@@ -346,8 +346,8 @@ def _file_checked(
     try:
         store.insert_dossier(db, dossier, _event(EventTypes.DOSSIER_SUBMITTED, code, 1, submitted))
     except Exception as exc:
-        # With retryWrites off, an error after the write leaves its outcome unknown, and the
-        # outbox marker is written after the dossier: ask the store before giving anything back.
+        # With retryWrites off, an error after the write leaves its outcome unknown: ask the
+        # store before giving anything back.
         stored = _stored(db, code)
         if stored is False:
             _give_back(db, idempotency_key, upload_ids, code)
@@ -355,7 +355,7 @@ def _file_checked(
             # Not stored (given back above), or unknown: then the key (naming the code) and the
             # claims stay; a retry with the key, or housekeeping an hour later, settles it.
             raise
-        # Stored: a lost marker is found by the relay's sweep; the citizen has their dossier.
+        # Stored, its event with it (one write): the citizen has their dossier.
         log.warning("dossier stored despite a store error", extra={"error_type": type(exc).__name__})
     if idempotency_key:
         try:
