@@ -162,3 +162,26 @@ def test_a_unit_without_a_certificate_cannot_issue_and_nothing_is_written(db, cl
     assert store.get_dossier(db, CODE) == before
     assert verbs(db)[-1] == "approved"
     assert blob_files(service_environ) == blobs_before
+
+
+def test_an_attempt_that_loses_the_write_leaves_the_issued_file_as_it_was(
+    db, client, as_, processing_app, signing_certs
+):
+    from datetime import UTC, datetime
+
+    from processing.service.results import ResultSigning
+    from tests.integration.test_processing_workflow import _staff
+
+    file_id = upload(client, as_("leader"), pdf_bytes()).json["id"]
+    to_approved(client, as_)
+    read_by_the_loser = store.get_dossier(db, CODE)
+    issued = act(client, "issue_result", as_("leader"), upload_id=file_id).json["result"]
+    # A second leader's issue read the dossier before the first was written: it signs and stores
+    # its file, then its conditional write matches nothing.
+    late = ResultSigning(processing_app.extensions["blobs"], str(signing_certs))
+    lost = late.sign(db, read_by_the_loser, file_id, _staff("leader", UNIT, "leader-2"), datetime.now(UTC))
+    assert lost["sha256"] != issued["sha256"]
+
+    download = client.get(f"/api/v1/dossiers/{CODE}/result", headers=as_("leader"))
+    assert hashlib.sha256(download.data).hexdigest() == issued["sha256"]
+    assert store.get_dossier(db, CODE)["result"]["sha256"] == issued["sha256"]
