@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from eventkit.config import ServiceConfig
 from processing import create_app as create_processing_app
 from processing import store as processing_store
+from processing.config import load_config as load_processing_config
 
 
 @pytest.fixture
 def processing_app(service_environ):
-    app = create_processing_app(ServiceConfig.from_env("processing", environ=service_environ))
+    app = create_processing_app(load_processing_config(environ=service_environ))
     processing_store.ensure_indexes(app.extensions["db"])
     return app
 

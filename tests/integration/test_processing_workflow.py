@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from datetime import UTC, datetime, timedelta
@@ -120,7 +121,15 @@ def parse(value: str) -> datetime:
 
 
 def test_an_online_dossier_goes_from_submitted_to_returned(db, client, as_):
+    from tests.factories import pdf_bytes
+
     deliver(db, submitted())
+    result_file = client.post(
+        "/api/v1/result-files",
+        data={"file": (io.BytesIO(pdf_bytes(1000)), "ket-qua.pdf", "application/pdf")},
+        content_type="multipart/form-data",
+        headers=as_("specialist"),
+    ).json["id"]
     assert client.get(f"/api/v1/dossiers/{CODE}", headers=as_("receptionist")).json["state"] == "submitted"
     assert events(db) == [], "an online filing waits for the counter's check"
 
@@ -140,7 +149,7 @@ def test_an_online_dossier_goes_from_submitted_to_returned(db, client, as_):
             "awaiting_approval",
         ),
         ("approve", as_("leader"), {"note": "Đồng ý"}, "approved"),
-        ("issue_result", as_("leader"), {"upload_id": "result-1"}, "result_ready"),
+        ("issue_result", as_("leader"), {"upload_id": result_file}, "result_ready"),
         ("return_result", as_("receptionist"), {"method": "counter"}, "returned"),
     ]
     for action, headers, fields, state in steps:
@@ -149,12 +158,8 @@ def test_an_online_dossier_goes_from_submitted_to_returned(db, client, as_):
         assert response.json["state"] == state
 
     dossier = client.get(f"/api/v1/dossiers/{CODE}", headers=as_("receptionist")).json
-    assert dossier["result"] == {
-        "upload_id": "result-1",
-        "sha256": None,
-        "signed": False,
-        **{k: dossier["result"][k] for k in ("issued_by", "issued_at")},
-    }
+    issued = {k: v for k, v in dossier["result"].items() if k not in ("issued_by", "issued_at")}
+    assert issued["file_id"] == result_file and issued["signed"] is True
     assert dossier["timeliness"] == "early" and parse(dossier["resolved_at"]) >= received_at
     assert [row["action"] for row in dossier["control_slip"]] == [
         "accept",
@@ -189,7 +194,7 @@ def test_an_online_dossier_goes_from_submitted_to_returned(db, client, as_):
     assert {first["unit"], first["receiving_unit"], first["channel"]} == {UNIT, "online"}
     assert last["method"] == "counter" and last["timeliness"] == "early" and last["resolved_at"]
     assert published[1]["data"]["assignee"] == "specialist-1"
-    assert published[3]["data"]["result"] == {"upload_id": "result-1", "sha256": None, "signed": False}
+    assert published[3]["data"]["result"] == issued
 
 
 def test_a_counter_filing_arrives_accepted_with_its_due_time(db, client, as_):

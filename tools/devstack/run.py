@@ -84,7 +84,8 @@ def service_env(
     data_dir: Path,
     signing_certs: Path | None = None,
 ) -> dict[str, str]:
-    """The services' environment; files (uploads) are kept under `data_dir` unless BLOB_URL is set,
+    """The services' environment; files (intake's uploads, processing's results) are kept in a folder
+    per service under `data_dir` unless BLOB_URL / PROCESSING_BLOB_URL are set,
     and processing signs results with the unit certificates under `signing_certs` when given."""
     paths = [ROOT / "libs" / "eventkit", *(ROOT / "services" / s for s in SERVICES)]
     env = {
@@ -99,7 +100,10 @@ def service_env(
         "JWT_PUBLIC_KEY_FILE": str(public_key),
         "JWT_ISSUER": DEFAULT_JWT_ISSUER,
         "JWT_AUDIENCE": DEFAULT_JWT_AUDIENCE,
+        # Each service its own files: BLOB_URL is intake's, PROCESSING_BLOB_URL processing's.
         "BLOB_URL": os.environ.get("BLOB_URL") or (data_dir / "blobs" / "intake").as_uri(),
+        "PROCESSING_BLOB_URL": os.environ.get("PROCESSING_BLOB_URL")
+        or (data_dir / "blobs" / "processing").as_uri(),
         "PYTHONUNBUFFERED": "1",
     }
     if endpoints.mailpit_api:

@@ -2,15 +2,17 @@
 
 from flask import Flask
 
-from eventkit.config import ServiceConfig
+from eventkit.blobs import open_blob_store
 from eventkit.web import create_service_app
 from processing import store
 from processing.api import BLUEPRINTS
-from processing.config import load_config
+from processing.config import ProcessingConfig, load_config
 
 
-def create_app(config: ServiceConfig | None = None) -> Flask:
+def create_app(config: ProcessingConfig | None = None) -> Flask:
     config = config or load_config()
-    return create_service_app(
+    app = create_service_app(
         config=config, title="MotCua processing API", blueprints=BLUEPRINTS, db=store.connect(config)
     )
+    app.extensions["blobs"] = open_blob_store(config.blob_url)
+    return app

@@ -10,6 +10,7 @@ from eventkit.config import ConfigError, ServiceConfig
 SERVICE = "processing"
 API_PORT = 8002
 WORKER_HEALTH_PORT = 9002
+MIB = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -17,11 +18,19 @@ class ProcessingConfig(ServiceConfig):
     # The units' signing keys and certificates (layout in processing.signing); without it results
     # cannot be signed and issuing one answers with a clear error.
     signing_certs_dir: str | None = None
+    # Where result files' bytes are kept (eventkit.blobs): the drafts officers upload and the
+    # signed results. Processing's own store, never another service's.
+    blob_url: str = ""
+    upload_max_bytes: int = 20 * MIB
 
 
 def load_config(
     worker: bool = False, auth: bool = True, environ: Mapping[str, str] | None = None
 ) -> ProcessingConfig:
+    """Settings of the API (which needs the blob store), the worker or a tool (`auth=False`).
+
+    PROCESSING_BLOB_URL, when set, wins over BLOB_URL: one environment shared by several services
+    (`make run`) gives each its own store."""
     env = os.environ if environ is None else environ
     base = ServiceConfig.from_env(
         SERVICE, worker=worker, auth=auth, default_health_port=WORKER_HEALTH_PORT, environ=env
@@ -29,4 +38,18 @@ def load_config(
     signing_certs_dir = env.get("SIGNING_CERTS_DIR") or None
     if signing_certs_dir and not Path(signing_certs_dir).is_dir():
         raise ConfigError(f"{SERVICE}: SIGNING_CERTS_DIR is not a directory: {signing_certs_dir}")
-    return ProcessingConfig(**asdict(base), signing_certs_dir=signing_certs_dir)
+    blob_url = env.get("PROCESSING_BLOB_URL") or env.get("BLOB_URL") or ""
+    if not blob_url and auth and not worker:
+        raise ConfigError(
+            f"{SERVICE}: missing required environment variable: BLOB_URL (e.g. file:///var/lib/motcua/blobs)"
+        )
+    try:
+        upload_max_bytes = int(env.get("UPLOAD_MAX_BYTES", 20 * MIB))
+    except ValueError as exc:
+        raise ConfigError(f"{SERVICE}: {exc}") from exc
+    return ProcessingConfig(
+        **asdict(base),
+        signing_certs_dir=signing_certs_dir,
+        blob_url=blob_url,
+        upload_max_bytes=upload_max_bytes,
+    )

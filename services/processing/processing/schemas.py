@@ -513,3 +513,29 @@ class NotAllowedSchema(BaseSchema):
     message = fields.String(required=True)
     state = fields.String(required=True)
     allowed = fields.List(fields.String(), required=True)
+
+
+# -- result files -------------------------------------------------------------------------------
+
+
+class ResultFileFormSchema(BaseSchema):
+    class Meta:
+        unknown = "exclude"
+
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class ResultFileUnitSchema(BaseSchema):
+    class Meta:
+        unknown = "exclude"
+
+    unit = fields.String(
+        validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ."),
+        metadata={"description": "The unit the file belongs to; needed only by officers of several"},
+    )
+
+
+class ResultFileSchema(BaseSchema):
+    id = fields.String(required=True, metadata={"description": "The `upload_id` of issue_result"})
+    sha256 = fields.String(required=True)
+    size = fields.Integer(required=True)

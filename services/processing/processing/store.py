@@ -12,12 +12,16 @@ Collections:
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from eventkit.blobs import BlobMissing, BlobStore
 from eventkit.config import ServiceConfig
 from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
@@ -213,3 +217,50 @@ def update_dossier(db: Db, code: str, expected: Document, update: Document, entr
     """Change dossier `code` and add its events in one write, only if it still holds `expected`
     (its `state`, `sequence` and `revision` as read): of two officers acting at once, one wins."""
     return update_with_outbox(db.dossiers, {"_id": code, **expected}, update, entries)
+
+
+# -- result files -------------------------------------------------------------------------------
+# `result_files` (`_id` = file id): the drafts officers upload to be issued as a dossier's result,
+# each with the unit it belongs to; their bytes are in the blob store under the file id. A signed
+# result's bytes are in the blob store under `signed_result_key`, its record in the dossier.
+
+_SAFE_KEY_PART = re.compile(r"^[A-Za-z0-9._-]{1,120}$")
+
+
+def save_result_file(db: Db, blobs: BlobStore, file_id: str, data: bytes, record: Document) -> None:
+    """The bytes first, then the record: a record is never seen without its bytes."""
+    blobs.put(file_id, data)
+    db.result_files.insert_one({**record, "_id": file_id})
+
+
+def get_result_file(db: Db, file_id: str) -> Document | None:
+    document = db.result_files.find_one({"_id": file_id})
+    if document is None:
+        return None
+    document["id"] = document.pop("_id")
+    return document
+
+
+def read_result_file(blobs: BlobStore, file_id: str) -> bytes | None:
+    """The whole bytes of a result file; None if they are gone."""
+    try:
+        return b"".join(blobs.chunks(file_id))
+    except BlobMissing:
+        return None
+
+
+def signed_result_key(code: str, sha256: str) -> str:
+    """Where a dossier's signed result is kept: its code (hashed if it holds characters a key may
+    not) and the signed file's hash, so each signing has its own key and an attempt that lost the
+    dossier's write never replaces the file the winner recorded."""
+    name = code if _SAFE_KEY_PART.match(code) else hashlib.sha256(code.encode()).hexdigest()
+    return f"result-{name}-{sha256}"
+
+
+def save_signed_result(blobs: BlobStore, code: str, sha256: str, data: bytes) -> None:
+    blobs.put(signed_result_key(code, sha256), data)
+
+
+def signed_result_bytes(blobs: BlobStore, code: str, sha256: str) -> Iterator[bytes]:
+    """The signed result, a piece at a time; raises BlobMissing at the first read if gone."""
+    return blobs.chunks(signed_result_key(code, sha256))

@@ -6,8 +6,8 @@ import pytest
 
 from devstack.tokens import ensure_keypair, issue_token
 from eventkit.auth import Roles
-from eventkit.config import ServiceConfig
 from processing import create_app
+from processing.config import load_config
 
 # Values that fit every path parameter: `<int:year>` and a procedure or unit `<code>`.
 PATH_VALUE = "2024"
@@ -20,13 +20,14 @@ def keys(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def client(keys):
+def client(keys, tmp_path_factory):
     # Nothing listens on port 1: a request that reached the store would fail, not pass.
     environ = {
         "MONGO_URL": "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200",
         "JWT_PUBLIC_KEY": keys[1].read_text(),
+        "BLOB_URL": tmp_path_factory.mktemp("blobs").as_uri(),
     }
-    return create_app(ServiceConfig.from_env("processing", environ=environ)).test_client()
+    return create_app(load_config(environ=environ)).test_client()
 
 
 def staff_operations(client):

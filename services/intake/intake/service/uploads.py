@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import logging
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from PIL import Image
-from pypdf import PdfReader
-
 from eventkit.auth import Roles, Staff
 from eventkit.blobs import BlobMissing, BlobStore
+from eventkit.files import sniff, well_formed
 from eventkit.mongo import Db
 from eventkit.secrets import verify_secret
 from intake import store
@@ -27,44 +23,11 @@ log = logging.getLogger(__name__)
 
 MEDIA_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
 EXTENSIONS = {"pdf": "pdf", "jpeg": "jpg", "png": "png"}
-PIL_FORMATS = {"jpeg": "JPEG", "png": "PNG"}
 # Roles that handle dossiers, and so may read their files (an editor writes portal content only).
 READERS = Roles.STAFF
 # A claim younger than this may belong to a filing still being written.
 CLAIM_SETTLED_AFTER = timedelta(hours=1)
 BATCH = 100
-
-
-def sniff(data: bytes) -> str | None:
-    """The file type from its first bytes, never from what the client claims."""
-    if data.startswith(b"%PDF-"):
-        return "pdf"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    return None
-
-
-def well_formed(data: bytes, kind: str) -> bool:
-    """Whether the file really is what its first bytes say: a PDF that opens (its cross-reference
-    table, trailer and catalogue read) and says it has pages, an image whose structure the decoder
-    verifies. Anything a parser raises on a bad file is a no."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            if kind == "pdf":
-                reader = PdfReader(io.BytesIO(data), strict=False)
-                # The page tree's own count: walking every page (len(reader.pages)) costs a third more.
-                count = reader.root_object["/Pages"]["/Count"]
-                return isinstance(count, int) and count > 0
-            with Image.open(io.BytesIO(data)) as image:
-                if image.format != PIL_FORMATS[kind]:
-                    return False
-                image.verify()
-            return True
-    except Exception:
-        return False
 
 
 def save(db: Db, blobs: BlobStore, data: bytes, max_bytes: int) -> dict[str, Any]:

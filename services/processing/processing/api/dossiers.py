@@ -2,14 +2,16 @@
 
 from typing import Any
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.http import HTTP_STATUS_CODES
 
 from eventkit.auth import current_staff, staff_required
-from eventkit.web import current_db
+from eventkit.web import current_blobs, current_db
 from processing.schemas import DossierActionSchema, DossierActionsSchema, DossierSchema, NotAllowedSchema
 from processing.service import dossiers
+from processing.service.results import ResultSigning
 from processing.workflow import ACTIONS, NotAllowed
 
 blp = Blueprint("dossiers", __name__, url_prefix="/api/v1/dossiers", description="Dossier workflow")
@@ -83,4 +85,5 @@ class DossierAction(MethodView):
         wants: 403 otherwise. An action not possible from the dossier's state, or a dossier
         changed meanwhile by another officer, is a 409 naming its state and what the caller may do.
         """
-        return dossiers.perform(current_db(), code, action, data, current_staff())
+        signing = ResultSigning(current_blobs(), current_app.extensions["service_config"].signing_certs_dir)
+        return dossiers.perform(current_db(), code, action, data, current_staff(), results=signing)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventkit.auth import Roles, Staff
 from eventkit.envelope import Event, caused_by, jsonable, new_event
@@ -27,7 +27,11 @@ from processing.events import ConsumedTypes, EventTypes
 from processing.service import InvalidData, NotFound
 from processing.service.calendar import FIRST_YEAR, LAST_YEAR, YEARS_AHEAD, calendar_for, legal_time
 from processing.service.catalogue import PROCEDURES, UNITS
+from processing.signing import SigningUnavailable
 from processing.workflow import Actions, NotAllowed, States
+
+if TYPE_CHECKING:
+    from processing.service.results import ResultSigning
 
 SOURCE = "/services/processing"
 TZ = deadlines.TZ
@@ -254,6 +258,7 @@ class Step:
     fields: Document = field(default_factory=dict)
     event: Document = field(default_factory=dict)
     slip: Document | None = None
+    results: ResultSigning | None = None
 
     def hand_over(
         self, *, from_unit: str | None, from_user: str | None, to_unit: str | None, to_user: str | None
@@ -421,9 +426,10 @@ def _extend(step: Step) -> None:
 
 
 def _issue_result(step: Step) -> None:
-    # The result is recorded as uploaded; signing it is a separate step that fills `sha256` and
-    # sets `signed`.
-    result = {"upload_id": str(step.body["upload_id"]), "sha256": None, "signed": False}
+    # The draft is signed by the dossier's unit and the signed file stored before the write.
+    if step.results is None:
+        raise SigningUnavailable("Chưa cấu hình nơi lưu và ký kết quả giải quyết.")
+    result = step.results.sign(step.db, step.dossier, str(step.body["upload_id"]), step.staff, step.now)
     step.fields["result"] = {**result, "issued_by": step.staff.user_id, "issued_at": step.now}
     step.event["result"] = result
 
@@ -509,9 +515,16 @@ def _write(
 
 
 def perform(
-    db: Db, code: str, action: str, body: Document, staff: Staff, now: datetime | None = None
+    db: Db,
+    code: str,
+    action: str,
+    body: Document,
+    staff: Staff,
+    now: datetime | None = None,
+    results: ResultSigning | None = None,
 ) -> Document:
-    """Take `action` on dossier `code` as `staff`; the dossier as it is after it.
+    """Take `action` on dossier `code` as `staff`; the dossier as it is after it (`results` signs
+    and keeps an issued result).
 
     Refusals: NotFound (no such dossier or action), Forbidden (not the unit's, or not a role that
     may), NotAllowed (not from this state, or the dossier changed meanwhile), InvalidData (a
@@ -531,7 +544,7 @@ def perform(
         raise Forbidden(str(exc)) from exc
     if errors := workflow.missing_fields(action, body):
         raise InvalidData(errors)
-    step = Step(db=db, dossier=dossier, body=body, staff=staff, role=role, now=now)
+    step = Step(db=db, dossier=dossier, body=body, staff=staff, role=role, now=now, results=results)
     STEPS[action](step)
     step.fields["state"] = after_state
     written = _write(

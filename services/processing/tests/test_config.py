@@ -1,0 +1,49 @@
+"""Processing's settings: its own blob store, required by the API, and the result file limit."""
+
+from pathlib import Path
+
+import pytest
+
+from devstack.run import Endpoints, ports_from_env, service_env
+from eventkit.config import ConfigError
+from processing.config import load_config
+
+BASE = {"MONGO_URL": "mongodb://127.0.0.1:1/", "JWT_PUBLIC_KEY": "k"}
+
+
+def test_the_api_does_not_start_without_a_blob_store():
+    with pytest.raises(ConfigError, match="BLOB_URL"):
+        load_config(environ=BASE)
+
+
+def test_the_worker_and_the_tools_need_no_blob_store():
+    assert load_config(worker=True, environ={**BASE, "KAFKA_BOOTSTRAP_SERVERS": "x:1"}).blob_url == ""
+    assert load_config(auth=False, environ={"MONGO_URL": BASE["MONGO_URL"]}).blob_url == ""
+
+
+def test_processings_own_blob_url_wins_over_the_shared_one():
+    shared = {**BASE, "BLOB_URL": "file:///srv/blobs"}
+    assert load_config(environ=shared).blob_url == "file:///srv/blobs"
+    own = {**shared, "PROCESSING_BLOB_URL": "file:///srv/processing"}
+    assert load_config(environ=own).blob_url == "file:///srv/processing"
+
+
+def test_the_result_file_limit_is_read_from_the_environment():
+    environ = {**BASE, "BLOB_URL": "file:///srv/blobs"}
+    assert load_config(environ=environ).upload_max_bytes == 20 * 1024 * 1024
+    assert load_config(environ={**environ, "UPLOAD_MAX_BYTES": "1000"}).upload_max_bytes == 1000
+    with pytest.raises(ConfigError):
+        load_config(environ={**environ, "UPLOAD_MAX_BYTES": "many"})
+
+
+def test_make_run_gives_each_service_its_own_blob_folder(tmp_path: Path, monkeypatch):
+    monkeypatch.delenv("BLOB_URL", raising=False)
+    monkeypatch.delenv("PROCESSING_BLOB_URL", raising=False)
+    endpoints = Endpoints("mongodb://127.0.0.1:1/", "127.0.0.1:1", "smtp://127.0.0.1:1", None)
+    public_key = tmp_path / "jwt-public.pem"
+    public_key.write_text("k")
+    env = service_env(endpoints, ports_from_env({}), public_key, tmp_path)
+
+    processing = load_config(environ=env).blob_url
+    assert env["BLOB_URL"] == (tmp_path / "blobs" / "intake").as_uri()
+    assert processing == (tmp_path / "blobs" / "processing").as_uri() != env["BLOB_URL"]
