@@ -210,6 +210,4 @@ def test_every_event_type_a_service_consumes_is_published_by_its_owner(service):
     handled = {event_type for table in handler_tables(service).values() for event_type in table}
     # Its own types, read back by a group of READ_BACK_BY_OWNER, are declared by its EventTypes.
     own = declared_types(service) if service in PRODUCERS else set()
-    assert handled - own == types, (
-        "each consumed type has a handler and each handler a declared type"
-    )
+    assert handled - own == types, "each consumed type has a handler and each handler a declared type"

@@ -531,10 +531,16 @@ class StatsQuerySchema(BaseSchema):
         metadata={"description": "A unit the caller serves; default: all of the caller's units"},
     )
     from_month = fields.String(
-        data_key="from", required=True, validate=pattern(MONTH, "Tháng dạng YYYY-MM."), metadata={"example": "2026-01"}
+        data_key="from",
+        required=True,
+        validate=pattern(MONTH, "Tháng dạng YYYY-MM."),
+        metadata={"example": "2026-01"},
     )
     to_month = fields.String(
-        data_key="to", required=True, validate=pattern(MONTH, "Tháng dạng YYYY-MM."), metadata={"example": "2026-03"}
+        data_key="to",
+        required=True,
+        validate=pattern(MONTH, "Tháng dạng YYYY-MM."),
+        metadata={"example": "2026-03"},
     )
     group_by = fields.String(load_default="unit", validate=one_of(GROUP_BY))
 

@@ -53,7 +53,12 @@ class Register(MethodView):
         """The tracking register (Mẫu 06) of the dossiers received at a unit on days `from`–`to`."""
         first, last = query["from_day"], query["to_day"]
         unit, rows = statistics.register(
-            current_db(), current_staff(), unit=query.get("unit"), first=first, last=last, now=datetime.now(UTC)
+            current_db(),
+            current_staff(),
+            unit=query.get("unit"),
+            first=first,
+            last=last,
+            now=datetime.now(UTC),
         )
         name = f"so-theo-doi-ho-so-{unit}-{first:%Y%m%d}-{last:%Y%m%d}.{query['format']}"
         if query["format"] == "xlsx":

@@ -148,9 +148,7 @@ def _counter_docs(db: Db, unit: str, last: str) -> list[Document]:
     return documents
 
 
-def report(
-    db: Db, staff: Staff, *, unit: str | None, first: str, last: str, group_by: str
-) -> Document:
+def report(db: Db, staff: Staff, *, unit: str | None, first: str, last: str, group_by: str) -> Document:
     """Report rows of the caller's units (or `unit`, one they serve) over months `[first, last]`."""
     if first > last:
         raise InvalidData({"from": ["Tháng bắt đầu phải không sau tháng kết thúc."]})
@@ -159,7 +157,7 @@ def report(
     units = _units_of(staff, unit)
     documents = [doc for u in units for doc in _counter_docs(db, u, last)]
     rows = stats.summarise(documents, group_by, first_month=first, last_month=last)
-    return {"units": units, "from": first, "to": last, "group_by": group_by, "rows": rows}
+    return {"units": units, "from_month": first, "to_month": last, "group_by": group_by, "rows": rows}
 
 
 # -- the register (Mẫu 06) ------------------------------------------------------------------------
