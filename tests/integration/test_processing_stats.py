@@ -8,6 +8,7 @@ import io
 import random
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from openpyxl import load_workbook
@@ -370,3 +371,54 @@ def test_the_register_is_for_the_callers_unit_and_names_bad_days(db, client, as_
     assert backwards.status_code == 422 and "from" in backwards.json["errors"]["json"]
     wrong = _register(client, as_("receptionist"), "pdf")
     assert wrong.status_code == 422 and "format" in wrong.json["errors"]["query"]
+
+
+def test_the_consumer_group_counts_the_events_from_the_broker_once(db, histories, platform, new_topic):
+    """Both topics through the real broker and runner, every event twice, intake's sent first (so a
+    withdrawal arrives before the acceptance it follows, and waits for it)."""
+    from eventkit.consumer import ConsumerRunner, RetryPolicy
+    from eventkit.envelope import encode
+    from eventkit.kafka import ensure_topics, make_producer
+    from eventkit.topics import TopicSpec, dead_letter_topic, retry_topic
+    from tests.integration.kafka_tools import run_until, write_raw
+    from tests.integration.test_consumer_runner import committed
+
+    intake_topic, processing_topic = new_topic("intake-dossiers"), new_topic("processing-dossiers")
+    group = f"test.stats.{uuid4().hex[:8]}"
+    ensure_topics(
+        platform.bootstrap,
+        [
+            TopicSpec(name, 3)
+            for topic in (intake_topic, processing_topic)
+            for name in (retry_topic(topic, group), dead_letter_topic(topic, group))
+        ],
+    )
+    written = {}
+    for topic, source in ((intake_topic, "intake"), (processing_topic, "processing")):
+        records = [
+            (event["subject"].encode(), encode(event))
+            for history in histories.values()
+            for event in history
+            if event["type"].split(".")[2] == source
+        ]
+        write_raw(platform.bootstrap, topic, records + records)
+        written[topic] = 2 * len(records)
+    runner = ConsumerRunner(
+        bootstrap=platform.bootstrap,
+        group=group,
+        topics=[intake_topic, processing_topic],
+        handlers=build_handlers(db)[Groups.PROCESSING_STATS],
+        producer=make_producer(platform.bootstrap, "test"),
+        policy=RetryPolicy(attempts=2, backoff_initial=0.1, backoff_max=0.2, delays=(1.0, 2.0, 4.0)),
+        skipped=skipped_by(Groups.PROCESSING_STATS),
+    )
+    expected = rebuilt(histories)
+
+    def all_committed() -> bool:
+        # Counted, and every record (the repeats too) committed past.
+        if live(db) != expected:
+            return False
+        return all(committed(platform.bootstrap, group, t) == n for t, n in written.items())
+
+    assert run_until(runner, all_committed, timeout=120), live(db)
+    assert live(db) == expected
