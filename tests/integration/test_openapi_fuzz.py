@@ -56,6 +56,9 @@ NOT_ACCEPTABLE_BY_CONSTRUCTION = {
         # The fields an action needs, and whether it can be taken, depend on the action in the path
         # and on the dossier's state.
         "POST /api/v1/dossiers/{code}/actions/{action}",
+        # A period's start must not be after its end, nor the period longer than the limit.
+        "GET /api/v1/stats",
+        "GET /api/v1/register",
     ],
 }
 
