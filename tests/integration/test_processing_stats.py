@@ -422,3 +422,31 @@ def test_the_consumer_group_counts_the_events_from_the_broker_once(db, histories
 
     assert run_until(runner, all_committed, timeout=120), live(db)
     assert live(db) == expected
+
+
+def test_two_consumers_receiving_one_counter_filing_at_once_count_it_once(db, histories):
+    """Intake's `submitted` and processing's `accepted` both receive a counter filing; handled at
+    the same moment (two partitions, two consumers), the standing lets one of them count."""
+    import threading
+
+    submitted_event, accepted = histories[EARLY][:2]
+    start = threading.Barrier(2)
+    failures: list[BaseException] = []
+
+    def handle(event: dict[str, Any]) -> None:
+        start.wait()
+        try:
+            count(db, event)
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            failures.append(exc)
+
+    threads = [threading.Thread(target=handle, args=(e,)) for e in (submitted_event, accepted)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not failures
+    assert live(db) == {
+        f"{UNIT}|1.004884|counter|2023-10": {"received_new_counter": 1, "in_progress_on_time": 1}
+    }
+    assert store.get_stats_standing(db, EARLY)["seq"] == {"intake": 1, "processing": 1}
