@@ -124,6 +124,8 @@ class Topics:
             "vn.motcua.processing.dossier.due_soon.v1",
             "vn.motcua.processing.dossier.overdue.v1",
         ),
+        # processing.stats skips none of these: its standing keeps the newest sequence it applied,
+        # which intake's withdrawal waits for.
         skipped={
             # Intake shows the citizen's status; a new deadline, a move between the offices or a
             # deadline warning does not change it.
