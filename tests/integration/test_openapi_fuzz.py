@@ -58,6 +58,9 @@ NOT_ACCEPTABLE_BY_CONSTRUCTION = {
         "POST /api/v1/dossiers/{code}/actions/{action}",
         # The schema says "a binary file"; the server accepts only real PDF files.
         "POST /api/v1/result-files",
+        # A period's start must not be after its end, nor the period longer than the limit.
+        "GET /api/v1/stats",
+        "GET /api/v1/register",
     ],
 }
 

@@ -32,6 +32,9 @@ class Groups:
     """Consumer groups; the prefix before the dot is the service that runs the group."""
 
     PROCESSING_INTAKE_DOSSIERS = "processing.intake-dossiers"
+    # Live statistics: reads both dossier topics (intake's receipts at the counter and withdrawals,
+    # processing's decisions).
+    PROCESSING_STATS = "processing.stats"
     NOTIFY_INTAKE_DOSSIERS = "notify.intake-dossiers"
     PORTAL_INTAKE_DOSSIERS = "portal.intake-dossiers"
     INTAKE_PROCESSING_DOSSIERS = "intake.processing-dossiers"
@@ -81,6 +84,7 @@ class Topics:
             Groups.PROCESSING_INTAKE_DOSSIERS,
             Groups.NOTIFY_INTAKE_DOSSIERS,
             Groups.PORTAL_INTAKE_DOSSIERS,
+            Groups.PROCESSING_STATS,
         ),
         personal_data=True,
         description="dossier submitted / supplemented / withdrawn",
@@ -89,6 +93,10 @@ class Topics:
             "vn.motcua.intake.dossier.supplemented.v1",
             "vn.motcua.intake.dossier.withdrawn.v1",
         ),
+        skipped={
+            # A supplement moves no counter: the dossier stays in the stock it was in.
+            Groups.PROCESSING_STATS: frozenset({"vn.motcua.intake.dossier.supplemented.v1"}),
+        },
     )
     PROCESSING_DOSSIERS = Topic(
         "processing.dossiers.v1",
@@ -97,6 +105,7 @@ class Topics:
             Groups.INTAKE_PROCESSING_DOSSIERS,
             Groups.NOTIFY_PROCESSING_DOSSIERS,
             Groups.PORTAL_PROCESSING_DOSSIERS,
+            Groups.PROCESSING_STATS,
         ),
         personal_data=True,
         description="dossier accepted / refused / supplement requested / ... / returned / stopped / overdue",
@@ -115,6 +124,8 @@ class Topics:
             "vn.motcua.processing.dossier.due_soon.v1",
             "vn.motcua.processing.dossier.overdue.v1",
         ),
+        # processing.stats skips none of these: its standing keeps the newest sequence it applied,
+        # which intake's withdrawal waits for.
         skipped={
             # Intake shows the citizen's status; a new deadline, a move between the offices or a
             # deadline warning does not change it.

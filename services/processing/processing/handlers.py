@@ -7,9 +7,9 @@ from marshmallow import INCLUDE, Schema, fields
 from eventkit.consumer import Handler
 from eventkit.envelope import Event
 from eventkit.mongo import Db
-from eventkit.topics import Groups
+from eventkit.topics import Groups, Topics
 from processing.events import ConsumedTypes
-from processing.service import dossiers
+from processing.service import dossiers, statistics
 
 
 class IntakeEventSchema(Schema):
@@ -50,12 +50,40 @@ def intake_dossier_event(db: Db, schema: Schema) -> Handler:
     return Handler(schema, handle_intake_dossier_event)
 
 
+class DossierEventSchema(Schema):
+    """What the statistics need of any dossier event is read by `stats.step`; the rest is kept."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    code = fields.String(required=True)
+
+
+def counted_event(db: Db) -> Handler:
+    def handle_counted_event(event: Event, _data: dict[str, Any]) -> None:
+        statistics.count_event(db, event)
+
+    return Handler(DossierEventSchema(), handle_counted_event)
+
+
+def stats_handlers(db: Db) -> dict[str, Handler]:
+    # Every processing dossier event is counted, even those that move no counter: a withdrawal
+    # waits until the standing holds the dossier's processing sequence.
+    types = [
+        ConsumedTypes.DOSSIER_SUBMITTED,
+        ConsumedTypes.DOSSIER_WITHDRAWN,
+        *Topics.PROCESSING_DOSSIERS.event_types,
+    ]
+    return {event_type: counted_event(db) for event_type in types}
+
+
 def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
-    # Only the groups processing runs; every type of their topics is handled.
+    # Only the groups processing runs; every type of their topics is handled or skipped (registry).
     return {
         Groups.PROCESSING_INTAKE_DOSSIERS: {
             ConsumedTypes.DOSSIER_SUBMITTED: intake_dossier_event(db, DossierSubmittedSchema()),
             ConsumedTypes.DOSSIER_SUPPLEMENTED: intake_dossier_event(db, DossierSupplementedSchema()),
             ConsumedTypes.DOSSIER_WITHDRAWN: intake_dossier_event(db, DossierWithdrawnSchema()),
         },
+        Groups.PROCESSING_STATS: stats_handlers(db),
     }

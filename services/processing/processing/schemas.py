@@ -539,3 +539,97 @@ class ResultFileSchema(BaseSchema):
     id = fields.String(required=True, metadata={"description": "The `upload_id` of issue_result"})
     sha256 = fields.String(required=True)
     size = fields.Integer(required=True)
+
+
+# -- statistics and the register (Mẫu 06) -------------------------------------------------------
+
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+GROUP_BY = ("unit", "procedure", "month", "channel")
+REGISTER_FORMATS = ("csv", "xlsx")
+
+
+class StatsQuerySchema(BaseSchema):
+    class Meta:
+        unknown = "exclude"
+
+    unit = fields.String(
+        validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ."),
+        metadata={"description": "A unit the caller serves; default: all of the caller's units"},
+    )
+    from_month = fields.String(
+        data_key="from",
+        required=True,
+        validate=pattern(MONTH, "Tháng dạng YYYY-MM."),
+        metadata={"example": "2026-01"},
+    )
+    to_month = fields.String(
+        data_key="to",
+        required=True,
+        validate=pattern(MONTH, "Tháng dạng YYYY-MM."),
+        metadata={"example": "2026-03"},
+    )
+    group_by = fields.String(load_default="unit", validate=one_of(GROUP_BY))
+
+
+class StatsRowSchema(BaseSchema):
+    unit = fields.String()
+    procedure = fields.String()
+    channel = fields.String()
+    month = fields.String()
+    from_month = fields.String(required=True)
+    to_month = fields.String(required=True)
+    carried_over = fields.Integer(required=True)
+    received_new = fields.Integer(required=True)
+    received_new_online = fields.Integer(required=True)
+    received_new_counter = fields.Integer(required=True)
+    received_new_post = fields.Integer(required=True)
+    to_process = fields.Integer(required=True)
+    resolved = fields.Integer(required=True)
+    resolved_early = fields.Integer(required=True)
+    resolved_on_time = fields.Integer(required=True)
+    resolved_late = fields.Integer(required=True)
+    in_progress = fields.Integer(required=True)
+    in_progress_on_time = fields.Integer(required=True)
+    in_progress_overdue = fields.Integer(required=True)
+    returned = fields.Integer(required=True)
+    rejected = fields.Integer(required=True)
+    stopped = fields.Integer(required=True)
+    withdrawn = fields.Integer(required=True)
+    refused = fields.Integer(required=True)
+    late_rate = fields.Float(allow_none=True, required=True)
+    on_time_rate = fields.Float(allow_none=True, required=True)
+    resolved_in_time_rate = fields.Float(allow_none=True, required=True)
+    resolved_early_rate = fields.Float(allow_none=True, required=True)
+
+
+class StatsReportSchema(BaseSchema):
+    units = fields.List(fields.String(), required=True)
+    from_month = fields.String(data_key="from", required=True)
+    to_month = fields.String(data_key="to", required=True)
+    group_by = fields.String(required=True)
+    rows = fields.List(fields.Nested(StatsRowSchema), required=True)
+
+
+class RegisterQuerySchema(BaseSchema):
+    class Meta:
+        unknown = "exclude"
+
+    unit = fields.String(
+        validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ."),
+        metadata={"description": "A unit the caller serves; default: the caller's only unit"},
+    )
+    from_day = fields.Date(
+        data_key="from",
+        required=True,
+        format="%Y-%m-%d",
+        error_messages={"invalid": "Ngày dạng YYYY-MM-DD."},
+        metadata={"example": "2026-01-01"},
+    )
+    to_day = fields.Date(
+        data_key="to",
+        required=True,
+        format="%Y-%m-%d",
+        error_messages={"invalid": "Ngày dạng YYYY-MM-DD."},
+        metadata={"example": "2026-01-31"},
+    )
+    format = fields.String(load_default="csv", validate=one_of(REGISTER_FORMATS))

@@ -510,6 +510,10 @@ def _outcome(doc: Mapping[str, Any], now: datetime | None) -> str:
 
 
 def _first_transfer(doc: Mapping[str, Any]) -> Any:
+    # The workflow keeps hand-overs as control-slip rows (Mẫu 05); a transfer is one of them.
+    for row in doc.get("control_slip") or []:
+        if isinstance(row, Mapping) and row.get("action") == "transfer":
+            return row.get("at")
     transfers = doc.get("transfers") or []
     if transfers and isinstance(transfers[0], Mapping):
         return transfers[0].get("at")
@@ -527,9 +531,10 @@ def register_rows(
     Reads from each dossier document, all optional but the code: ``_id`` (or ``code``),
     ``procedure_name`` (else ``procedure_code``), ``sets`` (number of sets, default 1),
     ``applicant`` {``full_name`` or ``name``, ``address``, ``phone``}, ``received_at``, ``due_at``,
-    ``transfers`` (the first hand-over's ``at``; or ``transferred_at``), ``unit`` (the current,
-    resolving unit), ``result_issued_at``, ``returned_at`` (else ``resolved_at`` of a returned
-    dossier), ``return_method`` (else ``method``), ``state``, ``timeliness``, ``extended``,
+    ``control_slip`` (the first row of action ``transfer``; else ``transfers[0].at`` or
+    ``transferred_at``), ``unit`` (the current, resolving unit), ``result.issued_at`` (else
+    ``result_issued_at``), ``returned`` {``at``, ``method``} (else ``returned_at``, ``resolved_at``
+    of a returned dossier; ``return_method``, ``method``), ``state``, ``timeliness``, ``extended``,
     ``received_by``, ``receiving_unit``, ``notes``. Unit codes print as ``unit_names`` give them.
     With ``now``, an open dossier past its due time reads "quá hạn". Times are local, to the minute.
     The signature columns of the paper register (handed over by / received by) are signed on paper.
@@ -539,11 +544,17 @@ def register_rows(
     for doc in dossier_docs:
         applicant = doc.get("applicant") or {}
         state = _text(doc.get("state"))
-        returned_at = doc.get("returned_at") or (doc.get("resolved_at") if state == "returned" else None)
+        returned = doc.get("returned") or {}
+        result = doc.get("result") or {}
+        returned_at = (
+            returned.get("at")
+            or doc.get("returned_at")
+            or (doc.get("resolved_at") if state == "returned" else None)
+        )
         notes = [_text(doc.get("notes"))] if _text(doc.get("notes")) else []
         if doc.get("extended"):
             notes.insert(0, "Đã gia hạn, hẹn lại ngày trả kết quả")
-        method = _text(doc.get("return_method") or doc.get("method"))
+        method = _text(returned.get("method") or doc.get("return_method") or doc.get("method"))
         rows.append(
             {
                 "code": _text(doc.get("_id") or doc.get("code")),
@@ -556,7 +567,7 @@ def register_rows(
                 "due_at": _local_minute(doc.get("due_at")),
                 "transferred_at": _local_minute(_first_transfer(doc)),
                 "resolving_unit": names.get(_text(doc.get("unit")), _text(doc.get("unit"))),
-                "result_at": _local_minute(doc.get("result_issued_at")),
+                "result_at": _local_minute(result.get("issued_at") or doc.get("result_issued_at")),
                 "returned_at": _local_minute(returned_at),
                 "return_method": _METHOD_LABELS.get(method, method),
                 "outcome": _outcome(doc, now),

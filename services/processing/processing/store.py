@@ -49,6 +49,10 @@ def ensure_indexes(db: Db) -> None:
     db.units.create_index([("parent", ASCENDING)], name="parent")
     db.units.create_index([("type", ASCENDING)], name="type")
     db.audit.create_index([("target", ASCENDING), ("at", DESCENDING)], name="target_at")
+    # Statistics: the register (Mẫu 06) reads the dossiers received at a unit in a period.
+    db.dossiers.create_index(
+        [("receiving_unit", ASCENDING), ("received_at", ASCENDING)], name="receiving_unit_received_at"
+    )
 
 
 def _to_store(value: Any) -> Any:
@@ -187,6 +191,78 @@ def record_audit(db: Db, *, actor: str, action: str, target: str, before: Any, a
 
 def list_audit(db: Db, target: str, limit: int = 50) -> list[Document]:
     cursor = db.audit.find({"target": target}, {"_id": 0}).sort("at", DESCENDING).limit(limit)
+    return list(cursor)
+
+
+# -- statistics ---------------------------------------------------------------------------------
+# `stats_standing` (`_id` = dossier code): what the dossier counts in and the newest sequence applied
+# per source; `stats_counters` (`_id` = `unit|procedure|channel|YYYY-MM`); `stats_months` (`_id` =
+# `unit|YYYY-MM`: the counter keys of that month); `stats_units` (`_id` = unit: its first month).
+
+
+def get_stats_standing(db: Db, code: str) -> Document | None:
+    return db.stats_standing.find_one({"_id": code})
+
+
+def write_stats_standing(db: Db, code: str, expected_revision: int | None, fields: Document) -> bool:
+    """Store a dossier's standing if it is still at `expected_revision` (None: not stored yet)."""
+    if expected_revision is None:
+        try:
+            db.stats_standing.insert_one({**fields, "_id": code})
+        except DuplicateKeyError:
+            return False
+        return True
+    result = db.stats_standing.update_one({"_id": code, "revision": expected_revision}, {"$set": fields})
+    return result.matched_count == 1
+
+
+def clear_stats_pending(db: Db, code: str, revision: int) -> None:
+    db.stats_standing.update_one({"_id": code, "revision": revision}, {"$set": {"pending": None}})
+
+
+def add_stats_counts(
+    db: Db, key: str, labels: Document, applied: str, sequence: int, increments: dict[str, int]
+) -> bool:
+    """Add one event's counts to counter `key` unless the document records it applied already.
+
+    `applied` is the counter's own field for the event's source and dossier (`applied.<...>`); the
+    check and the increment are one single-document update, so a repeat adds nothing. The month's
+    index and the unit's first month are written first: both are idempotent."""
+    unit, month = labels["unit"], labels["month"]
+    db.stats_units.update_one({"_id": unit}, {"$min": {"first_month": month}}, upsert=True)
+    db.stats_months.update_one(
+        {"_id": f"{unit}|{month}"},
+        {"$addToSet": {"keys": key}, "$setOnInsert": {"unit": unit, "month": month}},
+        upsert=True,
+    )
+    db.stats_counters.update_one({"_id": key}, {"$setOnInsert": labels}, upsert=True)
+    result = db.stats_counters.update_one(
+        {"_id": key, applied: {"$not": {"$gte": sequence}}},
+        {"$inc": increments, "$set": {applied: sequence}},
+    )
+    return result.modified_count == 1
+
+
+def get_stats_first_month(db: Db, unit: str) -> str | None:
+    document = db.stats_units.find_one({"_id": unit})
+    return None if document is None else document.get("first_month")
+
+
+def get_stats_month_keys(db: Db, unit: str, month: str) -> list[str]:
+    document = db.stats_months.find_one({"_id": f"{unit}|{month}"})
+    return list((document or {}).get("keys") or [])
+
+
+def get_stats_counter(db: Db, key: str) -> Document | None:
+    return db.stats_counters.find_one({"_id": key}, {"applied": 0})
+
+
+def list_received_dossiers(db: Db, unit: str, start: datetime, end: datetime) -> list[Document]:
+    """Dossiers received at `unit` in `[start, end)` (index `receiving_unit_received_at`)."""
+    cursor = db.dossiers.find(
+        {"receiving_unit": unit, "received_at": {"$gte": start, "$lt": end}},
+        {"outbox": 0, "outbox_pending": 0, "history": 0, "form": 0, "documents": 0},
+    )
     return list(cursor)
 
 

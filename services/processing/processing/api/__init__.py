@@ -6,7 +6,7 @@ request is parsed, so a request without one is 401 whatever its body.
 
 from flask_smorest import Blueprint
 
-from processing.api import calendar, dossiers, procedures, results, staff, units
+from processing.api import calendar, dossiers, procedures, results, staff, stats, units
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     staff.blp,
@@ -15,4 +15,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     calendar.blp,
     dossiers.blp,
     results.blp,
+    stats.blp,
 )
