@@ -13,13 +13,16 @@ from uuid import uuid4
 import pytest
 from openpyxl import load_workbook
 
+from eventkit.blobs import open_blob_store
 from eventkit.envelope import jsonable, new_event
 from eventkit.errors import TransientError
 from eventkit.topics import Groups, skipped_by
 from processing import stats, store
 from processing.events import EventTypes
 from processing.handlers import build_handlers
-from processing.service import dossiers, statistics
+from processing.service import dossiers, results, statistics
+from processing.service.results import ResultSigning
+from tests.factories import pdf_bytes
 from tests.integration import test_processing_workflow as workflow
 from tests.integration.test_processing_workflow import (
     OFFICE,
@@ -43,7 +46,7 @@ RETURN_STEPS = (
     ("assign", "leader", {"assignee": "specialist-1"}),
     ("propose", "specialist", {"note": "Đề nghị cấp"}),
     ("approve", "leader", {"note": "Đồng ý"}),
-    ("issue_result", "leader", {"upload_id": "result-1"}),
+    ("issue_result", "leader", {}),
     ("return_result", "receptionist", {"method": "counter"}),
 )
 
@@ -52,13 +55,24 @@ def at(day: int, hour: int = 9, month: int = 10) -> datetime:
     return datetime(2023, month, day, hour, 0, tzinfo=TZ)
 
 
-def act(db, code: str, action: str, role: str, when: datetime, unit: str = UNIT, **body: Any) -> None:
-    dossiers.perform(db, code, action, body, _staff(role, unit), now=when)
+def act(
+    db, code: str, action: str, role: str, when: datetime, unit: str = UNIT, signing=None, **body: Any
+) -> None:
+    dossiers.perform(db, code, action, body, _staff(role, unit), now=when, results=signing)
 
 
-def returned(db, code: str, when: datetime) -> None:
+@pytest.fixture
+def signing(tmp_path, signing_certs) -> ResultSigning:
+    """Results kept in a folder of the test and signed with the test CA's unit certificates."""
+    return ResultSigning(open_blob_store((tmp_path / "results").as_uri()), str(signing_certs))
+
+
+def returned(db, code: str, when: datetime, signing: ResultSigning) -> None:
+    draft = results.save(db, signing.blobs, pdf_bytes(2000), 10**6, _staff("leader", UNIT))
     for n, (action, role, body) in enumerate(RETURN_STEPS):
-        act(db, code, action, role, when + timedelta(minutes=n), **body)
+        if action == "issue_result":
+            body = {"upload_id": draft["id"]}
+        act(db, code, action, role, when + timedelta(minutes=n), signing=signing, **body)
 
 
 def overdue_event(db, code: str, when: datetime) -> dict[str, Any]:
@@ -89,7 +103,7 @@ def overdue_event(db, code: str, when: datetime) -> dict[str, Any]:
 
 
 @pytest.fixture
-def histories(db) -> dict[str, list[dict[str, Any]]]:
+def histories(db, signing) -> dict[str, list[dict[str, Any]]]:
     """Six dossiers of UNIT, each with its events (intake's and processing's) in their order."""
     intake: dict[str, list[dict[str, Any]]] = {}
 
@@ -100,8 +114,8 @@ def histories(db) -> dict[str, list[dict[str, Any]]]:
 
     for code in (EARLY, LATE, WITHDRAWN, OVERDUE):
         filed(code, "counter")  # received 27/10/2023 09:32, due 03/11/2023 09:32
-    returned(db, EARLY, at(30))
-    returned(db, LATE, at(10, month=11))
+    returned(db, EARLY, at(30), signing)
+    returned(db, LATE, at(10, month=11), signing)
 
     filed(REFUSED, "online")
     act(db, REFUSED, "refuse", "receptionist", at(27, 10), reasons=["Không thuộc thẩm quyền"])
