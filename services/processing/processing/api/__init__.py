@@ -6,6 +6,13 @@ request is parsed, so a request without one is 401 whatever its body.
 
 from flask_smorest import Blueprint
 
-from processing.api import calendar, dossiers, procedures, staff, units
+from processing.api import calendar, dossiers, procedures, queues, staff, units
 
-BLUEPRINTS: tuple[Blueprint, ...] = (staff.blp, procedures.blp, units.blp, calendar.blp, dossiers.blp)
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    staff.blp,
+    procedures.blp,
+    units.blp,
+    calendar.blp,
+    dossiers.blp,
+    queues.blp,
+)
