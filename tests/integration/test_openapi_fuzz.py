@@ -56,6 +56,8 @@ NOT_ACCEPTABLE_BY_CONSTRUCTION = {
         # The fields an action needs, and whether it can be taken, depend on the action in the path
         # and on the dossier's state.
         "POST /api/v1/dossiers/{code}/actions/{action}",
+        # The cursor is a position that the page before gave, not any string its pattern allows.
+        "GET /api/v1/dossiers",
     ],
 }
 

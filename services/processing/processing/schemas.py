@@ -571,10 +571,22 @@ class DossierQuerySchema(BaseSchema):
     overdue = fields.Boolean()
     due_before = fields.AwareDateTime(metadata={"example": "2023-11-10T17:00:00+07:00"})
     q = SearchField(
-        metadata={"description": "A dossier code, an ID number (CMND/CCCD) or the applicant's full name"},
+        metadata={
+            "description": "A dossier code, an ID number (CMND/CCCD) or the applicant's full name",
+            "minLength": 1,
+            "maxLength": 200,
+            "pattern": r"\S",
+        },
     )
     limit = fields.Integer(load_default=20, validate=between(1, 100))
-    cursor = CursorField(metadata={"description": "`next_cursor` of the page before"})
+    cursor = CursorField(
+        metadata={
+            "description": "`next_cursor` of the page before",
+            "minLength": 1,
+            "maxLength": 500,
+            "pattern": "^[A-Za-z0-9_-]+$",
+        }
+    )
 
 
 class DossierSummarySchema(BaseSchema):
