@@ -368,3 +368,21 @@ def test_the_queue_is_read_from_its_indexes_not_the_table(db, client, as_):
     assert not seeks_only(
         db, "dossiers", store.index_name(("unit", "state", "due_at")), {"state": "returned"}
     )
+
+
+def test_a_dossier_waiting_for_a_supplement_is_judged_at_its_pause(db, client, as_):
+    late = file(db, 1)  # due in 2023: the pause comes after its due time
+    early = file(db, 2, at=datetime.now(UTC) - timedelta(minutes=5), day=28)
+    for code in (late, early):
+        asked = act(client, "request_supplement", as_("receptionist"), code, missing=["TP01"], reason="Thiếu")
+        assert asked.status_code == 200 and asked.json["paused_at"], asked.json
+    # Its stored due time may pass while the clock waits: the pause, not now, decides.
+    now = datetime.now(UTC)
+    waiting = {"due_at": now - timedelta(minutes=1), "paused_at": now - timedelta(days=3)}
+    db.dossiers.update_one({"_id": early}, {"$set": waiting})
+    officer = as_("leader")
+    assert codes(listing(client, officer, overdue="true")) == [late]
+    assert codes(listing(client, officer, overdue="false")) == [early]
+    items = {i["code"]: i for i in listing(client, officer, state="supplement_requested").json["items"]}
+    assert items[late]["paused"] and items[late]["overdue"] and items[late]["working_hours_left"] < 0
+    assert items[early]["paused"] and not items[early]["overdue"] and items[early]["working_hours_left"] > 0
