@@ -61,6 +61,8 @@ NOT_ACCEPTABLE_BY_CONSTRUCTION = {
         # A period's start must not be after its end, nor the period longer than the limit.
         "GET /api/v1/stats",
         "GET /api/v1/register",
+        # The cursor is a position that the page before gave, not any string its pattern allows.
+        "GET /api/v1/dossiers",
     ],
 }
 

@@ -8,7 +8,8 @@ from marshmallow import ValidationError, fields, validates_schema
 
 from eventkit.envelope import jsonable
 from eventkit.schemas import BaseSchema, between, items, length, one_of, pattern
-from processing.workflow import RESULT_METHODS
+from processing.service.queues import decode_cursor, parse_search
+from processing.workflow import RESULT_METHODS, States
 
 PROCEDURE_CODE = r"^\d\.\d{6}$"
 UNIT_CODE = r"^[0-9A-Za-z.]{1,20}$"
@@ -633,3 +634,100 @@ class RegisterQuerySchema(BaseSchema):
         metadata={"example": "2026-01-31"},
     )
     format = fields.String(load_default="csv", validate=one_of(REGISTER_FORMATS))
+
+
+# -- work queues --------------------------------------------------------------------------------
+
+
+BAD_CURSOR = "Con trỏ trang không hợp lệ; hãy dùng next_cursor của trang trước."
+
+
+class CursorField(fields.String):
+    """The opaque position a page ended on, as `next_cursor` gave it."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            if len(text) > 500:
+                raise ValueError("too long")
+            return decode_cursor(text)
+        except ValueError as exc:
+            raise ValidationError(BAD_CURSOR) from exc
+
+
+class SearchField(fields.String):
+    """A dossier code, an ID number (CMND/CCCD) or a full name."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > 200:
+            raise ValidationError("Tối đa 200 ký tự.")
+        search = parse_search(text)
+        if search is None:
+            raise ValidationError("Nhập mã hồ sơ, số CMND/CCCD hoặc họ và tên người nộp.")
+        return search
+
+
+DOSSIER_STATES = States.ALL
+
+
+class DossierQuerySchema(BaseSchema):
+    class Meta:
+        unknown = "exclude"
+
+    unit = fields.String(
+        validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ."),
+        metadata={"description": "One of the caller's units (default: all of them)"},
+    )
+    state = fields.List(
+        fields.String(validate=one_of(DOSSIER_STATES)),
+        validate=items(max=len(DOSSIER_STATES)),
+        metadata={"description": "One or more states (default: the open ones; with `q`: all)"},
+    )
+    procedure = fields.String(validate=pattern(PROCEDURE_CODE, "Mã thủ tục dạng 1.001193."))
+    assignee = fields.String(
+        validate=length(1, 200), metadata={"description": "A specialist's user id, or `me`"}
+    )
+    overdue = fields.Boolean()
+    due_before = fields.AwareDateTime(metadata={"example": "2023-11-10T17:00:00+07:00"})
+    q = SearchField(
+        metadata={
+            "description": "A dossier code, an ID number (CMND/CCCD) or the applicant's full name",
+            "minLength": 1,
+            "maxLength": 200,
+            "pattern": r"\S",
+        },
+    )
+    limit = fields.Integer(load_default=20, validate=between(1, 100))
+    cursor = CursorField(
+        metadata={
+            "description": "`next_cursor` of the page before",
+            "minLength": 1,
+            "maxLength": 500,
+            "pattern": "^[A-Za-z0-9_-]+$",
+        }
+    )
+
+
+class DossierSummarySchema(BaseSchema):
+    code = fields.String(required=True)
+    procedure_code = fields.String(required=True)
+    procedure_name = fields.String(required=True)
+    applicant_name = fields.String(required=True)
+    state = fields.String(required=True)
+    unit = fields.String(required=True)
+    receiving_unit = fields.String(allow_none=True)
+    assignee = fields.String(allow_none=True)
+    submitted_at = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime(allow_none=True)
+    due_at = fields.DateTime(allow_none=True)
+    paused = fields.Boolean(required=True, metadata={"description": "The clock waits for a supplement"})
+    overdue = fields.Boolean(required=True)
+    working_hours_left = fields.Float(
+        allow_none=True, metadata={"description": "Working hours to the due time; negative when overdue"}
+    )
+
+
+class DossierPageSchema(BaseSchema):
+    items = fields.List(fields.Nested(DossierSummarySchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)

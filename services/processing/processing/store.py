@@ -53,6 +53,10 @@ def ensure_indexes(db: Db) -> None:
     db.dossiers.create_index(
         [("receiving_unit", ASCENDING), ("received_at", ASCENDING)], name="receiving_unit_received_at"
     )
+    # Work queues and search (section "work queues" below): the unit leads every index, so the
+    # unit rule is part of the seek; a queue page is a range on the due (or filing) time last.
+    for keys in QUEUE_INDEXES:
+        db.dossiers.create_index([(key, ASCENDING) for key in keys])
 
 
 def _to_store(value: Any) -> Any:
@@ -340,3 +344,79 @@ def save_signed_result(blobs: BlobStore, code: str, sha256: str, data: bytes) ->
 def signed_result_bytes(blobs: BlobStore, code: str, sha256: str) -> Iterator[bytes]:
     """The signed result, a piece at a time; raises BlobMissing at the first read if gone."""
     return blobs.chunks(signed_result_key(code, sha256))
+
+
+# -- work queues --------------------------------------------------------------------------------
+
+# Index keys (pymongo's default names, e.g. `unit_1_state_1_due_at_1`): one queue seek each.
+QUEUE_INDEXES: tuple[tuple[str, ...], ...] = (
+    ("unit", "state", "due_at"),
+    ("unit", "state", "submitted_at"),
+    ("unit", "assignee", "state", "due_at"),
+    ("unit", "procedure_code", "state", "due_at"),
+    ("unit", "applicant_key_id"),
+    ("unit", "applicant_key_name"),
+)
+# What a queue row shows: the large parts (history, documents, outbox) stay in the store.
+SUMMARY_FIELDS = dict.fromkeys(
+    (
+        "procedure_code",
+        "procedure_name",
+        "applicant",
+        "state",
+        "unit",
+        "receiving_unit",
+        "channel",
+        "assignee",
+        "submitted_at",
+        "received_at",
+        "due_at",
+        "paused_at",
+    ),
+    1,
+)
+
+
+def index_name(keys: tuple[str, ...]) -> str:
+    return "_".join(f"{key}_1" for key in keys)
+
+
+def queue_filter(
+    equal: Document, field: str, low: datetime, high: datetime, after: tuple[datetime, str] | None
+) -> Document:
+    """Equalities, then `field` in [low, high] (both bounds, so the store seeks on it) and, after a
+    page, strictly after its last (`field`, code)."""
+    bounds = {"$gte": max(low, after[0]) if after else low, "$lte": high}
+    filter: Document = {**equal, field: bounds}
+    if after is not None:
+        filter["$or"] = [{field: {"$gt": after[0]}}, {field: after[0], "_id": {"$gt": after[1]}}]
+    return filter
+
+
+def queue_page(
+    db: Db,
+    equal: Document,
+    field: str,
+    low: datetime,
+    high: datetime,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[Document]:
+    """Up to `limit` dossier summaries in (`field`, code) order; see `queue_filter`."""
+    cursor = (
+        db.dossiers.find(queue_filter(equal, field, low, high, after), SUMMARY_FIELDS)
+        .sort([(field, ASCENDING), ("_id", ASCENDING)])
+        .limit(limit)
+    )
+    return [d for d in (_from_store(doc) for doc in cursor) if d is not None]
+
+
+def dossiers_by_key(db: Db, unit: str, key: str, value: str) -> list[Document]:
+    """Summaries of the unit's dossiers whose search key `key` (`applicant_key_id` or
+    `applicant_key_name`) is `value`: one applicant's dossiers, so few."""
+    cursor = db.dossiers.find({"unit": unit, key: value}, SUMMARY_FIELDS)
+    return [d for d in (_from_store(doc) for doc in cursor) if d is not None]
+
+
+def dossier_summary(db: Db, code: str) -> Document | None:
+    return _from_store(db.dossiers.find_one({"_id": code}, SUMMARY_FIELDS))

@@ -6,7 +6,7 @@ request is parsed, so a request without one is 401 whatever its body.
 
 from flask_smorest import Blueprint
 
-from processing.api import calendar, dossiers, procedures, results, staff, stats, units
+from processing.api import calendar, dossiers, procedures, queues, results, staff, stats, units
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     staff.blp,
@@ -16,4 +16,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     dossiers.blp,
     results.blp,
     stats.blp,
+    queues.blp,
 )

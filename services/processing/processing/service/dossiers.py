@@ -27,6 +27,7 @@ from processing.events import ConsumedTypes, EventTypes
 from processing.service import InvalidData, NotFound
 from processing.service.calendar import FIRST_YEAR, LAST_YEAR, YEARS_AHEAD, calendar_for, legal_time
 from processing.service.catalogue import PROCEDURES, UNITS
+from processing.service.queues import search_keys
 from processing.signing import SigningUnavailable
 from processing.workflow import Actions, NotAllowed, States
 
@@ -626,6 +627,8 @@ def _arrive(db: Db, event: Event, data: Document, now: datetime) -> bool:
         "unit": data["unit"],
         "channel": data["channel"],
         "applicant": data.get("applicant") or {},
+        # Searched by officers: kept normalised, top-level, beside the unit (service/queues.py).
+        **search_keys(data.get("applicant") or {}),
         "delivery": data.get("delivery") or {},
         "documents": data.get("documents") or [],
         "form": data.get("form") or {},
