@@ -17,6 +17,8 @@ class ProcessingConfig(ServiceConfig):
     # The units' signing keys and certificates (layout in processing.signing); without it results
     # cannot be signed and issuing one answers with a clear error.
     signing_certs_dir: str | None = None
+    # How often the worker raises the dossiers' due-soon and overdue warnings.
+    deadline_watch_seconds: float = 60.0
 
 
 def load_config(
@@ -29,4 +31,10 @@ def load_config(
     signing_certs_dir = env.get("SIGNING_CERTS_DIR") or None
     if signing_certs_dir and not Path(signing_certs_dir).is_dir():
         raise ConfigError(f"{SERVICE}: SIGNING_CERTS_DIR is not a directory: {signing_certs_dir}")
-    return ProcessingConfig(**asdict(base), signing_certs_dir=signing_certs_dir)
+    try:
+        deadline_watch_seconds = float(env.get("DEADLINE_WATCH_SECONDS", 60))
+    except ValueError as exc:
+        raise ConfigError(f"{SERVICE}: DEADLINE_WATCH_SECONDS: {exc}") from exc
+    return ProcessingConfig(
+        **asdict(base), signing_certs_dir=signing_certs_dir, deadline_watch_seconds=deadline_watch_seconds
+    )
