@@ -190,13 +190,19 @@ WATCHED_FIELDS = dict.fromkeys(
 )
 
 
+def watch_filter(
+    watch: str, time_field: str, since: datetime, until: datetime, until_included: bool
+) -> Document:
+    return {"watch": watch, time_field: {"$gte": since, ("$lte" if until_included else "$lt"): until}}
+
+
 def watched_dossiers(
-    db: Db, watch: str, time_field: str, since: datetime, until: datetime, limit: int
+    db: Db, watch: str, time_field: str, since: datetime, until: datetime, until_included: bool, limit: int
 ) -> list[Document]:
-    """Dossiers marked `watch` whose `time_field` lies in [since, until], earliest first, at most
-    `limit` (a seek on the index of (watch, time_field))."""
+    """Dossiers marked `watch` whose `time_field` lies between `since` and `until`, earliest first,
+    at most `limit` (a seek on the index of (watch, time_field))."""
     cursor = (
-        db.dossiers.find({"watch": watch, time_field: {"$gte": since, "$lte": until}}, WATCHED_FIELDS)
+        db.dossiers.find(watch_filter(watch, time_field, since, until, until_included), WATCHED_FIELDS)
         .sort(time_field, ASCENDING)
         .limit(limit)
     )

@@ -44,7 +44,7 @@ def marks(calendar: deadlines.Calendar, due: datetime | None, now: datetime) -> 
     A due time already passed skips the warning that it is near."""
     if due is None:
         return dict(CLEARED)
-    return {"watch": OVERDUE if due <= now else DUE_SOON, "due_soon_at": due_soon_at(calendar, due)}
+    return {"watch": OVERDUE if due < now else DUE_SOON, "due_soon_at": due_soon_at(calendar, due)}
 
 
 def _raise(db: Db, dossier: Document, mark: str, now: datetime) -> str | None:
@@ -52,7 +52,7 @@ def _raise(db: Db, dossier: Document, mark: str, now: datetime) -> str | None:
     changed meanwhile): one write conditional on the `revision` and `watch` read, so a change made
     meanwhile (an extension, a supplement request) wins. A due time passed already (the worker was
     down) is overdue, not due soon."""
-    overdue = mark == OVERDUE or dossier["due_at"] <= now
+    overdue = mark == OVERDUE or dossier["due_at"] < now
     event_type = EventTypes.DOSSIER_OVERDUE if overdue else EventTypes.DOSSIER_DUE_SOON
     sequence = int(dossier.get("sequence") or 0) + 1
     data = {
@@ -83,10 +83,12 @@ def _raise(db: Db, dossier: Document, mark: str, now: datetime) -> str | None:
     return OVERDUE if overdue else DUE_SOON
 
 
-def _raise_all(db: Db, mark: str, time_field: str, now: datetime, until: float | None) -> dict[str, int]:
+def _raise_all(db: Db, mark: str, now: datetime, until: float | None) -> dict[str, int]:
     raised = {DUE_SOON: 0, OVERDUE: 0}
+    # Due soon from the instant a working day is left; overdue once the due time has passed.
+    time_field, at_now = ("due_soon_at", True) if mark == DUE_SOON else ("due_at", False)
     while until is None or time.monotonic() < until:
-        batch = store.watched_dossiers(db, mark, time_field, FAR_PAST, now, BATCH)
+        batch = store.watched_dossiers(db, mark, time_field, FAR_PAST, now, at_now, BATCH)
         written = 0
         for dossier in batch:
             kind = _raise(db, dossier, mark, now)
@@ -104,6 +106,6 @@ def raise_due(db: Db, now: datetime | None = None, until: float | None = None) -
     """Raise every warning due by `now`, a batch at a time, until none is left or `until`
     (monotonic) passes; how many of each kind were raised."""
     now = dossiers._to_ms(now or datetime.now(UTC))
-    soon = _raise_all(db, DUE_SOON, "due_soon_at", now, until)
-    late = _raise_all(db, OVERDUE, "due_at", now, until)
+    soon = _raise_all(db, DUE_SOON, now, until)
+    late = _raise_all(db, OVERDUE, now, until)
     return {kind: soon[kind] + late[kind] for kind in (DUE_SOON, OVERDUE)}
