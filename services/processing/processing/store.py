@@ -12,6 +12,7 @@ Collections:
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -253,7 +254,13 @@ def insert_dossier(db: Db, dossier: Document, entries: list[Any]) -> bool:
     return True
 
 
+# FerretDB reads and writes back a document in two steps (see docs/architecture.md, Stores): the
+# threads of one process make their conditional writes one at a time, so of two, one loses.
+_DOSSIER_WRITES = threading.Lock()
+
+
 def update_dossier(db: Db, code: str, expected: Document, update: Document, entries: list[Any]) -> bool:
     """Change dossier `code` and add its events in one write, only if it still holds `expected`
     (its `state`, `sequence` and `revision` as read): of two officers acting at once, one wins."""
-    return update_with_outbox(db.dossiers, {"_id": code, **expected}, update, entries)
+    with _DOSSIER_WRITES:
+        return update_with_outbox(db.dossiers, {"_id": code, **expected}, update, entries)

@@ -60,6 +60,8 @@ def test_marks_name_the_next_warning() -> None:
     # Already within the last day: still due soon (the worker raises it at once).
     assert marks(CAL, due, at(2026, 12, 5, 9, 0))["watch"] == "due_soon"
     # Already past: only the overdue warning is left.
-    assert marks(CAL, due, due)["watch"] == "overdue"
+    # At the due time it is not late yet (deadlines.classify); a moment later it is.
+    assert marks(CAL, due, due)["watch"] == "due_soon"
+    assert marks(CAL, due, due + timedelta(milliseconds=1))["watch"] == "overdue"
     assert marks(CAL, due, due + timedelta(days=3))["watch"] == "overdue"
     assert marks(CAL, None, due) == CLEARED == {"watch": None, "due_soon_at": None}
