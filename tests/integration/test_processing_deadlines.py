@@ -218,3 +218,35 @@ def test_the_watch_seeks_its_index_among_many_closed_dossiers(db):
     assert not seeks_the_watch_index(db, "watch_due_soon_at", unindexed, {"received_at": 1})
     assert raise_due(db, DUE + MS) == {"due_soon": 0, "overdue": 1}
     assert verbs(db) == ["accepted", "overdue"]
+
+
+def test_the_workers_duty_raises_what_is_due_and_counts_it(db):
+    import threading
+    import time
+
+    from prometheus_client import REGISTRY
+
+    from processing.config import load_config
+    from processing.worker import deadline_watch
+
+    def counted() -> float:
+        return REGISTRY.get_sample_value("deadline_warnings_raised_total", {"kind": "overdue"}) or 0.0
+
+    deliver(db, submitted("counter"))  # long past its due time
+    before = counted()
+    config = load_config(
+        auth=False, environ={"MONGO_URL": "mongodb://127.0.0.1:1/", "DEADLINE_WATCH_SECONDS": "30"}
+    )
+    stop = threading.Event()
+    duty = threading.Thread(target=deadline_watch(db, config), args=(stop,))
+    duty.start()
+    try:
+        deadline = time.monotonic() + 20
+        while verbs(db) != ["accepted", "overdue"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        duty.join(10)
+    assert not duty.is_alive(), "the duty stops when asked"
+    assert verbs(db) == ["accepted", "overdue"]
+    assert counted() == before + 1

@@ -34,7 +34,9 @@ def load_config(
     try:
         deadline_watch_seconds = float(env.get("DEADLINE_WATCH_SECONDS", 60))
     except ValueError as exc:
-        raise ConfigError(f"{SERVICE}: DEADLINE_WATCH_SECONDS: {exc}") from exc
+        raise ConfigError(f"{SERVICE}: DEADLINE_WATCH_SECONDS is not a number") from exc
+    if not deadline_watch_seconds > 0:
+        raise ConfigError(f"{SERVICE}: DEADLINE_WATCH_SECONDS must be positive")
     return ProcessingConfig(
         **asdict(base), signing_certs_dir=signing_certs_dir, deadline_watch_seconds=deadline_watch_seconds
     )

@@ -65,3 +65,17 @@ def test_marks_name_the_next_warning() -> None:
     assert marks(CAL, due, due + timedelta(milliseconds=1))["watch"] == "overdue"
     assert marks(CAL, due, due + timedelta(days=3))["watch"] == "overdue"
     assert marks(CAL, None, due) == CLEARED == {"watch": None, "due_soon_at": None}
+
+
+def test_the_watch_runs_every_minute_unless_configured() -> None:
+    from eventkit.config import ConfigError
+    from processing.config import load_config
+
+    base = {"MONGO_URL": "mongodb://127.0.0.1:1/"}
+    assert load_config(auth=False, environ=base).deadline_watch_seconds == 60.0
+    assert (
+        load_config(auth=False, environ={**base, "DEADLINE_WATCH_SECONDS": "5"}).deadline_watch_seconds == 5.0
+    )
+    for wrong in ("soon", "0", "-1"):
+        with pytest.raises(ConfigError, match="DEADLINE_WATCH_SECONDS"):
+            load_config(auth=False, environ={**base, "DEADLINE_WATCH_SECONDS": wrong})
