@@ -165,6 +165,18 @@ def test_a_returned_dossier_raises_nothing(db):
     assert verbs(db) == ["accepted", "assigned", "approved", "result_issued", "returned"]
 
 
+def test_a_withdrawn_dossier_raises_nothing(db):
+    accept(db)
+    withdrawn = workflow.intake_event("withdrawn", 2, {"by": "citizen", "withdrawn_at": ACCEPTED + MS})
+    dossiers.apply_intake_event(
+        db, withdrawn, {"by": "citizen", "withdrawn_at": ACCEPTED + MS}, now=ACCEPTED + MS
+    )
+    dossier = store.get_dossier(db, CODE)
+    assert dossier["state"] == "withdrawn" and dossier["watch"] is None and dossier["due_soon_at"] is None
+    assert nothing(db, SOON, DUE + MS)
+    assert verbs(db) == ["accepted"]
+
+
 def test_a_counter_filing_long_past_its_due_time_is_overdue_at_once(db):
     deliver(db, submitted("counter"))  # filed in 2023, arriving now
     assert store.get_dossier(db, CODE)["watch"] == "overdue"
