@@ -6,9 +6,10 @@ time (`service/dossiers.py`): `watch`, the next warning (`due_soon`, then `overd
 and `due_soon_at`, the due time less one working day. A paused clock (a supplement awaited) or a
 final state clears them. The worker seeks the marks that fall due (an index on `watch` and the
 time) and raises each warning with one conditional write that moves `watch` on and adds the event
-to the dossier's outbox: a second pass, or a second worker, finds nothing left to raise.
+to the dossier's outbox: a second pass, or a second worker, finds nothing left to raise (exactly
+so on MongoDB; on FerretDB see "Stores" in docs/architecture.md).
 
-The unit's leaders are not known to processing (staff accounts live elsewhere): the events carry
+The unit's leaders are not known to processing yet (it keeps no staff accounts): the events carry
 `leaders: []` and `unit`, and notify resolves the leaders of the unit.
 """
 
