@@ -22,6 +22,8 @@ class ProcessingConfig(ServiceConfig):
     # signed results. Processing's own store, never another service's.
     blob_url: str = ""
     upload_max_bytes: int = 20 * MIB
+    # How often the worker raises the dossiers' due-soon and overdue warnings.
+    deadline_watch_seconds: float = 60.0
 
 
 def load_config(
@@ -47,9 +49,16 @@ def load_config(
         upload_max_bytes = int(env.get("UPLOAD_MAX_BYTES", 20 * MIB))
     except ValueError as exc:
         raise ConfigError(f"{SERVICE}: {exc}") from exc
+    try:
+        deadline_watch_seconds = float(env.get("DEADLINE_WATCH_SECONDS", 60))
+    except ValueError as exc:
+        raise ConfigError(f"{SERVICE}: DEADLINE_WATCH_SECONDS is not a number") from exc
+    if not deadline_watch_seconds > 0:
+        raise ConfigError(f"{SERVICE}: DEADLINE_WATCH_SECONDS must be positive")
     return ProcessingConfig(
         **asdict(base),
         signing_certs_dir=signing_certs_dir,
         blob_url=blob_url,
         upload_max_bytes=upload_max_bytes,
+        deadline_watch_seconds=deadline_watch_seconds,
     )

@@ -57,6 +57,10 @@ def ensure_indexes(db: Db) -> None:
     # unit rule is part of the seek; a queue page is a range on the due (or filing) time last.
     for keys in QUEUE_INDEXES:
         db.dossiers.create_index([(key, ASCENDING) for key in keys])
+    # Deadline watch: dossiers whose next warning falls due by now (equality on `watch`, then a
+    # range bounded on both sides on the time of that warning).
+    db.dossiers.create_index([("watch", ASCENDING), ("due_soon_at", ASCENDING)], name="watch_due_soon_at")
+    db.dossiers.create_index([("watch", ASCENDING), ("due_at", ASCENDING)], name="watch_due_at")
 
 
 def _to_store(value: Any) -> Any:
@@ -175,6 +179,46 @@ def replace_calendar_year(db: Db, year: int, expected_version: int, data: Docume
         {"_id": year, "version": expected_version}, {"$set": _to_store(data)}
     )
     return result.matched_count == 1
+
+
+# -- deadline watch -----------------------------------------------------------------------------
+
+# What a warning's event and write need of a dossier (not its history, documents or outbox).
+WATCHED_FIELDS = dict.fromkeys(
+    (
+        "unit",
+        "receiving_unit",
+        "procedure_code",
+        "channel",
+        "state",
+        "due_at",
+        "due_soon_at",
+        "assignee",
+        "sequence",
+        "revision",
+        "watch",
+    ),
+    1,
+)
+
+
+def watch_filter(
+    watch: str, time_field: str, since: datetime, until: datetime, until_included: bool
+) -> Document:
+    return {"watch": watch, time_field: {"$gte": since, ("$lte" if until_included else "$lt"): until}}
+
+
+def watched_dossiers(
+    db: Db, watch: str, time_field: str, since: datetime, until: datetime, until_included: bool, limit: int
+) -> list[Document]:
+    """Dossiers marked `watch` whose `time_field` lies between `since` and `until`, earliest first,
+    at most `limit` (a seek on the index of (watch, time_field))."""
+    cursor = (
+        db.dossiers.find(watch_filter(watch, time_field, since, until, until_included), WATCHED_FIELDS)
+        .sort(time_field, ASCENDING)
+        .limit(limit)
+    )
+    return [d for d in (_from_store(doc) for doc in cursor) if d is not None]
 
 
 # -- audit --------------------------------------------------------------------------------------

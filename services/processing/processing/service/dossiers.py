@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from eventkit.auth import Roles, Staff
@@ -55,6 +55,8 @@ EVENT_OF = {
 CONCURRENT_CHANGE = "Hồ sơ vừa được người khác cập nhật; hãy tải lại rồi thao tác."
 # Intake's events change a dossier that a racing write may change too: read again and retry.
 INTAKE_ATTEMPTS = 5
+# A dossier in these states has no running due time for the deadline watch.
+CLOCK_STOPPED = (States.SUPPLEMENT_REQUESTED, *States.FINAL)
 
 
 # -- reading ------------------------------------------------------------------------------------
@@ -100,6 +102,17 @@ def _effective_due(db: Db, dossier: Document, now: datetime) -> datetime | None:
     if due is None or paused is None:
         return due
     return deadlines.shift_by_pause(_calendar(db, due, paused, now), due, paused, now)
+
+
+def _deadline_watch(db: Db, due: datetime | None, now: datetime) -> Document:
+    """The deadline watch's marks (`watch`, `due_soon_at`) for a due time that runs from `now`,
+    written with each change that sets or moves it; cleared (None) when the clock stops."""
+    from processing.service import deadlines_watch  # it builds its events with this module
+
+    if due is None:
+        return dict(deadlines_watch.CLEARED)
+    # A working day before the due time may fall in the year before it.
+    return deadlines_watch.marks(_calendar(db, due - timedelta(days=31), due), due, now)
 
 
 def _to_ms(value: Any) -> Any:
@@ -279,7 +292,9 @@ class Step:
 def _accept(step: Step) -> None:
     dossier, now = step.dossier, step.now
     due = _due_from(step.db, dossier, now)
-    step.fields.update(received_at=now, received_by=step.staff.user_id, due_at=due)
+    step.fields.update(
+        received_at=now, received_by=step.staff.user_id, due_at=due, **_deadline_watch(step.db, due, now)
+    )
     step.event.update(_accepted_data({**dossier, **step.fields}))
     step.hand_over(from_unit=None, from_user=CITIZEN, to_unit=dossier["unit"], to_user=step.staff.user_id)
 
@@ -415,6 +430,7 @@ def _extend(step: Step) -> None:
         raise InvalidData({"new_due_at": ["Hạn mới phải sau hạn hiện tại."]})
     step.fields.update(
         due_at=new,
+        **_deadline_watch(step.db, new, step.now),
         extended=True,
         extension={
             "old_due_at": old,
@@ -484,6 +500,8 @@ def _write(
 ) -> bool:
     """The one conditional write of a change: state, audit entry, control-slip row and event."""
     fields, event, slip = _to_ms(fields), _to_ms(event), _to_ms(slip)
+    if fields.get("state") in CLOCK_STOPPED:
+        fields = {**fields, **_deadline_watch(db, None, now)}
     after_doc = {**dossier, **fields}
     entries: list[Any] = []
     sequence = int(dossier.get("sequence") or 0)
@@ -658,7 +676,12 @@ def _arrive(db: Db, event: Event, data: Document, now: datetime) -> bool:
         # Checked at the counter already: accepted on arrival, the clock running from the filing.
         due = _to_ms(_due_from(db, dossier, submitted_at))
         dossier.update(
-            state=States.ACCEPTED, received_at=submitted_at, received_by=by, due_at=due, sequence=1
+            state=States.ACCEPTED,
+            received_at=submitted_at,
+            received_by=by,
+            due_at=due,
+            sequence=1,
+            **_deadline_watch(db, due, now),
         )
         data_out = {**_event_data(dossier, dossier, by, submitted_at, 1), **_accepted_data(dossier)}
         entries = _entries(EventTypes.DOSSIER_ACCEPTED, code, data_out, 1, event)
@@ -695,6 +718,8 @@ def _intake_write(
 ) -> bool:
     by, role = _by(data)
     fields = _to_ms(fields)
+    if fields.get("state") in CLOCK_STOPPED:
+        fields = {**fields, **_deadline_watch(db, None, now)}
     entry = _history_entry(
         who=by,
         role=role,
@@ -731,6 +756,7 @@ def _supplemented(db: Db, dossier: Document, event: Event, data: Document, now: 
         # The wait for the applicant does not count against the office: the due time moves by it.
         if dossier.get("paused_at") is not None and dossier.get("due_at") is not None:
             fields["due_at"] = _effective_due(db, dossier, at)
+            fields.update(_deadline_watch(db, fields["due_at"], now))
         fields["paused_at"] = None
         fields["supplement"] = {**supplement, "supplemented_at": at}
         fields["documents"] = [*(dossier.get("documents") or []), *(data.get("documents") or [])]
