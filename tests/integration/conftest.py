@@ -10,6 +10,16 @@ from processing.config import load_config as load_processing_config
 
 
 @pytest.fixture
+def result_signing(tmp_path, signing_certs):
+    """Processing's result signing for tests that drive dossiers through the service layer: drafts
+    and signed results kept in a folder of the test, signed with the test CA's unit certificates."""
+    from eventkit.blobs import open_blob_store
+    from processing.service.results import ResultSigning
+
+    return ResultSigning(open_blob_store((tmp_path / "results").as_uri()), str(signing_certs))
+
+
+@pytest.fixture
 def processing_app(service_environ):
     app = create_processing_app(load_processing_config(environ=service_environ))
     processing_store.ensure_indexes(app.extensions["db"])

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from processing import deadlines, store
-from processing.service import deadlines_watch, dossiers
+from processing.service import deadlines_watch, dossiers, results
 from processing.service.calendar import calendar_for
+from tests.factories import pdf_bytes
 from tests.integration import test_processing_workflow as workflow
 from tests.integration.test_store_indexes import BETWEEN, EQUAL, explain, seeks_only
 
@@ -148,17 +149,19 @@ def test_an_extension_of_an_overdue_dossier_watches_the_new_due_time(db):
     assert verbs(db) == ["accepted", "overdue", "extended", "overdue"]
 
 
-def test_a_returned_dossier_raises_nothing(db):
+def test_a_returned_dossier_raises_nothing(db, result_signing):
     accept(db)
+    draft = results.save(db, result_signing.blobs, pdf_bytes(2000), 10**6, LEADER)
     steps: list[tuple[str, dict[str, Any], Any]] = [
         ("assign", {"assignee": "specialist-1"}, LEADER),
         ("propose", {"note": "Đề nghị cấp"}, SPECIALIST),
         ("approve", {}, LEADER),
-        ("issue_result", {"upload_id": "result-1"}, LEADER),
+        ("issue_result", {"upload_id": draft["id"]}, LEADER),
         ("return_result", {"method": "counter"}, RECEPTIONIST),
     ]
     for n, (action, body, staff) in enumerate(steps, start=1):
-        dossiers.perform(db, CODE, action, body, staff, now=ACCEPTED + n * timedelta(hours=1))
+        now = ACCEPTED + n * timedelta(hours=1)
+        dossiers.perform(db, CODE, action, body, staff, now=now, results=result_signing)
     returned = store.get_dossier(db, CODE)
     assert returned["state"] == "returned" and returned["watch"] is None
     assert nothing(db, SOON, DUE + MS, DUE + timedelta(days=30))

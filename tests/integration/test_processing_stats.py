@@ -13,7 +13,6 @@ from uuid import uuid4
 import pytest
 from openpyxl import load_workbook
 
-from eventkit.blobs import open_blob_store
 from eventkit.envelope import jsonable, new_event
 from eventkit.errors import TransientError
 from eventkit.topics import Groups, skipped_by
@@ -61,12 +60,6 @@ def act(
     dossiers.perform(db, code, action, body, _staff(role, unit), now=when, results=signing)
 
 
-@pytest.fixture
-def signing(tmp_path, signing_certs) -> ResultSigning:
-    """Results kept in a folder of the test and signed with the test CA's unit certificates."""
-    return ResultSigning(open_blob_store((tmp_path / "results").as_uri()), str(signing_certs))
-
-
 def returned(db, code: str, when: datetime, signing: ResultSigning) -> None:
     draft = results.save(db, signing.blobs, pdf_bytes(2000), 10**6, _staff("leader", UNIT))
     for n, (action, role, body) in enumerate(RETURN_STEPS):
@@ -103,7 +96,8 @@ def overdue_event(db, code: str, when: datetime) -> dict[str, Any]:
 
 
 @pytest.fixture
-def histories(db, signing) -> dict[str, list[dict[str, Any]]]:
+def histories(db, result_signing) -> dict[str, list[dict[str, Any]]]:
+    signing = result_signing
     """Six dossiers of UNIT, each with its events (intake's and processing's) in their order."""
     intake: dict[str, list[dict[str, Any]]] = {}
 
