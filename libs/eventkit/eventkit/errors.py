@@ -48,10 +48,12 @@ class UnsupportedType(DomainError):
 
 
 class InvalidData(DomainError):
-    """Rules broken by the request body, in marshmallow's error shape: `{field: [messages]}`."""
+    """Rules broken by the request, in marshmallow's error shape: `{field: [messages]}`, under
+    `location` (the body, `json`, unless the fields are query arguments, `query`)."""
 
     status = 422
 
-    def __init__(self, errors: dict[str, Any]) -> None:
+    def __init__(self, errors: dict[str, Any], location: str = "json") -> None:
         super().__init__("Dữ liệu không hợp lệ.")
         self.errors = errors
+        self.location = location

@@ -151,6 +151,8 @@ DEFAULT_MESSAGES = {
     503: "Dịch vụ tạm thời không sẵn sàng, vui lòng thử lại sau.",
 }
 STORE_UNAVAILABLE = "Hệ thống lưu trữ tạm thời không truy cập được, vui lòng thử lại sau ít phút."
+# Messages the libraries under the API write in English, as a person reads them.
+LIBRARY_MESSAGES = {"Invalid JSON body.": "Nội dung gửi lên không phải JSON hợp lệ."}
 
 
 def jsonable_errors(errors: Any) -> Any:
@@ -163,6 +165,8 @@ def jsonable_errors(errors: Any) -> Any:
         return {str(key): jsonable_errors(value) for key, value in errors.items()}
     if isinstance(errors, list | tuple):
         return [jsonable_errors(value) for value in errors]
+    if isinstance(errors, str):
+        return LIBRARY_MESSAGES.get(errors, errors)
     return errors
 
 
@@ -195,7 +199,7 @@ def _install_error_handlers(app: Flask, api: Api) -> None:
             "message": str(exc) or DEFAULT_MESSAGES.get(exc.status, ""),
         }
         if isinstance(exc, InvalidData):
-            payload["errors"] = jsonable_errors({"json": exc.errors})
+            payload["errors"] = jsonable_errors({exc.location: exc.errors})
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         return payload, exc.status, headers
 

@@ -132,6 +132,15 @@ def test_authentication_comes_before_the_body_is_parsed(client, keys):
     assert invalid.status_code == 422 and set(invalid.json["errors"]["json"]) == {"text", "extra"}
 
 
+def test_a_body_that_is_not_json_is_a_400_in_vietnamese(client, keys):
+    headers = bearer(keys, [Roles.ADMIN], ["264"])
+    response = client.post(
+        "/api/v1/notes", data=b"{not json", content_type="application/json", headers=headers
+    )
+    assert response.status_code == 400
+    assert response.json["errors"]["json"] == ["Nội dung gửi lên không phải JSON hợp lệ."]
+
+
 def test_field_errors_mixing_list_indexes_and_names_are_a_422_not_a_500(client):
     response = client.post("/api/v1/notebooks", json={"notes": [{"text": 1}, {}]})
     assert response.status_code == 422

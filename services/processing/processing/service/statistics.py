@@ -151,9 +151,9 @@ def _counter_docs(db: Db, unit: str, last: str) -> list[Document]:
 def report(db: Db, staff: Staff, *, unit: str | None, first: str, last: str, group_by: str) -> Document:
     """Report rows of the caller's units (or `unit`, one they serve) over months `[first, last]`."""
     if first > last:
-        raise InvalidData({"from": ["Tháng bắt đầu phải không sau tháng kết thúc."]})
+        raise InvalidData({"from": ["Tháng bắt đầu phải không sau tháng kết thúc."]}, location="query")
     if _month_index(last) - _month_index(first) + 1 > MAX_MONTHS:
-        raise InvalidData({"to": [f"Khoảng thời gian tối đa {MAX_MONTHS} tháng."]})
+        raise InvalidData({"to": [f"Khoảng thời gian tối đa {MAX_MONTHS} tháng."]}, location="query")
     units = _units_of(staff, unit)
     documents = [doc for u in units for doc in _counter_docs(db, u, last)]
     rows = stats.summarise(documents, group_by, first_month=first, last_month=last)
@@ -183,14 +183,14 @@ def register(
     """The unit and its register rows: dossiers received there on days `[first, last]` (local)."""
     if unit is None:
         if len(staff.units) != 1:
-            raise InvalidData({"unit": ["Cần chọn đơn vị (tài khoản thuộc nhiều đơn vị)."]})
+            raise InvalidData({"unit": ["Cần chọn đơn vị (tài khoản thuộc nhiều đơn vị)."]}, location="query")
         [unit] = staff.units
     elif not staff.serves(unit):
         raise Forbidden("Tài khoản không thuộc đơn vị này.")
     if first > last:
-        raise InvalidData({"from": ["Ngày bắt đầu phải không sau ngày kết thúc."]})
+        raise InvalidData({"from": ["Ngày bắt đầu phải không sau ngày kết thúc."]}, location="query")
     if (last - first).days + 1 > MAX_REGISTER_DAYS:
-        raise InvalidData({"to": [f"Khoảng thời gian tối đa {MAX_REGISTER_DAYS} ngày."]})
+        raise InvalidData({"to": [f"Khoảng thời gian tối đa {MAX_REGISTER_DAYS} ngày."]}, location="query")
     documents = store.list_received_dossiers(
         db, unit, _local_midnight(first), _local_midnight(last + timedelta(days=1))
     )
