@@ -24,6 +24,7 @@ from tests.integration.test_processing_workflow import (  # noqa: F401 (fixtures
     db,
     deliver,
     intake_event,
+    submitted,
 )
 from tests.integration.test_store_indexes import BETWEEN, EQUAL, explain, seeks_only
 
@@ -49,27 +50,7 @@ def file(
 ) -> str:
     """Deliver intake's `submitted` of dossier `n` (counter filings arrive accepted, due in 5 days)."""
     code = code_of(n, day)
-    deliver(
-        db,
-        intake_event(
-            "submitted",
-            1,
-            {
-                "procedure_code": PROCEDURE,
-                "procedure_version": 1,
-                "unit": UNIT,
-                "channel": channel,
-                "received_by": "receptionist-1" if channel == "counter" else None,
-                "delivery": {"method": "counter", "address": None},
-                "documents": [{"type": "TP01", "upload_id": "up-1", "sha256": "0" * 64}],
-                "applicant": applicant or HOA,
-                "form": {},
-                "submitted_at": at,
-                "lookup_secret_hash": "x",
-            },
-            code=code,
-        ),
-    )
+    deliver(db, submitted(channel, at=at, code=code, applicant=applicant or HOA))
     return code
 
 

@@ -77,7 +77,12 @@ def deliver(db, event: dict[str, Any]) -> None:
     handler.handle(event, handler.schema.load(event["data"]))
 
 
-def submitted(channel: str = "online", at: datetime = FILED, code: str = CODE) -> dict[str, Any]:
+HOA = {"full_name": "Nguyễn Thị Hoa", "phone": "0912345678", "email": "hoa@example.vn"}
+
+
+def submitted(
+    channel: str = "online", at: datetime = FILED, code: str = CODE, applicant: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return intake_event(
         "submitted",
         1,
@@ -89,7 +94,7 @@ def submitted(channel: str = "online", at: datetime = FILED, code: str = CODE) -
             "received_by": "receptionist-1" if channel == "counter" else None,
             "delivery": {"method": "counter", "address": None},
             "documents": [{"type": "TP01", "upload_id": "up-1", "sha256": "0" * 64}],
-            "applicant": {"full_name": "Nguyễn Thị Hoa", "phone": "0912345678", "email": "hoa@example.vn"},
+            "applicant": applicant or HOA,
             "form": {"person_full_name": "Nguyễn Văn Bình"},
             "submitted_at": at,
             "lookup_secret_hash": "x",

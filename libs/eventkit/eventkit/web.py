@@ -155,6 +155,22 @@ STORE_UNAVAILABLE = "Hệ thống lưu trữ tạm thời không truy cập đư
 LIBRARY_MESSAGES = {"Invalid JSON body.": "Nội dung gửi lên không phải JSON hợp lệ."}
 
 
+def attachment(chunks: Iterable[bytes], media_type: str, size: int, filename: str) -> Response:
+    """A stored file sent a piece at a time as a download: never shown inline, never sniffed into
+    another type, never kept by a shared cache."""
+    return Response(
+        chunks,
+        mimetype=media_type,
+        headers={
+            "Content-Length": str(size),
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+        direct_passthrough=True,
+    )
+
+
 def jsonable_errors(errors: Any) -> Any:
     """Field errors in a shape JSON carries: every key a string.
 

@@ -6,7 +6,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from eventkit.web import current_blobs, current_db
+from eventkit.web import attachment, current_blobs, current_db
 from intake.api.auth import authenticate_first, request_staff
 from intake.schemas import UploadedSchema, UploadFormSchema
 from intake.service import uploads
@@ -51,14 +51,4 @@ class UploadById(MethodView):
             staff=request_staff(),
             secret=request.headers.get(SECRET_HEADER),
         )
-        return Response(
-            download.chunks,
-            mimetype=download.media_type,
-            headers={
-                "Content-Length": str(download.size),
-                "Content-Disposition": f'attachment; filename="{download.filename}"',
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
-            },
-            direct_passthrough=True,
-        )
+        return attachment(download.chunks, download.media_type, download.size, download.filename)

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from eventkit.auth import current_staff, staff_required
-from eventkit.web import current_blobs, current_db
+from eventkit.web import attachment, current_blobs, current_db
 from processing.schemas import ResultFileFormSchema, ResultFileSchema, ResultFileUnitSchema
 from processing.service import results
 
@@ -63,14 +63,4 @@ class DossierResult(MethodView):
     def get(self, code: str) -> Response:
         """A dossier's signed result (PAdES, signed by the unit that issued it)."""
         download = results.read_signed(current_db(), current_blobs(), code, current_staff())
-        return Response(
-            download.chunks,
-            mimetype=download.media_type,
-            headers={
-                "Content-Length": str(download.size),
-                "Content-Disposition": f'attachment; filename="{download.filename}"',
-                "X-Content-Type-Options": "nosniff",
-                "Cache-Control": "private, no-store",
-            },
-            direct_passthrough=True,
-        )
+        return attachment(download.chunks, download.media_type, download.size, download.filename)
