@@ -323,13 +323,9 @@ class OutboxRelay:
     def _settle(self, collection: Coll, document_id: Any) -> None:
         """Clear `outbox_pending` only if the outbox is empty at that very write: a writer that
         pushed an entry meanwhile makes it miss, and the flag stays for the next pass."""
-        emptied = collection.update_one(
-            {"_id": document_id, OUTBOX: {"$size": 0}}, {"$set": {PENDING: False}}
-        )
-        if emptied.matched_count == 1:
-            return
-        # No outbox field at all: a push would have created one, so no entry can be lost here.
-        collection.update_one({"_id": document_id, OUTBOX: {"$exists": False}}, {"$set": {PENDING: False}})
+        # No outbox field at all counts as empty: a push would have created one.
+        empty = [{OUTBOX: {"$size": 0}}, {OUTBOX: {"$exists": False}}]
+        collection.update_one({"_id": document_id, "$or": empty}, {"$set": {PENDING: False}})
 
     # -- passes -------------------------------------------------------------------------------
 

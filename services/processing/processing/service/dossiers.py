@@ -115,25 +115,24 @@ def _deadline_watch(db: Db, due: datetime | None, now: datetime) -> Document:
     return deadlines_watch.marks(_calendar(db, due - timedelta(days=31), due), due, now)
 
 
+def _each_time(value: Any, change: Callable[[datetime], datetime]) -> Any:
+    """`value` with `change` applied to every datetime in it, however deep."""
+    if isinstance(value, datetime):
+        return change(value)
+    if isinstance(value, dict):
+        return {k: _each_time(v, change) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_each_time(v, change) for v in value]
+    return value
+
+
 def _to_ms(value: Any) -> Any:
     """Times cut to the millisecond, as the store keeps them: the event then says what is stored."""
-    if isinstance(value, datetime):
-        return value.replace(microsecond=value.microsecond // 1000 * 1000)
-    if isinstance(value, dict):
-        return {k: _to_ms(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_to_ms(v) for v in value]
-    return value
+    return _each_time(value, lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000))
 
 
 def _localised(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(TZ)
-    if isinstance(value, dict):
-        return {k: _localised(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_localised(v) for v in value]
-    return value
+    return _each_time(value, lambda t: t.astimezone(TZ))
 
 
 def view(dossier: Document) -> Document:
