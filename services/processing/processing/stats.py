@@ -47,8 +47,8 @@ Which in-progress stock an event leaves, whether a dossier was received already 
 ``dossier.withdrawn`` carries only the code) depend on the dossier's past, so ``step`` takes the
 dossier's ``Standing`` before the event and gives the one after; the caller keeps it per dossier
 (``service/statistics.py``: ``stats_standing``, with the sequences it applied). ``step`` is pure
-and deterministic; applying an event once and in order (duplicates, ``sequence``) is the caller's job, as it is for the dossier's
-state (``eventkit.inbox.apply_newer``).
+and deterministic; applying an event once and in order (duplicates, ``sequence``) is the
+caller's job, as it is for the dossier's state (``eventkit.inbox.apply_newer``).
 
 Rates (``rates``): dossiers to process = carried over + received new − withdrawn (= resolved + in
 progress); late rate = (resolved late + in progress overdue) ÷ dossiers to process (Gia Lai
