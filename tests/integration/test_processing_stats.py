@@ -187,6 +187,60 @@ def test_live_counters_equal_a_rebuild_of_the_same_events(db, counted):
     assert expected[f"{UNIT}|1.004884|online|2023-11"]["received_new_online"] == 1
 
 
+def _stock(doc: dict[str, Any]) -> dict[str, int]:
+    return {f: doc[f] for f in stats.STOCK_FIELDS if doc.get(f)}
+
+
+def test_the_live_totals_of_each_series_equal_the_sum_of_its_months(db, counted):
+    live_totals = {doc["_id"]: _stock(doc) for doc in db.stats_totals.find({})}
+    expected = {
+        doc["_id"]: _stock(doc)
+        for doc in stats.stock_totals(stats.rebuild(e for h in counted.values() for e in h))
+    }
+    assert {k: v for k, v in live_totals.items() if v} == {k: v for k, v in expected.items() if v}
+    assert any(live_totals.values()), "the open dossiers are in the totals"
+    assert sorted(store.get_stats_unit(db, UNIT)["total_keys"]) == sorted(live_totals)
+
+
+def test_a_report_far_from_the_first_month_reads_its_period_and_the_totals_only(
+    db, client, as_, counted, monkeypatch
+):
+    # A dossier received in January and still open: carried into every later month.
+    january = submitted("counter", at=datetime(2023, 1, 5, 9, 0, tzinfo=TZ), code="000.21.26.H06-230105-0001")
+    deliver(db, january)
+    for event in [january, *events(db, january["subject"])]:
+        count(db, event)
+    history = [e for h in counted.values() for e in h] + [january, *events(db, january["subject"])]
+    months_read: list[str] = []
+    real = store.get_stats_month_keys
+    monkeypatch.setattr(
+        store,
+        "get_stats_month_keys",
+        lambda db, unit, month: months_read.append(month) or real(db, unit, month),
+    )
+    for group_by in stats.GROUP_BY:
+        months_read.clear()
+        body = _stats(
+            client, as_("leader"), unit=UNIT, **{"from": "2023-11", "to": "2023-11"}, group_by=group_by
+        ).json
+        assert sorted(set(months_read)) == ["2023-11"], "the period only: no month of the history before it"
+        expected = stats.summarise(
+            stats.counter_docs(stats.rebuild(history)), group_by, first_month="2023-11", last_month="2023-11"
+        )
+        assert body["rows"] == jsonable(expected)
+    [row] = _stats(client, as_("leader"), unit=UNIT, **{"from": "2023-11", "to": "2023-11"}).json["rows"]
+    assert row["carried_over"] == 3, "October's two and January's one"
+    # Near the first month, the report reads forward and gives the same rows as the rebuild.
+    months_read.clear()
+    body = _stats(client, as_("leader"), unit=UNIT, **{"from": "2023-02", "to": "2023-03"}).json
+    assert sorted(set(months_read)) == ["2023-01", "2023-02", "2023-03"]
+    assert body["rows"] == jsonable(
+        stats.summarise(
+            stats.counter_docs(stats.rebuild(history)), "unit", first_month="2023-02", last_month="2023-03"
+        )
+    )
+
+
 def test_events_delivered_twice_and_out_of_order_between_dossiers_change_nothing(db, counted):
     expected = rebuilt(counted)
     again = interleaved(counted, seed=11)
@@ -248,7 +302,8 @@ def test_a_counter_document_adds_an_event_once_whatever_the_standing_says(db, hi
     assert store.add_stats_counts(db, key.id, labels, field, 4, {"returned": 1})
     assert live(db)[key.id] == {"returned": 2}
     assert store.get_stats_month_keys(db, UNIT, "2023-10") == [key.id]
-    assert store.get_stats_first_month(db, UNIT) == "2023-10"
+    unit = store.get_stats_unit(db, UNIT)
+    assert (unit["first_month"], unit["last_month"], unit["totals"]) == ("2023-10", "2023-10", True)
 
 
 def _stats(client, headers, **query: str):

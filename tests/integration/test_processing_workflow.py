@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -212,6 +213,19 @@ def test_a_counter_filing_arrives_accepted_with_its_due_time(db, client, as_):
     assert accepted["type"] == "vn.motcua.processing.dossier.accepted.v1" and accepted["sequence"] == 1
     assert accepted["causationid"] == event["id"] and accepted["correlationid"] == event["correlationid"]
     assert [row["action"] for row in dossier["control_slip"]] == ["accept"]
+
+
+def test_the_detail_links_each_uploaded_document_to_its_download_at_intake(db, processing_app, client, as_):
+    event = submitted("counter")
+    event["data"]["documents"].append({"type": "TP02", "upload_id": None})
+    deliver(db, event)
+    processing_app.extensions["service_config"] = replace(
+        processing_app.extensions["service_config"], intake_url="https://motcua.example/intake"
+    )
+    documents = client.get(f"/api/v1/dossiers/{CODE}", headers=as_("leader")).json["documents"]
+    assert documents[0]["download_url"] == "https://motcua.example/intake/api/v1/uploads/up-1"
+    assert "download_url" not in documents[1], "a document without a file has no link"
+    assert "download_url" not in store.get_dossier(db, CODE)["documents"][0], "the link is not stored"
 
 
 def test_a_supplement_pauses_the_clock_and_moves_the_due_time_by_the_wait(db, as_):

@@ -104,6 +104,8 @@ def service_env(
         "BLOB_URL": os.environ.get("BLOB_URL") or (data_dir / "blobs" / "intake").as_uri(),
         "PROCESSING_BLOB_URL": os.environ.get("PROCESSING_BLOB_URL")
         or (data_dir / "blobs" / "processing").as_uri(),
+        # Processing links a dossier's documents to their download at intake.
+        "INTAKE_URL": os.environ.get("INTAKE_URL") or api_url("intake", ports),
         "PYTHONUNBUFFERED": "1",
     }
     if endpoints.mailpit_api:

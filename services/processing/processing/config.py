@@ -24,6 +24,9 @@ class ProcessingConfig(ServiceConfig):
     upload_max_bytes: int = 20 * MIB
     # How often the worker raises the dossiers' due-soon and overdue warnings.
     deadline_watch_seconds: float = 60.0
+    # Intake's API as the officers' browsers reach it: a dossier's documents link to their download
+    # there (`<INTAKE_URL>/api/v1/uploads/<id>`, the officer's own token). Empty: the path alone.
+    intake_url: str = ""
 
 
 def load_config(
@@ -55,10 +58,14 @@ def load_config(
         raise ConfigError(f"{SERVICE}: DEADLINE_WATCH_SECONDS is not a number") from exc
     if not deadline_watch_seconds > 0:
         raise ConfigError(f"{SERVICE}: DEADLINE_WATCH_SECONDS must be positive")
+    intake_url = (env.get("INTAKE_URL") or "").rstrip("/")
+    if intake_url and not intake_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{SERVICE}: INTAKE_URL must be an http(s) URL: {intake_url}")
     return ProcessingConfig(
         **asdict(base),
         signing_certs_dir=signing_certs_dir,
         blob_url=blob_url,
         upload_max_bytes=upload_max_bytes,
         deadline_watch_seconds=deadline_watch_seconds,
+        intake_url=intake_url,
     )

@@ -39,7 +39,10 @@ deltas of one event (never recounted):
 
 ``carried_over`` is **not stored**: it is computed when reading, as the in-progress stock at the end
 of the previous month, i.e. the sum of the ``in_progress_*`` changes of all earlier months of the
-key. That equals the previous month's ``carried_over + received_new − resolved − withdrawn``.
+key. That equals the previous month's ``carried_over + received_new − resolved − withdrawn``. Each
+series also keeps its stock changes summed over all months (``stock_totals``), so the stock before a
+period is also the total less the changes from the period on (``opening_docs``): a report reads the
+period and what follows it, or what precedes it, whichever is shorter.
 Reading also turns the ``in_progress_*`` changes into the stock at the end of the month. So for any
 period: ``carried_over + received_new = resolved + withdrawn + in_progress``.
 
@@ -82,12 +85,15 @@ __all__ = [
     "add_deltas",
     "counter_docs",
     "deltas",
+    "opening_docs",
     "rates",
     "rebuild",
     "register_csv",
     "register_rows",
     "register_xlsx",
+    "series_id",
     "step",
+    "stock_totals",
     "summarise",
 ]
 
@@ -312,6 +318,62 @@ def rebuild(events: Iterable[Mapping[str, Any]]) -> Counters:
 def counter_docs(counters: Counters) -> list[dict[str, Any]]:
     """Counter documents as the store keeps them (``_id`` = ``CounterKey.id``)."""
     return [{"_id": key.id, **key._asdict(), **counters[key]} for key in sorted(counters)]
+
+
+# --- the stock of each series: carried over without reading the series' past --------------------
+# Beside its monthly counters, each series (unit, procedure, channel) keeps the sum of its stock
+# changes over all months (``stats_totals``). The stock at the start of a month is then the total
+# less the changes of that month and later ones, so a report can read its period (and the months
+# after it) instead of every month since the first.
+
+
+def series_id(unit: str, procedure: str, channel: str) -> str:
+    """The ``_id`` of a series' totals document (a counter ``_id`` without its month)."""
+    return "|".join((unit, procedure, channel))
+
+
+def stock_totals(counters: Counters) -> list[dict[str, Any]]:
+    """Totals documents as the store keeps them: each series' stock fields summed over its months."""
+    totals: dict[tuple[str, str, str], dict[str, int]] = {}
+    for key in sorted(counters):
+        fields = totals.setdefault((key.unit, key.procedure, key.channel), dict.fromkeys(STOCK_FIELDS, 0))
+        for f in STOCK_FIELDS:
+            fields[f] += int(counters[key].get(f, 0) or 0)
+    return [
+        {"_id": series_id(*labels), "unit": labels[0], "procedure": labels[1], "channel": labels[2], **fields}
+        for labels, fields in totals.items()
+    ]
+
+
+def _previous_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - (number == 1):04d}-{(number - 2) % 12 + 1:02d}"
+
+
+def opening_docs(
+    totals: Iterable[Mapping[str, Any]], later_docs: Iterable[Mapping[str, Any]], first_month: str
+) -> list[dict[str, Any]]:
+    """One counter document per series, dated the month before ``first_month``, holding the series'
+    stock at the start of ``first_month``: its total less the stock changes of ``later_docs``.
+
+    ``later_docs`` must be every counter document of those series from ``first_month`` on (older
+    ones are ignored); with them, ``summarise`` reads the same report from these documents as from
+    the whole history."""
+    month = _previous_month(_check_month(first_month, "first_month"))
+    stock: dict[tuple[str, str, str], dict[str, int]] = {}
+    for doc in totals:
+        labels = (str(doc["unit"]), str(doc["procedure"]), str(doc["channel"]))
+        stock[labels] = {f: int(doc.get(f, 0) or 0) for f in STOCK_FIELDS}
+    for doc in later_docs:
+        labels = (str(doc["unit"]), str(doc["procedure"]), str(doc["channel"]))
+        if str(doc["month"]) >= first_month and labels in stock:
+            for f in STOCK_FIELDS:
+                stock[labels][f] -= int(doc.get(f, 0) or 0)
+    return [
+        {"unit": unit, "procedure": procedure, "channel": channel, "month": month, **fields}
+        for (unit, procedure, channel), fields in stock.items()
+        if any(fields.values())
+    ]
 
 
 # --- reading: reports and rates -----------------------------------------------------------------

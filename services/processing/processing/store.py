@@ -244,8 +244,12 @@ def list_audit(db: Db, target: str, limit: int = 50) -> list[Document]:
 
 # -- statistics ---------------------------------------------------------------------------------
 # `stats_standing` (`_id` = dossier code): what the dossier counts in and the newest sequence applied
-# per source; `stats_counters` (`_id` = `unit|procedure|channel|YYYY-MM`); `stats_months` (`_id` =
-# `unit|YYYY-MM`: the counter keys of that month); `stats_units` (`_id` = unit: its first month).
+# per source; `stats_counters` (`_id` = `unit|procedure|channel|YYYY-MM`); `stats_totals` (`_id` =
+# `unit|procedure|channel`: the stock changes of every month summed); `stats_months` (`_id` =
+# `unit|YYYY-MM`: the counter keys of that month); `stats_units` (`_id` = unit: its first and last
+# month, the keys of its totals, and `totals: true` when its totals were kept from its first count).
+
+STATS_COUNTERS, STATS_TOTALS = "stats_counters", "stats_totals"
 
 
 def get_stats_standing(db: Db, code: str) -> Document | None:
@@ -271,29 +275,41 @@ def clear_stats_pending(db: Db, code: str, revision: int) -> None:
 def add_stats_counts(
     db: Db, key: str, labels: Document, applied: str, sequence: int, increments: dict[str, int]
 ) -> bool:
-    """Add one event's counts to counter `key` unless the document records it applied already.
+    """Add one event's counts to counter `key` (a month's, or with no `month` label a series'
+    totals) unless the document records it applied already.
 
-    `applied` is the counter's own field for the event's source and dossier (`applied.<...>`); the
-    check and the increment are one single-document update, so a repeat adds nothing. The month's
-    index and the unit's first month are written first: both are idempotent."""
-    unit, month = labels["unit"], labels["month"]
-    db.stats_units.update_one({"_id": unit}, {"$min": {"first_month": month}}, upsert=True)
-    db.stats_months.update_one(
-        {"_id": f"{unit}|{month}"},
-        {"$addToSet": {"keys": key}, "$setOnInsert": {"unit": unit, "month": month}},
-        upsert=True,
-    )
-    db.stats_counters.update_one({"_id": key}, {"$setOnInsert": labels}, upsert=True)
-    result = db.stats_counters.update_one(
+    `applied` is the document's own field for the event's source and dossier (`applied.<...>`); the
+    check and the increment are one single-document update, so a repeat adds nothing. The indexes
+    of the unit (its months, its totals) are written first: they are idempotent."""
+    unit, month = labels["unit"], labels.get("month")
+    if month is None:
+        collection = db[STATS_TOTALS]
+        db.stats_units.update_one(
+            {"_id": unit}, {"$addToSet": {"total_keys": key}, "$setOnInsert": {"totals": True}}, upsert=True
+        )
+    else:
+        collection = db[STATS_COUNTERS]
+        db.stats_units.update_one(
+            {"_id": unit},
+            {"$min": {"first_month": month}, "$max": {"last_month": month}, "$setOnInsert": {"totals": True}},
+            upsert=True,
+        )
+        db.stats_months.update_one(
+            {"_id": f"{unit}|{month}"},
+            {"$addToSet": {"keys": key}, "$setOnInsert": {"unit": unit, "month": month}},
+            upsert=True,
+        )
+    collection.update_one({"_id": key}, {"$setOnInsert": labels}, upsert=True)
+    result = collection.update_one(
         {"_id": key, applied: {"$not": {"$gte": sequence}}},
         {"$inc": increments, "$set": {applied: sequence}},
     )
     return result.modified_count == 1
 
 
-def get_stats_first_month(db: Db, unit: str) -> str | None:
-    document = db.stats_units.find_one({"_id": unit})
-    return None if document is None else document.get("first_month")
+def get_stats_unit(db: Db, unit: str) -> Document | None:
+    """The unit's `first_month`, `last_month`, `total_keys` and `totals` flag."""
+    return db.stats_units.find_one({"_id": unit})
 
 
 def get_stats_month_keys(db: Db, unit: str, month: str) -> list[str]:
@@ -301,8 +317,8 @@ def get_stats_month_keys(db: Db, unit: str, month: str) -> list[str]:
     return list((document or {}).get("keys") or [])
 
 
-def get_stats_counter(db: Db, key: str) -> Document | None:
-    return db.stats_counters.find_one({"_id": key}, {"applied": 0})
+def get_stats_counter(db: Db, key: str, collection: str = STATS_COUNTERS) -> Document | None:
+    return db[collection].find_one({"_id": key}, {"applied": 0})
 
 
 def list_received_dossiers(db: Db, unit: str, start: datetime, end: datetime) -> list[Document]:

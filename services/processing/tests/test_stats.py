@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from processing.stats import (
+    GROUP_BY,
     REGISTER_COLUMNS,
     CounterKey,
     Delta,
@@ -19,12 +20,14 @@ from processing.stats import (
     add_deltas,
     counter_docs,
     deltas,
+    opening_docs,
     rates,
     rebuild,
     register_csv,
     register_rows,
     register_xlsx,
     step,
+    stock_totals,
     summarise,
 )
 
@@ -524,6 +527,27 @@ def test_rebuild_of_a_shuffled_history_equals_the_live_counters(seed: int) -> No
     months = summarise(counter_docs(live), "month")
     for before, after in zip(months, months[1:], strict=False):
         assert after["carried_over"] == before["in_progress"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_period_read_from_the_totals_and_its_later_months_reads_as_from_the_whole_history(
+    seed: int,
+) -> None:
+    rng = random.Random(seed)
+    live = live_fold(in_time_order(random_histories(rng, count=60) | lifecycle()))
+    docs = counter_docs(live)
+    totals = stock_totals(live)
+    months = sorted({doc["month"] for doc in docs})
+    for _ in range(5):
+        first, last = sorted(rng.sample(months, 2))
+        later = [doc for doc in docs if doc["month"] >= first]
+        for group_by in GROUP_BY:
+            expected = summarise(docs, group_by, first_month=first, last_month=last)
+            read = summarise(
+                [*opening_docs(totals, later, first), *later], group_by, first_month=first, last_month=last
+            )
+            assert read == expected, (first, last, group_by)
+    assert any(row["carried_over"] for row in summarise(docs, "month")), "the histories carry stock over"
 
 
 def test_an_event_repeated_with_the_standing_it_gave_changes_nothing() -> None:

@@ -39,8 +39,10 @@ class Dossier(MethodView):
     @blp.alt_response(403, description="Not an officer of the dossier's unit or receiving unit")
     @blp.alt_response(404, description="No such dossier")
     def get(self, code: str) -> Any:
-        """A dossier: its state, deadlines, documents, control-slip rows (Mẫu 05) and history."""
-        return dossiers.get(current_db(), code, current_staff())
+        """A dossier: its state, deadlines, documents (each with `download_url`, its file at intake,
+        read with the same token), control-slip rows (Mẫu 05) and history."""
+        intake_url = current_app.extensions["service_config"].intake_url
+        return dossiers.get(current_db(), code, current_staff(), intake_url)
 
 
 @blp.route("/<code>/actions")

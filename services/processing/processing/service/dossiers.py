@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from eventkit.auth import Roles, Staff
 from eventkit.envelope import Event, caused_by, jsonable, new_event
@@ -147,10 +148,25 @@ def _check_reader(dossier: Document, staff: Staff) -> None:
         raise Forbidden("Tài khoản không thuộc đơn vị xử lý hồ sơ này.")
 
 
-def get(db: Db, code: str, staff: Staff) -> Document:
+def with_download_links(documents: Any, intake_url: str) -> list[Document]:
+    """Each received document with the link to its file at intake (read with the officer's token)."""
+    return [
+        {
+            **document,
+            "download_url": f"{intake_url}/api/v1/uploads/{quote(str(document['upload_id']), safe='')}",
+        }
+        if isinstance(document, dict) and document.get("upload_id")
+        else document
+        for document in documents or []
+    ]
+
+
+def get(db: Db, code: str, staff: Staff, intake_url: str = "") -> Document:
     dossier = _dossier(db, code)
     _check_reader(dossier, staff)
-    return view(dossier)
+    shown = view(dossier)
+    shown["documents"] = with_download_links(shown.get("documents"), intake_url)
+    return shown
 
 
 def actions_for(db: Db, code: str, staff: Staff) -> Document:

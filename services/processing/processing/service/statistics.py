@@ -56,15 +56,26 @@ def _pending(changes: tuple[stats.Delta, ...], source: str, code: str, sequence:
     by_key: dict[stats.CounterKey, dict[str, int]] = defaultdict(dict)
     for key, name, amount in changes:
         by_key[key][name] = by_key[key].get(name, 0) + amount
+    # The stock changes go to the series' totals too (labels without a month).
+    by_series: dict[str, tuple[Document, dict[str, int]]] = {}
+    for key, name, amount in changes:
+        if name in stats.STOCK_FIELDS:
+            series = stats.series_id(key.unit, key.procedure, key.channel)
+            labels = {"unit": key.unit, "procedure": key.procedure, "channel": key.channel}
+            increments = by_series.setdefault(series, (labels, {}))[1]
+            increments[name] = increments.get(name, 0) + amount
     return [
         {
-            "key": key.id,
-            "labels": key._asdict(),
+            "key": key,
+            "labels": labels,
             "applied": applied_field(source, code),
             "sequence": sequence,
             "increments": increments,
         }
-        for key, increments in by_key.items()
+        for key, labels, increments in [
+            *((key.id, key._asdict(), increments) for key, increments in by_key.items()),
+            *((series, labels, increments) for series, (labels, increments) in by_series.items()),
+        ]
     ]
 
 
@@ -134,18 +145,40 @@ def _units_of(staff: Staff, unit: str | None) -> list[str]:
     return [unit]
 
 
-def _counter_docs(db: Db, unit: str, last: str) -> list[Document]:
-    """Every counter document of `unit` up to `last`: the earlier months give the carried over."""
-    first = store.get_stats_first_month(db, unit)
-    if first is None or first > last:
-        return []
+def _month_docs(db: Db, unit: str, first: int, last: int) -> list[Document]:
     documents = []
-    for index in range(_month_index(first), _month_index(last) + 1):
+    for index in range(first, last + 1):
         for key in store.get_stats_month_keys(db, unit, _month_of(index)):
             document = store.get_stats_counter(db, key)
             if document is not None:
                 documents.append(document)
     return documents
+
+
+def _counter_docs(db: Db, unit: str, first: str, last: str) -> list[Document]:
+    """Counter documents of `unit` from which `stats.summarise` reads months `[first, last]`.
+
+    The stock carried into `first` is the sum of the stock changes before it (read forward from
+    the unit's first month), or the series' totals less the changes from `first` to the unit's last
+    month (read backward): whichever reads fewer months. Either way the cost is bounded by the
+    period and its distance from one end of the unit's history, never by all of it."""
+    info = store.get_stats_unit(db, unit)
+    if info is None or not info.get("first_month") or info["first_month"] > last:
+        return []
+    unit_first, start, end = _month_index(info["first_month"]), _month_index(first), _month_index(last)
+    forward = end - unit_first + 1
+    if not info.get("totals") or not info.get("last_month"):
+        return _month_docs(db, unit, unit_first, end)
+    unit_last = _month_index(info["last_month"])
+    if forward <= unit_last - max(start, unit_first) + 2:  # the months after `first`, and the totals
+        return _month_docs(db, unit, unit_first, end)
+    later = _month_docs(db, unit, max(start, unit_first), unit_last)
+    totals = [
+        document
+        for key in info.get("total_keys") or []
+        if (document := store.get_stats_counter(db, key, store.STATS_TOTALS)) is not None
+    ]
+    return [*stats.opening_docs(totals, later, first), *later]
 
 
 def report(db: Db, staff: Staff, *, unit: str | None, first: str, last: str, group_by: str) -> Document:
@@ -155,7 +188,7 @@ def report(db: Db, staff: Staff, *, unit: str | None, first: str, last: str, gro
     if _month_index(last) - _month_index(first) + 1 > MAX_MONTHS:
         raise InvalidData({"to": [f"Khoảng thời gian tối đa {MAX_MONTHS} tháng."]}, location="query")
     units = _units_of(staff, unit)
-    documents = [doc for u in units for doc in _counter_docs(db, u, last)]
+    documents = [doc for u in units for doc in _counter_docs(db, u, first, last)]
     rows = stats.summarise(documents, group_by, first_month=first, last_month=last)
     return {"units": units, "from_month": first, "to_month": last, "group_by": group_by, "rows": rows}
 
