@@ -199,6 +199,7 @@ def test_the_live_totals_of_each_series_equal_the_sum_of_its_months(db, counted)
     }
     assert {k: v for k, v in live_totals.items() if v} == {k: v for k, v in expected.items() if v}
     assert any(live_totals.values()), "the open dossiers are in the totals"
+    assert not [doc for doc in db.stats_totals.find({}) if doc.get("applied")], "no guard kept once counted"
     assert sorted(store.get_stats_unit(db, UNIT)["total_keys"]) == sorted(live_totals)
 
 

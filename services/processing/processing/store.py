@@ -307,6 +307,12 @@ def add_stats_counts(
     return result.modified_count == 1
 
 
+def forget_stats_applied(db: Db, key: str, applied: str, sequence: int) -> None:
+    """Drop a totals document's record of an event once no count of it is owed, unless it records
+    a newer one already (a later event of the same dossier, still owed)."""
+    db[STATS_TOTALS].update_one({"_id": key, applied: sequence}, {"$unset": {applied: ""}})
+
+
 def get_stats_unit(db: Db, unit: str) -> Document | None:
     """The unit's `first_month`, `last_month`, `total_keys` and `totals` flag."""
     return db.stats_units.find_one({"_id": unit})

@@ -8,7 +8,9 @@ revision read, so two consumers racing on one dossier cannot both count from the
 The counts are then added to the counter document by one single-document update guarded by the
 counter's own record of what it applied (`applied.<source>:<code>` ≥ sequence), and `pending` is
 cleared. A crash between the two writes leaves `pending`, which the redelivery (or the dossier's
-next event) adds first: the guard makes the second try add nothing.
+next event) adds first: the guard makes the second try add nothing. A series' totals document
+drops that record once `pending` is cleared (a month's document keeps it: it holds only that
+month's dossiers).
 
 Intake's `withdrawn` is counted only after processing applied it and after every processing event
 of the dossier before it was counted (its stock is the one they left): until then it is retried.
@@ -80,11 +82,17 @@ def _pending(changes: tuple[stats.Delta, ...], source: str, code: str, sequence:
 
 
 def _add_pending(db: Db, code: str, standing: Document) -> None:
-    for counts in standing.get("pending") or []:
+    owed = standing.get("pending") or []
+    for counts in owed:
         store.add_stats_counts(
             db, counts["key"], counts["labels"], counts["applied"], counts["sequence"], counts["increments"]
         )
     store.clear_stats_pending(db, code, standing["revision"])
+    # A series' totals gather every dossier it ever had: once the counts are no longer owed, their
+    # guard goes (unless a newer event of the dossier set it since), so the document stays small.
+    for counts in owed:
+        if "month" not in counts["labels"]:
+            store.forget_stats_applied(db, counts["key"], counts["applied"], counts["sequence"])
 
 
 def _wait_for_processing(db: Db, code: str, sequence: int, applied: dict[str, int]) -> None:
