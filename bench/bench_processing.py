@@ -47,7 +47,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
-from bench_intake import PYTHONPATH, Gunicorn, RunResult, run_load
+from bench_intake import Gunicorn, RunResult, run_load
+from bench_intake import server_env as intake_server_env
 from processing_bulk import (
     CLOSED_PATHS,
     OPEN_PATHS,
@@ -64,11 +65,11 @@ from processing_bulk import (
 
 from devstack.certificates import ensure_unit_certificates
 from devstack.infra import FerretDB, free_ports
-from devstack.paths import VENV_BIN
 from devstack.tokens import ensure_keypair, issue_token
 from eventkit.blobs import open_blob_store
 from eventkit.mongo import connect
 from processing import importer
+from processing.deadlines import TZ
 
 TARGET = 1.5
 LARGE, SMALL, OPEN = 1_000_000, 10_000, 2_000
@@ -138,16 +139,13 @@ def load(
 
 
 def server_env(mongo_url: str, database: str, public_key: Path, workdir: Path, certs: Path) -> dict[str, str]:
+    """The intake benchmark's server environment, on `database`, with processing's blob store and
+    the units' certificates (PROCESSING_BLOB_URL wins over BLOB_URL)."""
     return {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(str(p) for p in PYTHONPATH),
-        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "MONGO_URL": mongo_url,
+        **intake_server_env(mongo_url, public_key, workdir),
         "MONGO_DB": database,
-        "JWT_PUBLIC_KEY_FILE": str(public_key),
         "PROCESSING_BLOB_URL": (workdir / "blobs").as_uri(),
         "SIGNING_CERTS_DIR": str(certs),
-        "PYTHONUNBUFFERED": "1",
     }
 
 
@@ -259,7 +257,7 @@ def file_for_actions(mongo_url: str, templates: list[Template], count: int, now:
         index = rng.choice(waiting)
         template = templates[index]
         # Numbers after the day's loaded ones: a day's number is unique per unit.
-        day = (template.received + weeks_back(template, now) * WEEK).astimezone(importer_tz()).date()
+        day = (template.received + weeks_back(template, now) * WEEK).astimezone(TZ).date()
         bulk.numbers[(template.unit, day)] = max(bulk.numbers[(template.unit, day)], 5000)
         bulk.add(template, weeks_back(template, now), person(rng), index)
     for code in bulk.codes:  # a run on kept stores files the same dossiers again
@@ -412,7 +410,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         for server in servers:
             server.wait_ready()
 
-        month = now.astimezone(importer_tz()).strftime("%Y-%m")
+        month = now.astimezone(TZ).strftime("%Y-%m")
         plans = {
             name: calls(stores[name], tokens, by_electronic_id, month, random.Random(SEED + 7), args.requests)
             for name in gunicorns
@@ -454,12 +452,6 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
             server.stop()
         ferretdb.stop()
     return 0
-
-
-def importer_tz():
-    from processing.deadlines import TZ
-
-    return TZ
 
 
 def report(args, stores, latencies, actions, updates) -> None:

@@ -27,7 +27,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from eventkit.auth import Staff
@@ -549,7 +549,3 @@ def pick(
         return rng.choice(by_path[rng.choices(names, weights)[0]])
 
     return choose
-
-
-def now_local() -> datetime:
-    return datetime.now(UTC).astimezone(TZ)
