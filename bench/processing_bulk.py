@@ -40,6 +40,7 @@ from processing.deadlines import TZ
 from processing.handlers import build_handlers
 from processing.importer import SEED_DIR
 from processing.service import dossiers, results
+from processing.service import staff as staff_directory
 from processing.service.queues import search_keys
 from processing.service.results import ResultSigning
 from processing.service.statistics import applied_field
@@ -187,6 +188,20 @@ class TemplateRunner:
         self.handlers = build_handlers(db)[Groups.PROCESSING_INTAKE_DOSSIERS]
         self.units = {u["code"]: u for u in seed_items("units")}
         self.number = 0
+        # Dossiers are assigned to specialists of the directory: one per unit.
+        staff_directory.seed(
+            db,
+            [
+                {
+                    "user_id": specialist_id(code),
+                    "name": f"Chuyên viên {code}",
+                    "roles": ["specialist"],
+                    "units": [code],
+                }
+                for code in self.units
+            ],
+            actor="bench",
+        )
 
     def _intake(self, kind: str, code: str, sequence: int, data: Document) -> Document:
         event = new_event(

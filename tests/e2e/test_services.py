@@ -220,7 +220,7 @@ def test_the_seeded_catalogue_reaches_intake_and_the_portal_through_kafka(runnin
     assert due.status_code == 200 and due.json()["due_at"] == "2023-11-03T09:32:00+07:00"
 
 
-def test_an_online_filing_goes_from_intake_over_kafka(running, infra):
+def test_an_online_filing_goes_from_intake_over_kafka(running, infra, jwt_keys):
     base = api_url("intake", running)
     client = MongoClient(infra.mongo_url, retryWrites=False)
     try:
@@ -270,6 +270,35 @@ def test_an_online_filing_goes_from_intake_over_kafka(running, infra):
         if r.key == code.encode()
     ]
     assert event["type"] == "vn.motcua.intake.dossier.submitted.v1" and event["correlationid"] == "e2e-file-1"
+
+    # Processing's worker takes the filing in; its detail links the document to intake's download,
+    # which the officer fetches with their own token.
+    token = issue_token(["receptionist"], ["09496"], user_id="tn.09496", private_key=jwt_keys[0])
+    officer = {"Authorization": f"Bearer {token}"}
+    detail_url = f"{api_url('processing', running)}/api/v1/dossiers/{code}"
+
+    def in_processing() -> bool:
+        return requests.get(detail_url, headers=officer, timeout=5).status_code == 200
+
+    assert wait_until(in_processing, timeout=30, interval=0.5), "processing consumes the submitted event"
+    [document] = requests.get(detail_url, headers=officer, timeout=5).json()["documents"]
+    assert document["download_url"] == f"{base}/api/v1/uploads/{uploaded['id']}"
+    download = requests.get(document["download_url"], headers=officer, timeout=10)
+    assert download.status_code == 200 and download.content == pdf
+    assert requests.get(document["download_url"], timeout=10).status_code == 401
+
+    # The demo directory that `make run` seeds: the town's leader assigns to its specialist.
+    assert (
+        requests.post(f"{detail_url}/actions/accept", json={}, headers=officer, timeout=10).status_code == 200
+    )
+    leader = issue_token(["leader"], ["09496"], user_id="ld.09496", private_key=jwt_keys[0])
+    assigned = requests.post(
+        f"{detail_url}/actions/assign",
+        json={"assignee": "cv1.09496"},
+        headers={"Authorization": f"Bearer {leader}"},
+        timeout=10,
+    )
+    assert assigned.status_code == 200 and assigned.json()["assignee"] == "cv1.09496", assigned.text
 
 
 def test_2000_filings_from_8_concurrent_clients_get_distinct_codes_without_gaps_and_all_go_out(

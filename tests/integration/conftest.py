@@ -61,3 +61,31 @@ def intake_catalogue(intake_app):
     db = intake_app.extensions["db"]
     fill_catalogue_projection(db)
     return db
+
+
+# The officers the processing tests assign dossiers to and expect deadline warnings for.
+DIRECTORY = [
+    {
+        "user_id": user_id,
+        "name": name,
+        "email": f"{user_id}@luongtai.example.vn",
+        "roles": [role],
+        "units": units,
+    }
+    for user_id, name, role, units in (
+        ("specialist-1", "Nguyễn Văn Một", "specialist", ["09496", "09499", "264", "264.TP"]),
+        ("specialist-2", "Trần Thị Hai", "specialist", ["09496", "09499", "264", "264.TP"]),
+        ("specialist-tp", "Lê Văn Tư Pháp", "specialist", ["264.TP"]),
+        ("leader-1", "Phạm Thị Lãnh Đạo", "leader", ["09496", "09499", "264", "264.TP"]),
+        ("leader-tp", "Hoàng Văn Trưởng Phòng", "leader", ["264.TP"]),
+    )
+]
+
+
+@pytest.fixture
+def directory_staff(mongo_db):
+    """The staff directory of the processing tests (`DIRECTORY`), in the test's database."""
+    from processing.service import staff
+
+    staff.seed(mongo_db, DIRECTORY, actor="test")
+    return DIRECTORY

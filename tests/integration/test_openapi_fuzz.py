@@ -63,6 +63,9 @@ NOT_ACCEPTABLE_BY_CONSTRUCTION = {
         "GET /api/v1/register",
         # The cursor is a position that the page before gave, not any string its pattern allows.
         "GET /api/v1/dossiers",
+        # An account's units must be existing units that the administrator serves.
+        "POST /api/v1/staff",
+        "PUT /api/v1/staff/{user_id}",
     ],
 }
 

@@ -82,6 +82,7 @@ def test_calendar_year_read_and_audited_edit(processing_client, seeded_db, staff
         ],
         "working_days": year["working_days"],
         "hours": year["hours"],
+        "reason": "Quyết định số 12/QĐ-UBND của UBND tỉnh",
     }
     response = processing_client.put("/api/v1/calendar/2024", json=edited, headers=admin)
     assert (
@@ -97,6 +98,7 @@ def test_calendar_year_read_and_audited_edit(processing_client, seeded_db, staff
 
     [entry] = processing_client.get("/api/v1/calendar/2024/history", headers=admin).json
     assert entry["actor"] == "admin-7" and entry["before"]["version"] == 1 and entry["after"]["version"] == 2
+    assert entry["reason"] == "Quyết định số 12/QĐ-UBND của UBND tỉnh"
     assert len(entry["after"]["days_off"]) == len(entry["before"]["days_off"]) + 1
 
 

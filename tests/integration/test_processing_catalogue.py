@@ -86,14 +86,21 @@ def test_a_new_procedure_is_version_1_and_its_publication_is_in_the_same_documen
 def test_editing_makes_a_new_version_and_keeps_the_old_one(
     processing_app, processing_client, seeded, as_admin, as_receptionist
 ):
-    changed = {**BIRTH, "name": "Đăng ký khai sinh", "version": 1}
+    changed = {
+        **BIRTH,
+        "name": "Đăng ký khai sinh",
+        "version": 1,
+        "change_reason": "Tên theo Quyết định 1085",
+    }
     response = processing_client.put("/api/v1/procedures/1.001193", json=changed, headers=as_admin)
     assert response.status_code == 200 and response.json["version"] == 2
     versions = processing_client.get("/api/v1/procedures/1.001193/versions", headers=as_receptionist).json
-    assert [(v["version"], v["name"]) for v in versions] == [
-        (1, "Thủ tục đăng ký khai sinh"),
-        (2, "Đăng ký khai sinh"),
+    assert [(v["version"], v["name"], v["change_reason"]) for v in versions] == [
+        (1, "Thủ tục đăng ký khai sinh", ""),
+        (2, "Đăng ký khai sinh", "Tên theo Quyết định 1085"),
     ]
+    assert versions[1]["updated_by"] == response.json["updated_by"] != ""
+    assert "change_reason" not in outbox_events(processing_app, "procedures", "1.001193")[-1]["data"]
     assert [e["data"]["version"] for e in outbox_events(processing_app, "procedures", "1.001193")] == [1, 2]
 
 

@@ -8,14 +8,17 @@ from typing import Any
 
 import pytest
 
+from eventkit.auth import Staff
 from processing import deadlines, store
 from processing.service import deadlines_watch, dossiers, results
+from processing.service import staff as directory
 from processing.service.calendar import calendar_for
 from tests.factories import pdf_bytes
 from tests.integration import test_processing_workflow as workflow
+from tests.integration.conftest import DIRECTORY
 from tests.integration.test_store_indexes import BETWEEN, EQUAL, explain, seeks_only
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("directory_staff")]
 
 # The workflow tests' dossier, catalogue and helpers.
 db = workflow.db
@@ -34,6 +37,12 @@ SOON = datetime(2026, 12, 4, 9, 0, tzinfo=TZ)
 def accept(db, at: datetime = ACCEPTED) -> None:
     deliver(db, submitted())
     dossiers.perform(db, CODE, "accept", {}, RECEPTIONIST, now=at)
+
+
+def contact(user_id: str) -> dict[str, Any]:
+    """What a warning tells of a person of the tests' directory: their name and email."""
+    account = next(a for a in DIRECTORY if a["user_id"] == user_id)
+    return {k: account[k] for k in ("user_id", "name", "email")}
 
 
 def raise_due(db, now: datetime) -> dict[str, int]:
@@ -78,7 +87,11 @@ def test_due_soon_then_overdue_are_raised_once_each_in_sequence(db):
         assert data["sequence"] == event["sequence"] and data["state"] == "in_progress"
         assert datetime.fromisoformat(data["due_at"]) == DUE and datetime.fromisoformat(data["at"]) == at
         assert (data["unit"], data["receiving_unit"], data["code"]) == (UNIT, UNIT, CODE)
-        assert data["assignee"] == "specialist-1" and data["leaders"] == []
+        assert data["assignee"] == "specialist-1" and data["leaders"] == ["leader-1"]
+        assert data["recipients"] == [
+            {**contact("specialist-1"), "as": "assignee"},
+            {**contact("leader-1"), "as": "leader"},
+        ]
         assert data["by"] == deadlines_watch.SYSTEM
     dossier = store.get_dossier(db, CODE)
     assert dossier["watch"] == "done" and dossier["sequence"] == 4
@@ -265,3 +278,30 @@ def test_the_workers_duty_raises_what_is_due_and_counts_it(db):
     assert not duty.is_alive(), "the duty stops when asked"
     assert verbs(db) == ["accepted", "overdue"]
     assert counted() == before + 1
+
+
+def test_a_warning_concerns_the_leaders_the_directory_has_when_it_is_raised(db):
+    accept(db)
+    admin = Staff("quantri-1", "", frozenset({"admin"}), frozenset({UNIT, "09499", "264", "264.TP"}))
+    retired = directory.get(db, "leader-1")
+    change = {**{k: retired[k] for k in ("name", "email", "roles")}, "units": [UNIT]}
+    directory.update(db, "leader-1", {**change, "active": False, "reason": "Nghỉ hưu"}, 1, admin)
+    new = {"user_id": "leader-2", "name": "Vũ Văn Mới", "email": None, "roles": ["leader"], "units": [UNIT]}
+    directory.create(db, {**new, "active": True, "reason": "Bổ nhiệm"}, admin)
+    # A leader elsewhere, and a specialist here, are not the unit's leaders.
+    directory.create(
+        db, {**new, "user_id": "leader-x", "units": ["264"], "active": True, "reason": ""}, admin
+    )
+
+    assert raise_due(db, DUE + MS) == {"due_soon": 0, "overdue": 1}
+    data = events(db)[-1]["data"]
+    assert data["assignee"] is None and data["leaders"] == ["leader-2"]
+    assert data["recipients"] == [
+        {"user_id": "leader-2", "name": "Vũ Văn Mới", "email": None, "as": "leader"}
+    ]
+    # The unit's active leaders are a seek on the directory's (unit, role, active) index.
+    leaders = {"unit": UNIT, "role": "leader", "active": True}
+    three = f"{EQUAL} AND {EQUAL} AND {EQUAL}"
+    assert seeks_only(db, "staff_roles", "unit_role_active", leaders, seek=three), explain(
+        db, "staff_roles", leaders, None
+    )

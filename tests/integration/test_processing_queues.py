@@ -28,7 +28,7 @@ from tests.integration.test_processing_workflow import (  # noqa: F401 (fixtures
 )
 from tests.integration.test_store_indexes import BETWEEN, EQUAL, explain, seeks_only
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("directory_staff")]
 
 OTHER_PROCEDURE = "1.001193"
 HOA = {"full_name": "Nguyễn Thị Hoa", "id_number": "027190001234", "phone": "0912345678"}

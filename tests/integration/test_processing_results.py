@@ -26,7 +26,7 @@ from tests.integration.test_processing_workflow import (
     verbs,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("directory_staff")]
 
 # The workflow tests' fixtures: a store with the catalogue, its client, and officers' headers.
 db = workflow.db

@@ -35,7 +35,7 @@ from tests.integration.test_processing_workflow import (
 )
 from tests.integration.test_store_indexes import plan, uses_index
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("directory_staff")]
 
 # The workflow's fixtures: the catalogue seeded, a test client, officers' headers.
 db, client, as_ = workflow.db, workflow.client, workflow.as_

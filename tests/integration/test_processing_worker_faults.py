@@ -39,7 +39,7 @@ from tests.integration.test_processing_workflow import (
     submitted,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("directory_staff")]
 
 ROOT = Path(__file__).resolve().parents[2]
 DOSSIERS = 20

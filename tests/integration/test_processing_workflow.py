@@ -21,7 +21,7 @@ from processing.service import catalogue, dossiers
 from processing.service.calendar import calendar_for, legal_time
 from processing.store import get_dossier_outbox
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("directory_staff")]
 
 PROCEDURE = "1.004884"  # re-registration of a birth: 5 working days
 UNIT = "09496"

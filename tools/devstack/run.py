@@ -5,6 +5,7 @@ and stops everything on Ctrl-C. Data is kept under .local/data between runs.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -39,7 +41,10 @@ DEFAULT_PORTS = {
     "SMTP_PORT": 1025,
     "MAILPIT_PORT": 8025,
 }
-ROLES = ("receptionist", "specialist", "leader", "admin", "editor")
+# The demo accounts (seeded by `--demo-staff`) whose tokens the banner prints: the town of Thứa's
+# counter, specialist and leader, and the district's administrator.
+BANNER_ACCOUNTS = ("tn.09496", "cv1.09496", "ld.09496", "quantri")
+STAFF_SEED = ROOT / "services" / "processing" / "processing" / "seed" / "staff.json"
 
 
 def ports_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, int]:
@@ -145,7 +150,7 @@ def stop_services(proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
 def seed_demo_data(env: Mapping[str, str]) -> None:
     """Lương Tài's units, the procedure catalogue and the calendar; a second run changes nothing."""
     subprocess.run(
-        [str(VENV_BIN / "python"), "-m", "processing.importer", "--seed", "--no-progress"],
+        [str(VENV_BIN / "python"), "-m", "processing.importer", "--seed", "--demo-staff", "--no-progress"],
         env=dict(env),
         cwd=ROOT,
         check=True,
@@ -196,6 +201,12 @@ def external_endpoints(ports: Mapping[str, int]) -> tuple[Endpoints, list[str]]:
     return Endpoints(mongo, kafka, smtp, mailpit), local
 
 
+def demo_account(user_id: str) -> dict[str, Any] | None:
+    """The demo staff account `user_id` of the processing seed, if there is one."""
+    accounts = json.loads(STAFF_SEED.read_text(encoding="utf-8"))["items"]
+    return next((a for a in accounts if a["user_id"] == user_id), None)
+
+
 def print_banner(ports: Mapping[str, int], endpoints: Endpoints) -> None:
     lines = ["", "MotCua is running. Ctrl-C stops everything.", ""]
     for service in SERVICES:
@@ -209,9 +220,19 @@ def print_banner(ports: Mapping[str, int], endpoints: Endpoints) -> None:
     ]
     if endpoints.mailpit_api:
         lines.append(f"  Mailpit API {endpoints.mailpit_api}/api/v1/messages")
-    lines += ["", f"Staff tokens (unit {DEFAULT_UNIT}), for 'Authorization: Bearer <token>':"]
-    for role in ROLES:
-        lines.append(f"  {role:<12} {issue_token([role], [DEFAULT_UNIT], name=f'Cán bộ {role}')}")
+    lines += [
+        "",
+        "Staff tokens of demo accounts, for 'Authorization: Bearer <token>'"
+        " (another: make token USER_ID=cv2.09499):",
+    ]
+    for user_id in BANNER_ACCOUNTS:
+        account = demo_account(user_id)
+        assert account is not None, user_id
+        units = account["units"]
+        where = ", ".join(units) if len(units) <= 3 else f"{len(units)} units"
+        token = issue_token(account["roles"], units, user_id=user_id, name=account["name"])
+        lines += [f"  {user_id}: {account['name']}, {'/'.join(account['roles'])} ({where})", f"    {token}"]
+    lines += [f"  portal editor of {DEFAULT_UNIT}:", f"    {issue_token(['editor'], [DEFAULT_UNIT])}"]
     print("\n".join(lines), flush=True)
 
 

@@ -26,7 +26,7 @@ from eventkit.mongo import Db
 from processing import store
 from processing.config import load_config
 from processing.schemas import ProcedureSchema, UnitSchema
-from processing.service import InvalidData, calendar, catalogue
+from processing.service import InvalidData, calendar, catalogue, staff
 
 SEED_DIR = Path(__file__).parent / "seed"
 ACTOR = "import"
@@ -105,8 +105,9 @@ def import_file(
     return import_entries(db, kind, schema, read_entries(path.read_text(encoding="utf-8")), progress)
 
 
-def seed(db: Db, progress: bool = True) -> tuple[Counter[str], list[Problem]]:
-    """The shipped units and procedures, and the calendar of the seed years (those not stored yet)."""
+def seed(db: Db, progress: bool = True, demo_staff: bool = False) -> tuple[Counter[str], list[Problem]]:
+    """The shipped units and procedures, and the calendar of the seed years (those not stored yet);
+    with `demo_staff`, the demo tenant's staff accounts too (those not stored yet)."""
     store.ensure_indexes(db)
     results: Counter[str] = Counter()
     problems = []
@@ -115,6 +116,8 @@ def seed(db: Db, progress: bool = True) -> tuple[Counter[str], list[Problem]]:
         results.update(found)
         problems.extend(bad)
     results["calendar years"] = len(calendar.seed(db))
+    if demo_staff:
+        results["staff accounts"] = len(staff.seed(db))
     return results, problems
 
 
@@ -132,14 +135,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("kind", nargs="?", choices=sorted(KINDS))
     parser.add_argument("file", nargs="?", type=Path)
     parser.add_argument("--seed", action="store_true", help="import the shipped seed data")
+    parser.add_argument(
+        "--demo-staff", action="store_true", help="with --seed: the demo tenant's staff accounts too"
+    )
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     # A command-line tool: it needs the store, not the staff token settings.
     db = store.connect(load_config(auth=False))
     if args.seed:
-        results, problems = seed(db, progress=not args.no_progress)
+        results, problems = seed(db, progress=not args.no_progress, demo_staff=args.demo_staff)
         report(results, problems)
         print(f"lịch làm việc: thêm {results['calendar years']} năm")
+        if args.demo_staff:
+            print(f"tài khoản cán bộ mẫu: thêm {results['staff accounts']}")
         return 1 if problems else 0
     if not args.kind or not args.file:
         parser.error("give KIND and FILE, or --seed")

@@ -32,6 +32,67 @@ class StaffSchema(BaseSchema):
     units = fields.List(fields.String(), required=True)
 
 
+# -- staff directory ----------------------------------------------------------------------------
+
+USER_ID = r"^[a-z0-9][a-z0-9._-]{1,63}$"
+STAFF_ROLES = ("receptionist", "specialist", "leader", "admin")
+
+
+class StaffAccountSchema(BaseSchema):
+    """A staff account as the administrator enters it."""
+
+    user_id = fields.String(
+        required=True,
+        validate=pattern(USER_ID, "Tên đăng nhập: 2–64 ký tự chữ thường, số, dấu chấm, gạch."),
+    )
+    name = fields.String(required=True, validate=length(1, 200))
+    email = fields.Email(load_default=None, allow_none=True, validate=length(max=254))
+    roles = fields.List(fields.String(validate=one_of(STAFF_ROLES)), required=True, validate=items(1, 4))
+    units = fields.List(
+        fields.String(validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ.")),
+        required=True,
+        validate=items(1, 50),
+    )
+    active = fields.Boolean(load_default=True)
+    reason = fields.String(load_default="", validate=length(max=2000))
+
+    @validates_schema
+    def _distinct(self, data: dict[str, Any], **_: Any) -> None:
+        for name, what in (("roles", "Vai trò"), ("units", "Đơn vị")):
+            if name in data:
+                _unique(data[name], name, what)
+
+
+class StaffAccountUpdateSchema(StaffAccountSchema):
+    class Meta:
+        exclude = ("user_id",)
+
+    version = fields.Integer(
+        required=True, validate=between(1), metadata={"description": "The version edited"}
+    )
+    reason = fields.String(required=True, validate=length(1, 2000))
+
+
+class StaffAccountOutSchema(BaseSchema):
+    user_id = fields.String(required=True)
+    name = fields.String(required=True)
+    email = fields.String(allow_none=True)
+    roles = fields.List(fields.String(), required=True)
+    units = fields.List(fields.String(), required=True)
+    active = fields.Boolean(required=True)
+    version = fields.Integer(required=True)
+    updated_at = fields.DateTime(allow_none=True)
+    updated_by = fields.String(allow_none=True)
+
+
+class StaffQuerySchema(BaseSchema):
+    class Meta:
+        unknown = "exclude"
+
+    unit = fields.String(required=True, validate=pattern(UNIT_CODE, "Mã đơn vị không hợp lệ."))
+    role = fields.String(load_default=None, validate=one_of(STAFF_ROLES))
+
+
 # -- catalogue entries --------------------------------------------------------------------------
 
 
@@ -182,6 +243,9 @@ class ProcedureUpdateSchema(ProcedureSchema):
     version = fields.Integer(
         required=True, validate=between(1), metadata={"description": "The version edited"}
     )
+    change_reason = fields.String(
+        load_default="", validate=length(max=2000), metadata={"description": "Why, kept with the version"}
+    )
 
 
 class VersionedOutSchema(BaseSchema):
@@ -189,6 +253,8 @@ class VersionedOutSchema(BaseSchema):
 
     version = fields.Integer(required=True)
     updated_at = fields.DateTime(required=True)
+    updated_by = fields.String()
+    change_reason = fields.String()
     # Stored and published as ISO dates.
     valid_from = fields.String(required=True)
     valid_to = fields.String(allow_none=True)
@@ -263,6 +329,9 @@ class UnitSchema(CatalogueEntrySchema):
 
 class UnitUpdateSchema(UnitSchema):
     version = fields.Integer(required=True, validate=between(1))
+    change_reason = fields.String(
+        load_default="", validate=length(max=2000), metadata={"description": "Why, kept with the version"}
+    )
 
 
 class UnitOutSchema(VersionedOutSchema, UnitSchema):
@@ -308,6 +377,9 @@ class CalendarUpdateSchema(CalendarYearSchema):
         validate=between(0),
         metadata={"description": "The version edited; 0 for a year never saved"},
     )
+    reason = fields.String(
+        load_default="", validate=length(max=2000), metadata={"description": "Why, for the audit trail"}
+    )
 
 
 class DayOffOutSchema(DayOffSchema):
@@ -336,6 +408,7 @@ class AuditEntrySchema(BaseSchema):
     target = fields.String(required=True)
     before = fields.Raw(allow_none=True)
     after = fields.Raw(allow_none=True)
+    reason = fields.String(load_default="")
 
 
 class DueQuerySchema(BaseSchema):

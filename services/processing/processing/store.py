@@ -5,7 +5,10 @@ Collections:
 - `procedure_versions`: earlier versions (`_id` = `<code>@<version>`), written before a change.
 - `units`: administrative units and agencies (`_id` = code), with their outbox.
 - `calendar_years`: the working-day calendar per year (`_id` = year).
-- `audit`: who changed what reference data, when, before and after.
+- `audit`: who changed what reference data or staff account, when, before and after, and why.
+- `staff`: the staff directory (`_id` = user id): name, email, roles, units, active, version.
+- `staff_roles`: one row per (unit, role) of each staff account (`_id` = `unit|role|user id`), so
+  "the active leaders of a unit" and "the staff of a unit" are seeks on an index of top-level fields.
 - `dossiers`: each dossier's workflow state (`_id` = dossier code), with its embedded audit trail
   (`history`), control-slip rows and outbox.
 """
@@ -49,6 +52,9 @@ def ensure_indexes(db: Db) -> None:
     db.units.create_index([("parent", ASCENDING)], name="parent")
     db.units.create_index([("type", ASCENDING)], name="type")
     db.audit.create_index([("target", ASCENDING), ("at", DESCENDING)], name="target_at")
+    db.staff_roles.create_index(
+        [("unit", ASCENDING), ("role", ASCENDING), ("active", ASCENDING)], name="unit_role_active"
+    )
     # Statistics: the register (Mẫu 06) reads the dossiers received at a unit in a period.
     db.dossiers.create_index(
         [("receiving_unit", ASCENDING), ("received_at", ASCENDING)], name="receiving_unit_received_at"
@@ -181,6 +187,64 @@ def replace_calendar_year(db: Db, year: int, expected_version: int, data: Docume
     return result.matched_count == 1
 
 
+# -- staff directory ----------------------------------------------------------------------------
+
+
+def get_staff(db: Db, user_id: str) -> Document | None:
+    document = db.staff.find_one({"_id": user_id})
+    if document is None:
+        return None
+    document["user_id"] = document.pop("_id")
+    return document
+
+
+def insert_staff(db: Db, user_id: str, record: Document) -> bool:
+    try:
+        db.staff.insert_one({**record, "_id": user_id})
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+def replace_staff(db: Db, user_id: str, expected_version: int, record: Document) -> bool:
+    result = db.staff.update_one({"_id": user_id, "version": expected_version}, {"$set": record})
+    return result.matched_count == 1
+
+
+def staff_role_id(unit: str, role: str, user_id: str) -> str:
+    return f"{unit}|{role}|{user_id}"
+
+
+def sync_staff_roles(db: Db, user_id: str, before: Document | None, after: Document) -> None:
+    """Make the (unit, role) rows of `user_id` those of `after`, removing those only `before` had.
+
+    Written after the account itself: readers check each row against the account, so a row left
+    behind by a crash between the two writes never grants a role, and the next save restores it."""
+    wanted = {staff_role_id(u, r, user_id) for u in after["units"] for r in after["roles"]}
+    if before is not None:
+        gone = {staff_role_id(u, r, user_id) for u in before["units"] for r in before["roles"]} - wanted
+        for row_id in gone:
+            db.staff_roles.delete_one({"_id": row_id})
+    for unit in after["units"]:
+        for role in after["roles"]:
+            db.staff_roles.update_one(
+                {"_id": staff_role_id(unit, role, user_id)},
+                {"$set": {"unit": unit, "role": role, "user_id": user_id, "active": after["active"]}},
+                upsert=True,
+            )
+
+
+def staff_ids_of_unit(db: Db, unit: str, role: str | None = None, active: bool | None = None) -> list[str]:
+    """The user ids with a row for `unit` (and `role`, and `active`): a seek on `unit_role_active`."""
+    query: Document = {"unit": unit}
+    if role is not None:
+        query["role"] = role
+        if active is not None:
+            query["active"] = active
+    rows = db.staff_roles.find(query, {"user_id": 1})
+    return sorted({row["user_id"] for row in rows})
+
+
 # -- deadline watch -----------------------------------------------------------------------------
 
 # What a warning's event and write need of a dossier (not its history, documents or outbox).
@@ -224,7 +288,9 @@ def watched_dossiers(
 # -- audit --------------------------------------------------------------------------------------
 
 
-def record_audit(db: Db, *, actor: str, action: str, target: str, before: Any, after: Any) -> None:
+def record_audit(
+    db: Db, *, actor: str, action: str, target: str, before: Any, after: Any, reason: str = ""
+) -> None:
     db.audit.insert_one(
         {
             "at": datetime.now(UTC),
@@ -233,6 +299,7 @@ def record_audit(db: Db, *, actor: str, action: str, target: str, before: Any, a
             "target": target,
             "before": _to_store(before),
             "after": _to_store(after),
+            "reason": reason,
         }
     )
 

@@ -6,10 +6,21 @@ request is parsed, so a request without one is 401 whatever its body.
 
 from flask_smorest import Blueprint
 
-from processing.api import calendar, dossiers, procedures, queues, results, staff, stats, units
+from processing.api import (
+    calendar,
+    dossiers,
+    procedures,
+    queues,
+    results,
+    staff,
+    staff_directory,
+    stats,
+    units,
+)
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     staff.blp,
+    staff_directory.blp,
     procedures.blp,
     units.blp,
     calendar.blp,

@@ -108,6 +108,7 @@ def update_year(db: Db, year: int, data: Document, expected_version: int, actor:
         target=f"calendar:{year}",
         before=_audit_view(current),
         after=_audit_view(after),
+        reason=data.get("reason", ""),
     )
     return after
 

@@ -20,7 +20,7 @@ from processing.events import EventTypes
 from processing.service import Conflict, InvalidData, NotFound
 
 SOURCE = "/services/processing"
-META_FIELDS = ("version", "updated_at", "updated_by", "applied_events")
+META_FIELDS = ("version", "updated_at", "updated_by", "change_reason", "applied_events")
 ImportResult = Literal["created", "updated", "unchanged"]
 
 
@@ -55,8 +55,9 @@ def _published(kind: Kind, content: Document, meta: Document) -> list[dict[str, 
     return [outbox_entry(kind.topic, event)]
 
 
-def _meta(version: int, actor: str) -> Document:
-    return {"version": version, "updated_at": datetime.now(UTC), "updated_by": actor}
+def _meta(version: int, actor: str, reason: str = "") -> Document:
+    """Who wrote version `version`, when, and why (the administrator's reason, for the audit)."""
+    return {"version": version, "updated_at": datetime.now(UTC), "updated_by": actor, "change_reason": reason}
 
 
 def _check_units(db: Db, data: Document) -> None:
@@ -121,7 +122,7 @@ def update(db: Db, kind: Kind, data: Document, expected_version: int, actor: str
     _validate(db, kind, data)
     if kind is PROCEDURES:
         store.keep_procedure_version(db, current)
-    meta = _meta(expected_version + 1, actor)
+    meta = _meta(expected_version + 1, actor, data.get("change_reason", ""))
     if not store.replace_reference(
         db, kind.collection, content, expected_version, meta, _published(kind, content, meta)
     ):

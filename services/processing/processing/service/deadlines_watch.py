@@ -9,8 +9,9 @@ time) and raises each warning with one conditional write that moves `watch` on a
 to the dossier's outbox: a second pass, or a second worker, finds nothing left to raise (exactly
 so on MongoDB; on FerretDB see "Stores" in docs/architecture.md).
 
-The unit's leaders are not known to processing yet (it keeps no staff accounts): the events carry
-`leaders: []` and `unit`, and notify resolves the leaders of the unit.
+The events name whom they concern, from the staff directory as it is when they are raised: the
+assignee and the unit's active leaders, each with a name and email in `recipients`, so notify can
+write to them from the event alone.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from eventkit.mongo import Db, Document
 from processing import deadlines, store
 from processing.events import EventTypes
 from processing.service import dossiers
+from processing.service import staff as staff_directory
 
 DUE_SOON, OVERDUE, DONE = "due_soon", "overdue", "done"
 # Who raises the warnings, in the audit trail and the events' `by`.
@@ -48,7 +50,25 @@ def marks(calendar: deadlines.Calendar, due: datetime | None, now: datetime) -> 
     return {"watch": OVERDUE if due < now else DUE_SOON, "due_soon_at": due_soon_at(calendar, due)}
 
 
-def _raise(db: Db, dossier: Document, mark: str, now: datetime) -> str | None:
+def _concerned(db: Db, dossier: Document, leaders: dict[str, list[Document]]) -> Document:
+    """`leaders`: the user ids of the unit's active leaders; `recipients`: the assignee (when the
+    directory has them) and those leaders, each once, with name and email. `leaders` caches the
+    leaders per unit for one pass."""
+    unit = dossier["unit"]
+    if unit not in leaders:
+        leaders[unit] = [staff_directory.contact(a) for a in staff_directory.leaders_of(db, unit)]
+    people = []
+    assignee = dossier.get("assignee")
+    account = store.get_staff(db, assignee) if assignee else None
+    if account is not None:
+        people.append({**staff_directory.contact(account), "as": "assignee"})
+    people += [{**leader, "as": "leader"} for leader in leaders[unit] if leader["user_id"] != assignee]
+    return {"leaders": [leader["user_id"] for leader in leaders[unit]], "recipients": people}
+
+
+def _raise(
+    db: Db, dossier: Document, mark: str, now: datetime, leaders: dict[str, list[Document]]
+) -> str | None:
     """Raise the warning of one dossier marked `mark` (the kind raised; None when the dossier
     changed meanwhile): one write conditional on the `revision` and `watch` read, so a change made
     meanwhile (an extension, a supplement request) wins. A due time passed already (the worker was
@@ -60,7 +80,7 @@ def _raise(db: Db, dossier: Document, mark: str, now: datetime) -> str | None:
         **dossiers._event_data(dossier, dossier, SYSTEM, now, sequence),
         "due_at": dossier["due_at"],
         "assignee": dossier.get("assignee"),
-        "leaders": [],
+        **_concerned(db, dossier, leaders),
     }
     revision = int(dossier.get("revision") or 0)
     update: dict[str, Any] = {
@@ -86,13 +106,14 @@ def _raise(db: Db, dossier: Document, mark: str, now: datetime) -> str | None:
 
 def _raise_all(db: Db, mark: str, now: datetime, until: float | None) -> dict[str, int]:
     raised = {DUE_SOON: 0, OVERDUE: 0}
+    leaders: dict[str, list[Document]] = {}
     # Due soon from the instant a working day is left; overdue once the due time has passed.
     time_field, at_now = ("due_soon_at", True) if mark == DUE_SOON else ("due_at", False)
     while until is None or time.monotonic() < until:
         batch = store.watched_dossiers(db, mark, time_field, FAR_PAST, now, at_now, BATCH)
         written = 0
         for dossier in batch:
-            kind = _raise(db, dossier, mark, now)
+            kind = _raise(db, dossier, mark, now, leaders)
             if kind is not None:
                 written += 1
                 raised[kind] += 1

@@ -26,6 +26,7 @@ from eventkit.topics import Topics
 from processing import deadlines, store, workflow
 from processing.events import ConsumedTypes, EventTypes
 from processing.service import InvalidData, NotFound
+from processing.service import staff as staff_directory
 from processing.service.calendar import FIRST_YEAR, LAST_YEAR, YEARS_AHEAD, calendar_for, legal_time
 from processing.service.catalogue import PROCEDURES, UNITS
 from processing.service.queues import search_keys
@@ -372,9 +373,10 @@ def _refuse(step: Step) -> None:
 
 def _assign(step: Step) -> None:
     assignee = str(step.body["assignee"]).strip()
-    step.fields["assignee"] = assignee
-    step.event["assignee"] = assignee
     unit = step.dossier["unit"]
+    account = staff_directory.check_assignee(step.db, assignee, unit)
+    step.fields["assignee"] = assignee
+    step.event.update(assignee=assignee, assignee_name=account["name"])
     step.hand_over(from_unit=unit, from_user=step.staff.user_id, to_unit=unit, to_user=assignee)
 
 
