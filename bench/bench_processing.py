@@ -338,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         "--store-dir",
         type=Path,
         help="keep the loaded stores here and reuse them on the next run with the same sizes"
-        " (the load of a million dossiers takes about an hour on two cores)",
+        " (the load of a million dossiers takes about 25 minutes on two cores)",
     )
     args = parser.parse_args(argv)
     if args.store_dir is not None:
