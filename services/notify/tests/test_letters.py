@@ -299,6 +299,8 @@ def test_the_receipt_prints_the_dossier_s_times_documents_and_copy(rendered: dic
 def test_an_absent_optional_field_leaves_out_its_line(rendered: dict[str, Any]) -> None:
     assert not any(line.startswith("Email:") for line in rendered["mau-03"].lines)
     assert "Email: nhung.nguyen@example.vn" in rendered["mau-02"].lines
+    # The second missing document has no reason of its own: its cell stays empty.
+    assert sum("Người nộp hồ sơ không phải" in line for line in rendered["mau-02"].lines) == 1
     assert "1. Thủ tục không thuộc thẩm quyền giải quyết của Ủy ban nhân dân huyện Lương Tài." in " ".join(
         rendered["mau-03"].lines
     )
@@ -404,7 +406,12 @@ def test_a_template_using_an_undeclared_field_is_refused_when_loaded() -> None:
         "rule_set": "Thông tư 03/2025/TT-VPCP",
         "name": "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ",
         "page": "A5",
-        "fields": {"dossier_code": {"type": "text"}},
+        "fields": {
+            **{path: {"type": "text"} for path in ("unit.parent_name", "unit.name", "number", "place")},
+            "date": {"type": "date"},
+            "lookup_url": {"type": "url"},
+            "dossier_code": {"type": "text"},
+        },
         "body": [{"kind": "text", "text": "Mã hồ sơ: {dossier_code}, lý do: {stop_reason}"}],
     }
 
@@ -413,6 +420,17 @@ def test_a_template_using_an_undeclared_field_is_refused_when_loaded() -> None:
     assert Template.from_document({**document, "fields": {**document["fields"], "stop_reason": {}}}).key == (
         "mau-05@2025.1"
     )
+    table = {
+        "kind": "table",
+        "items": "rows",
+        "columns": [{"title": "Mã", "width": 1, "value": "{dossier_code}"}],
+    }
+    rows = {"rows": {"type": "list", "items": {"at": {"type": "datetime"}}}}
+    with pytest.raises(ValueError, match=r"\{dossier_code\}"):
+        Template.from_document({**document, "fields": {**document["fields"], **rows}, "body": [table]})
+    without_date = {path: spec for path, spec in document["fields"].items() if path != "date"}
+    with pytest.raises(ValueError, match="the heading needs the field date"):
+        Template.from_document({**document, "fields": {**without_date, "stop_reason": {}}})
 
 
 def test_dates_are_written_as_official_documents_write_them() -> None:

@@ -78,13 +78,14 @@ def sign_letter(
     unit_code: str,
     certs_dir: str | Path | None,
     *,
-    reason: str = "Ký văn bản của Bộ phận tiếp nhận và trả kết quả",
+    reason: str = "Ký văn bản của đơn vị",
     location: str = "",
     signed_at: dt.datetime | None = None,
 ) -> bytes:
     """`pdf_bytes` signed (PAdES B-B, invisible field SIGNATURE_FIELD) with the certificate of
     `unit_code` under `certs_dir` (layout in eventkit.signing), as processing signs results.
-    `location` is usually eventkit.signing.signing_location(unit address).
+    `reason` is usually letter_reason(...), `location` eventkit.signing.signing_location(the
+    unit's address).
     Raises signing.SigningUnavailable (no certificate) or signing.SigningError (not a PDF)."""
     return signing.sign_pdf(
         pdf_bytes,

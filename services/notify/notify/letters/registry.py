@@ -26,6 +26,7 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 DEFAULT_VERSION = "2019.1"
 PAGE_SIZES = {"A5", "A4"}
 BLOCK_KINDS = {"text", "list", "table", "signatures", "space"}
+HEADING_FIELDS = ("unit.parent_name", "unit.name", "place", "date", "lookup_url")
 
 
 class UnknownTemplate(LookupError):
@@ -76,20 +77,38 @@ class Template:
         for path, spec in self.fields.items():
             if spec.get("type", "text") not in TYPES:
                 raise ValueError(f"{where}: field {path} has unknown type {spec.get('type')!r}")
+        # What the common heading draws (render.py) must be asked of the data.
+        needed = [*HEADING_FIELDS, *(["number"] if self.heading.get("number", True) else [])]
+        for path in needed:
+            if path not in self.fields:
+                raise ValueError(f"{where}: the heading needs the field {path}")
+        for line in self.heading.get("lines", []):
+            for path in placeholders(line):
+                if path not in self.fields:
+                    raise ValueError(f"{where}: placeholder {{{path}}} is not a declared field")
         for block in self.body:
+            if block.get("when") and block["when"] not in self.fields:
+                raise ValueError(f"{where}: block condition {block['when']!r} is not a declared field")
             if block.get("kind") not in BLOCK_KINDS:
                 raise ValueError(f"{where}: unknown block kind {block.get('kind')!r}")
-            items = self.fields.get(block.get("items", ""), {}).get("items", {})
+            # A list's or table's texts speak of one item: its fields, its number, the item itself.
+            if block["kind"] in ("list", "table"):
+                spec = self.fields.get(block.get("items", ""), {})
+                if spec.get("type") != "list":
+                    raise ValueError(
+                        f"{where}: {block['kind']} items {block.get('items')!r} is not a list field"
+                    )
+                known = {*spec.get("items", {}), "#", *(["item"] if spec.get("of") == "text" else [])}
+            else:
+                known = set(self.fields)
             for text in _texts(block):
                 for path in placeholders(text):
-                    if path not in self.fields and path not in items and path not in ("#", "item"):
+                    if path not in known:
                         raise ValueError(f"{where}: placeholder {{{path}}} is not a declared field")
 
 
 def _texts(block: dict[str, Any]) -> list[str]:
     texts = [block["text"]] if isinstance(block.get("text"), str) else []
-    if block.get("when"):
-        texts.append("{" + block["when"] + "}")
     for column in block.get("columns", []):
         texts += [column["title"], column["value"]]
     for signature in block.get("signatures", []):
