@@ -10,9 +10,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from eventkit.signing import verify_result
 from processing import store
 from processing.config import load_config
-from processing.signing import verify_result
 from tests.factories import image_bytes, pdf_bytes
 from tests.integration import test_processing_workflow as workflow
 from tests.integration.test_processing_workflow import (

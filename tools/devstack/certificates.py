@@ -1,8 +1,9 @@
-"""Development signing certificates: a local CA and one certificate per unit that resolves dossiers.
+"""Development signing certificates: a local CA and one certificate per unit that resolves or
+receives dossiers.
 
 `make run` keeps them under .local/signing and hands the directory to processing
 (SIGNING_CERTS_DIR), which signs result PDFs with them; the layout is the one
-`processing.signing` reads:
+`eventkit.signing` reads (processing signs results, notify its letters):
 
     ca.pem                      the CA certificate (the trust anchor for verifying results)
     ca-key.pem                  the CA key (development only: production has no CA here)
@@ -140,10 +141,25 @@ def resolving_units(seed: Path = SEED) -> list[Unit]:
     return [Unit(code, units[code]["name"], units[code].get("short_name")) for code in codes if code in units]
 
 
+def signing_units(seed: Path = SEED) -> list[Unit]:
+    """Every unit that signs something: the resolving units (results) and the receiving units
+    (notify's letters: receipts, supplement requests, refusals)."""
+    units = {unit["code"]: unit for unit in json.loads((seed / "units.json").read_text("utf-8"))}
+    procedures = json.loads((seed / "procedures.json").read_text("utf-8"))
+    codes = sorted(
+        {
+            code
+            for procedure in procedures
+            for code in [*(procedure.get("resolving_units") or []), *(procedure.get("receiving_units") or [])]
+        }
+    )
+    return [Unit(code, units[code]["name"], units[code].get("short_name")) for code in codes if code in units]
+
+
 def ensure_unit_certificates(directory: Path = SIGNING, units: Iterable[Unit] | None = None) -> Path:
-    """The CA and a certificate for each unit, by default the seed's resolving units."""
+    """The CA and a certificate for each unit, by default every signing unit of the seed."""
     ensure_ca(directory)
-    for unit in resolving_units() if units is None else units:
+    for unit in signing_units() if units is None else units:
         ensure_unit_certificate(directory, unit.code, unit.name, unit.short_name)
     return directory
 

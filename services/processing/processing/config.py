@@ -15,7 +15,7 @@ MIB = 1024 * 1024
 
 @dataclass(frozen=True)
 class ProcessingConfig(ServiceConfig):
-    # The units' signing keys and certificates (layout in processing.signing); without it results
+    # The units' signing keys and certificates (layout in eventkit.signing); without it results
     # cannot be signed and issuing one answers with a clear error.
     signing_certs_dir: str | None = None
     # Where result files' bytes are kept (eventkit.blobs): the drafts officers upload and the

@@ -17,8 +17,7 @@ from devstack.certificates import (
 )
 from devstack.run import Endpoints, ports_from_env, service_env
 from eventkit.config import ConfigError
-from processing.config import load_config
-from processing.signing import (
+from eventkit.signing import (
     Signer,
     SigningError,
     SigningUnavailable,
@@ -31,6 +30,7 @@ from processing.signing import (
     verify_pdf,
     verify_result,
 )
+from processing.config import load_config
 
 UNIT_CODE = "09499"
 UNIT_NAME = "Ủy ban nhân dân xã An Thịnh"

@@ -22,6 +22,7 @@ from eventkit.errors import Forbidden, TransientError
 from eventkit.logs import correlation_id
 from eventkit.mongo import Db, Document
 from eventkit.outbox import outbox_entry
+from eventkit.signing import SigningUnavailable
 from eventkit.topics import Topics
 from processing import deadlines, store, workflow
 from processing.events import ConsumedTypes, EventTypes
@@ -30,7 +31,6 @@ from processing.service import staff as staff_directory
 from processing.service.calendar import FIRST_YEAR, LAST_YEAR, YEARS_AHEAD, calendar_for, legal_time
 from processing.service.catalogue import PROCEDURES, UNITS
 from processing.service.queues import search_keys
-from processing.signing import SigningUnavailable
 from processing.workflow import Actions, NotAllowed, States
 
 if TYPE_CHECKING:

@@ -16,12 +16,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from eventkit import signing
 from eventkit.auth import Roles, Staff
 from eventkit.blobs import BlobMissing, BlobStore
 from eventkit.errors import Forbidden, NotFound, TooLarge, UnsupportedType
 from eventkit.files import sniff, well_formed
 from eventkit.mongo import Db, Document
-from processing import signing, store
+from processing import store
 from processing.service import InvalidData, dossiers
 from processing.service.catalogue import UNITS
 

@@ -1,8 +1,10 @@
-"""Signed results: a dossier's result PDF carries a PAdES signature made with the resolving unit's
-certificate, so that anyone holding the file can check who issued it and that it is unchanged.
+"""Signed PDFs: a dossier's result (processing) and the official letters (notify) carry a PAdES
+signature made with the issuing unit's certificate, so that anyone holding the file can check who
+issued it and that it is unchanged.
 
 PAdES B-B (no time-stamp authority is reachable here): the signing time is the one the signer
-claims. The signature is invisible, in one fixed field. Keys and certificates are PEM files in
+claims. The signature is invisible, in one fixed field per kind of document (a result's is
+FIELD_NAME; a caller signing another kind names its own). Keys and certificates are PEM files in
 the directory SIGNING_CERTS_DIR names (made by `make run` for development, tools/devstack/
 certificates.py):
 
@@ -163,9 +165,16 @@ def signing_location(address: str) -> str:
 
 
 def sign_pdf(
-    pdf_bytes: bytes, signer: Signer, *, reason: str, location: str, signed_at: dt.datetime | None = None
+    pdf_bytes: bytes,
+    signer: Signer,
+    *,
+    reason: str,
+    location: str,
+    signed_at: dt.datetime | None = None,
+    field_name: str = FIELD_NAME,
 ) -> bytes:
-    """`pdf_bytes` with a PAdES B-B signature by `signer` appended as an incremental update."""
+    """`pdf_bytes` with a PAdES B-B signature by `signer` in the invisible field `field_name`,
+    appended as an incremental update."""
     if signed_at is not None and signed_at.tzinfo is None:
         raise ValueError("signed_at must carry a time zone")
     try:
@@ -173,7 +182,7 @@ def sign_pdf(
     except Exception as exc:  # pyHanko raises several kinds for a file that is not a PDF
         raise SigningError("Tệp kết quả không phải là PDF đọc được.") from exc
     meta = signers.PdfSignatureMetadata(
-        field_name=FIELD_NAME,
+        field_name=field_name,
         reason=reason,
         location=location,
         name=signer.name,
@@ -183,12 +192,15 @@ def sign_pdf(
     cms_signer = signers.SimpleSigner(
         signing_cert=signer.certificate,
         signing_key=signer.key,
-        cert_registry=SimpleCertificateStore.from_certs([signer.certificate, *signer.chain]),
+        # pyhanko-certvalidator leaves this constructor unannotated.
+        cert_registry=SimpleCertificateStore.from_certs(  # type: ignore[no-untyped-call]
+            [signer.certificate, *signer.chain]
+        ),
     )
     pdf_signer = _PdfSigner(
         meta,
         cms_signer,
-        new_field_spec=fields.SigFieldSpec(FIELD_NAME),
+        new_field_spec=fields.SigFieldSpec(field_name),
         signing_time=signed_at or dt.datetime.now(dt.UTC),
     )
     output = BytesIO()
@@ -199,15 +211,22 @@ def sign_pdf(
     return output.getvalue()
 
 
-def verify_pdf(pdf_bytes: bytes, trust_roots: list[asn1_x509.Certificate]) -> VerificationResult:
-    """Check the result signature against `trust_roots` only (no network: no fetching of CRLs)."""
+def verify_pdf(
+    pdf_bytes: bytes, trust_roots: list[asn1_x509.Certificate], *, field_name: str = FIELD_NAME
+) -> VerificationResult:
+    """Check the signature in `field_name` against `trust_roots` only (no network: no fetching of
+    CRLs)."""
     try:
         reader = PdfFileReader(BytesIO(pdf_bytes))
-        signatures = [s for s in reader.embedded_regular_signatures if s.field_name == FIELD_NAME]
+        signatures = [s for s in reader.embedded_regular_signatures if s.field_name == field_name]
     except Exception:  # a file changed enough no longer parses as a PDF
         return _unchecked("Tệp không đọc được như một tệp PDF.")
     if not signatures:
-        return _unchecked("Tệp không có chữ ký số kết quả giải quyết.")
+        return _unchecked(
+            "Tệp không có chữ ký số kết quả giải quyết."
+            if field_name == FIELD_NAME
+            else "Tệp không có chữ ký số của đơn vị."
+        )
     context = ValidationContext(trust_roots=trust_roots, allow_fetching=False)
     try:
         status = validate_pdf_signature(signatures[0], signer_validation_context=context)
@@ -274,12 +293,14 @@ def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
 
 
 def _unit_name(cert: asn1_x509.Certificate) -> str | None:
-    subject = cert.subject.native
-    return subject.get("organization_name") or subject.get("common_name")
+    subject: dict[str, Any] = cert.subject.native
+    name = subject.get("organization_name") or subject.get("common_name")
+    return str(name) if name else None
 
 
 def _unit_code(cert: asn1_x509.Certificate) -> str | None:
-    return cert.subject.native.get("user_id")
+    code = cert.subject.native.get("user_id")
+    return str(code) if code else None
 
 
 def _rfc4514(cert: asn1_x509.Certificate) -> str:
