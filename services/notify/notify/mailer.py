@@ -10,9 +10,12 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass, field
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.header import Header
+from email.message import Message
+from email.mime.application import MIMEApplication
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
 from types import TracebackType
 from urllib.parse import unquote, urlsplit
 
@@ -70,20 +73,29 @@ class Mailer:
     def message_id(self, notification_id: str) -> str:
         return f"<{notification_id}@{self.domain}>"
 
-    def build(self, email: Email) -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = Address(self.sender_name, addr_spec=self.sender_address)
-        message["To"] = Address(email.to_name, addr_spec=email.to_address)
-        message["Subject"] = email.subject
+    def build(self, email: Email) -> Message:
+        """multipart/alternative (plain text, then HTML), inside multipart/mixed with attachments.
+
+        Built with the `email.mime` classes: their `Header` encodes spaces inside the encoded
+        words, where the newer API's folding drops the space at a boundary ("kết quả" read as
+        "kếtquả" by mail clients)."""
+        body = MIMEMultipart("alternative")
+        body.attach(MIMEText(email.text, "plain", "utf-8"))
+        body.attach(MIMEText(email.html, "html", "utf-8"))
+        message: Message = body
+        if email.attachments:
+            message = MIMEMultipart("mixed")
+            message.attach(body)
+            for attachment in email.attachments:
+                _maintype, _, subtype = attachment.media_type.partition("/")
+                part = MIMEApplication(attachment.content, _subtype=subtype or "octet-stream")
+                part.add_header("Content-Disposition", "attachment", filename=attachment.filename)
+                message.attach(part)
+        message["From"] = formataddr((self.sender_name, self.sender_address), charset="utf-8")
+        message["To"] = formataddr((email.to_name, email.to_address), charset="utf-8")
+        message["Subject"] = Header(email.subject, "utf-8")
         message["Date"] = formatdate(localtime=False)
         message["Message-ID"] = email.message_id
-        message.set_content(email.text)
-        message.add_alternative(email.html, subtype="html")
-        for attachment in email.attachments:
-            maintype, _, subtype = attachment.media_type.partition("/")
-            message.add_attachment(
-                attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
-            )
         return message
 
     def session(self) -> MailSession:

@@ -53,12 +53,12 @@ def _processing_fields(event_type: str, data: Document) -> Document:
         if name in data
     }
     if event_type == ConsumedTypes.DOSSIER_ACCEPTED:
-        fields.update(
-            procedure_name=data.get("procedure_name") or None,
-            received_at=data.get("received_at"),
-            applicant=_contact(data.get("applicant")),
-            delivery=_delivery(data.get("delivery")),
-        )
+        fields.update(procedure_name=data.get("procedure_name") or None, received_at=data.get("received_at"))
+        # The contact as filed, when the event carries it (intake's `submitted` has it too).
+        if data.get("applicant"):
+            fields["applicant"] = _contact(data["applicant"])
+        if data.get("delivery"):
+            fields["delivery"] = _delivery(data["delivery"])
     due = data.get("new_due_at") if event_type == ConsumedTypes.DOSSIER_EXTENDED else data.get("due_at")
     if due:
         fields["due_at"] = due
