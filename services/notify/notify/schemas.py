@@ -24,7 +24,7 @@ class RecipientSchema(BaseSchema):
     user_id = fields.String(allow_none=True)
 
 
-class ErrorSchema(BaseSchema):
+class NotificationErrorSchema(BaseSchema):
     kind = fields.String(required=True, metadata={"description": "`smtp`, `relay`, `template` or `lease`"})
     smtp_code = fields.Integer(allow_none=True)
     message = fields.String(required=True)
@@ -48,7 +48,7 @@ class NotificationSchema(BaseSchema):
     )
     skip_reason = fields.String(allow_none=True)
     attempts = fields.Integer(required=True)
-    error = fields.Nested(ErrorSchema, allow_none=True)
+    error = fields.Nested(NotificationErrorSchema, allow_none=True)
     created_at = fields.AwareDateTime(required=True)
     sent_at = fields.AwareDateTime(allow_none=True)
 
