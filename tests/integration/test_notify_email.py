@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from eventkit.envelope import decode
+from eventkit.errors import TransientError
 from eventkit.topics import Groups
 from notify import store
 from notify.handlers import build_handlers
-from notify.mailer import Mailer
+from notify.mailer import Attachment, Mailer
 from notify.service import sending
 from notify.service.notifications import notification_id
 from notify.templates import TEMPLATES_DIR, Renderer
@@ -273,8 +274,6 @@ def test_duplicate_and_out_of_order_events_give_one_email_each_and_keep_the_newe
     )
     filed = submitted(code, address)
     # Processing's events before intake's filing reached notify: the accepted one waits for it.
-    from eventkit.errors import TransientError
-
     with pytest.raises(TransientError):
         deliver(db, renderer, extended)
     for event in (filed, extended, first, first, extended, assigned, filed):
@@ -447,3 +446,52 @@ def test_withdrawal_and_supplement_events_update_the_copy_and_send_nothing(db, r
     dossier = store.get_dossier(db, code)
     assert dossier["intake_state"] == "withdrawn" and dossier["intake_sequence"] == 3
     assert of_dossier(db, code) == []
+
+
+def test_the_slips_a_notification_names_are_attached_through_the_hook(
+    db, renderer, mailer, mailbox, platform
+):
+    code, address = new_code(), new_address()
+    deliver(db, renderer, submitted(code, address, channel="counter"))
+    deliver(db, renderer, accepted(code))
+    [notification] = of_dossier(db, code)
+    assert notification["attachments"] == ["receipt_slip"]
+    asked: list[list[str]] = []
+
+    def slips(n: dict[str, Any]) -> list[Attachment]:
+        asked.append(n["attachments"])
+        return [Attachment(f"{name}-{n['dossier']}.pdf", b"%PDF-1.4\n%%EOF\n") for name in n["attachments"]]
+
+    assert sending.send_due(db, mailer, renderer, POLICY, attachments_for=slips)["delivered"] == 1
+    assert asked == [["receipt_slip"]]
+    [message] = mailbox.wait_for(address, 1)
+    assert [(a["FileName"], a["ContentType"]) for a in message["Attachments"]] == [
+        (f"receipt_slip-{code}.pdf", "application/pdf")
+    ]
+    assert "Thời gian hẹn trả kết quả: 09:32 ngày 03/11/2023" in message["Text"]
+
+
+def test_a_slip_that_cannot_be_made_is_retried_when_that_may_pass_and_never_sent_without_it(
+    db, renderer, mailer, mailbox
+):
+    code, address = new_code(), new_address()
+    deliver(db, renderer, submitted(code, address, channel="counter"))
+    deliver(db, renderer, accepted(code))
+
+    def unavailable(_n: dict[str, Any]) -> list[Attachment]:
+        raise TransientError("the slip store is unavailable")
+
+    def broken(_n: dict[str, Any]) -> list[Attachment]:
+        raise ValueError("no layout for this form")
+
+    now = datetime.now(UTC)
+    assert sending.send_due(db, mailer, renderer, POLICY, now=now, attachments_for=unavailable) == {
+        "temporary-failure": 1
+    }
+    later = now + POLICY.retry_max
+    assert sending.send_due(db, mailer, renderer, POLICY, now=later, attachments_for=broken) == {
+        "technical-failure": 1
+    }
+    [notification] = of_dossier(db, code)
+    assert notification["error"] == {"kind": "attachment", "message": "ValueError: no layout for this form"}
+    assert mailbox.to(address) == []

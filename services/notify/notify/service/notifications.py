@@ -113,6 +113,7 @@ def _notification(
         "recipient": intent.recipient,
         "reason": intent.reason,
         "personalisation": intent.personalisation,
+        "attachments": list(intent.attachments),
         "status": status,
         "skip_reason": None if email else SkipReasons.NO_EMAIL,
         "attempts": 0,

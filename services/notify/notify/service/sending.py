@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from eventkit.errors import is_transient
 from eventkit.mongo import Db, Document
 from notify import store
 from notify.mailer import Attachment, Email, Mailer, MailSession, RelayUnavailable
@@ -25,8 +26,9 @@ from notify.templates import Renderer, RenderError
 
 log = logging.getLogger(__name__)
 
-# Attachments of a notification (e.g. the receipt slip PDF of an `accepted`): none until letters
-# provide them; a hook returns the files to attach, given the notification.
+# The files to attach to a notification. Its `attachments` names the legal slips it should carry
+# (`receipt_slip` for `accepted`, ...); letters will render them (PDF) and provide them through
+# this hook. Until then an email goes without them and says they follow.
 AttachmentsFor = Callable[[Document], list[Attachment]]
 
 
@@ -119,6 +121,21 @@ def _failed(
     return status
 
 
+def _technical_failure(db: Db, claimed: Document, error: Document, now: datetime) -> str:
+    """A failure that trying again would repeat (a template, a slip): kept with its reason."""
+    fields = {"error": error, "lease_until": None, "send_after": None}
+    _transition(db, claimed, Statuses.TECHNICAL_FAILURE, fields, now, error=public_error(error))
+    log.error(
+        "notification not sent: technical failure",
+        extra={
+            "notification_id": claimed["_id"],
+            "template": claimed["template"],
+            "error_kind": error["kind"],
+        },
+    )
+    return Statuses.TECHNICAL_FAILURE
+
+
 def send_one(
     db: Db,
     notification: Document,
@@ -140,22 +157,17 @@ def send_one(
     if claimed is None:
         return None
     try:
-        email = _email(claimed, renderer, mailer, attachments_for(claimed))
+        attachments = attachments_for(claimed)
+    except Exception as exc:
+        # The slips could not be made: again later if that may pass, otherwise a technical failure.
+        error = {"kind": "attachment", "message": f"{type(exc).__name__}: {exc}"}
+        if is_transient(exc):
+            return _failed(db, claimed, policy, now, error, permanent=False)
+        return _technical_failure(db, claimed, error, now)
+    try:
+        email = _email(claimed, renderer, mailer, attachments)
     except RenderError as exc:
-        error = {"kind": "template", "message": str(exc)}
-        _transition(
-            db,
-            claimed,
-            Statuses.TECHNICAL_FAILURE,
-            {"error": error, "lease_until": None, "send_after": None},
-            now,
-            error=error,
-        )
-        log.error(
-            "notification not rendered",
-            extra={"notification_id": claimed["_id"], "template": claimed["template"]},
-        )
-        return Statuses.TECHNICAL_FAILURE
+        return _technical_failure(db, claimed, {"kind": "template", "message": str(exc)}, now)
     try:
         outcome = session.send(email)
     except RelayUnavailable as exc:

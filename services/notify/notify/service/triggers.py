@@ -54,6 +54,15 @@ STAFF_TEMPLATE_OF = {
     ConsumedTypes.DOSSIER_OVERDUE: Templates.OVERDUE,
 }
 
+# The slip each citizen's email carries (Circular 01/2018: Mẫu 01 receipt and appointment, 02
+# supplement request, 03 refusal, 04 apology and new appointment), once letters render them.
+SLIPS = {
+    Templates.ACCEPTED: ("receipt_slip",),
+    Templates.SUPPLEMENT_REQUESTED: ("supplement_request",),
+    Templates.REFUSED: ("refusal",),
+    Templates.EXTENDED: ("apology",),
+}
+
 # Why each notification was sent, told to its reader.
 REASONS = {
     Templates.RECEIVED: "Bạn nhận được thư này vì đã nộp trực tuyến hồ sơ {code} và khai địa chỉ email này.",
@@ -79,6 +88,8 @@ class Intent:
     recipient: Document
     reason: str
     personalisation: Document = field(default_factory=dict)
+    # The legal slips to attach, by name; the sender's `attachments_for` hook provides the files.
+    attachments: tuple[str, ...] = ()
 
     @property
     def recipient_key(self) -> str:
@@ -144,7 +155,8 @@ def intents_for(event: Event, data: Document, dossier: Document) -> list[Intent]
         template = CITIZEN_TEMPLATE_OF.get(event_type)
     if template is not None:
         details = {**_base(event, data, dossier), **_citizen_details(template, data, dossier)}
-        return [Intent(template, _citizen(dossier), REASONS[template].format(code=code), details)]
+        reason = REASONS[template].format(code=code)
+        return [Intent(template, _citizen(dossier), reason, details, SLIPS.get(template, ()))]
     staff_template = STAFF_TEMPLATE_OF.get(event_type)
     if staff_template is None:
         return []
