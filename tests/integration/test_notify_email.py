@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from devstack.infra import Mailpit, free_ports
 from eventkit.envelope import decode
 from eventkit.errors import TransientError
 from eventkit.topics import Groups
@@ -495,3 +496,69 @@ def test_a_slip_that_cannot_be_made_is_retried_when_that_may_pass_and_never_sent
     [notification] = of_dossier(db, code)
     assert notification["error"] == {"kind": "attachment", "message": "ValueError: no layout for this form"}
     assert mailbox.to(address) == []
+
+
+class RejectingMailpit(Mailpit):
+    """A relay that refuses every recipient outside the district's own domain (5xx)."""
+
+    def command(self) -> list[str]:
+        return [*super().command(), r"--smtp-allowed-recipients=@luongtai\.example\.vn$"]
+
+
+@pytest.fixture
+def rejecting_relay(tmp_path):
+    smtp, http = free_ports(2)
+    relay = RejectingMailpit("mailpit-rejecting", tmp_path / "relay", smtp_port=smtp, http_port=http)
+    relay.start()
+    try:
+        relay.wait_ready()
+        yield relay
+    finally:
+        relay.stop()
+
+
+def test_a_recipient_the_relay_refuses_is_a_permanent_failure_with_its_reply_and_the_batch_goes_on(
+    db, renderer, rejecting_relay
+):
+    code = new_code()
+    citizen, officer = new_address(), f"chuyenvien-{code[-4:]}@luongtai.example.vn"
+    deliver(db, renderer, submitted(code, citizen))
+    recipients = [{"user_id": "specialist-1", "name": "Nguyễn Văn Một", "email": officer, "as": "assignee"}]
+    deliver(
+        db,
+        renderer,
+        processing_event(
+            "overdue", code, 3, "in_progress", due_at="2023-11-03T09:32:00+07:00", recipients=recipients
+        ),
+    )
+    mailer = Mailer(rejecting_relay.smtp_url, SENDER, timeout=5)
+    # The refused one first, so the batch must carry on past it on the same connection.
+    first = datetime.now(UTC) - timedelta(minutes=1)
+    db.notifications.update_one({"dossier": code, "template": "received"}, {"$set": {"send_after": first}})
+
+    assert sending.send_due(db, mailer, renderer, POLICY) == {"permanent-failure": 1, "delivered": 1}
+    by_template = {n["template"]: n for n in of_dossier(db, code)}
+    refused = by_template["received"]
+    assert refused["status"] == "permanent-failure" and refused["send_after"] is None
+    assert refused["error"]["kind"] == "smtp" and refused["error"]["smtp_code"] >= 500
+    assert refused["error"]["message"].startswith(str(refused["error"]["smtp_code"]))
+    assert by_template["overdue"]["status"] == "delivered"
+    assert status_types(db, refused["_id"])[-1] == "permanent_failure"
+    delivered = Mailbox(rejecting_relay.api_url).wait_for(officer, 1)
+    assert [m["Subject"] for m in delivered] == [f"Hồ sơ {code} đã quá hạn giải quyết"]
+    assert Mailbox(rejecting_relay.api_url).to(citizen) == []
+    assert sending.send_due(db, mailer, renderer, POLICY) == {}  # never tried again
+
+
+def test_a_temporary_failure_stops_being_retried_after_the_last_attempt(db, renderer):
+    code = new_code()
+    deliver(db, renderer, submitted(code, new_address()))
+    closed = Mailer(f"smtp://127.0.0.1:{free_ports(1)[0]}", SENDER, timeout=2)
+    policy = sending.SendPolicy(max_attempts=2)
+    now = datetime.now(UTC)
+    for _ in range(4):
+        sending.send_due(db, closed, renderer, policy, now=now)
+        now += policy.retry_max
+    [notification] = of_dossier(db, code)
+    assert notification["status"] == "temporary-failure" and notification["attempts"] == 2
+    assert notification["send_after"] is None
