@@ -27,6 +27,7 @@ from eventkit.outbox import ensure_outbox_index, insert_with_outbox, update_with
 OUTBOX_COLLECTIONS: list[str] = ["notifications"]
 # The low end of every time range: FerretDB pushes down only ranges bounded on both sides.
 EPOCH = datetime(2001, 9, 10, tzinfo=UTC)
+LATEST = datetime(2286, 11, 19, tzinfo=UTC)
 
 
 def connect(config: ServiceConfig) -> Db:
@@ -90,21 +91,31 @@ def get_notification(db: Db, notification_id: str) -> Document | None:
     return db.notifications.find_one({"_id": notification_id})
 
 
+# The filters of the sender, the sweeper and the API, each an equality and a two-sided range on
+# the leading fields of its index (tests/integration/test_notify_store.py checks the plans).
+
+
+def due_filter(status: str, now: datetime) -> Document:
+    return {"status": status, "send_after": {"$gte": EPOCH, "$lte": now}}
+
+
+def stuck_filter(now: datetime) -> Document:
+    return {"status": "sending", "lease_until": {"$gte": EPOCH, "$lt": now}}
+
+
+def of_dossier_filter(code: str) -> Document:
+    return {"dossier": code, "created_at": {"$gte": EPOCH, "$lte": LATEST}}
+
+
 def due_notifications(db: Db, status: str, now: datetime, limit: int) -> list[Document]:
     """Notifications in `status` whose next attempt is due, oldest first (index `status_send_after`)."""
-    cursor = db.notifications.find(
-        {"status": status, "send_after": {"$gte": EPOCH, "$lte": now}},
-        {"outbox": 0, "outbox_parked": 0},
-    )
+    cursor = db.notifications.find(due_filter(status, now), {"outbox": 0, "outbox_parked": 0})
     return list(cursor.sort("send_after", ASCENDING).limit(limit))
 
 
 def stuck_notifications(db: Db, now: datetime, limit: int) -> list[Document]:
     """Notifications in `sending` whose lease ended (index `status_lease_until`)."""
-    cursor = db.notifications.find(
-        {"status": "sending", "lease_until": {"$gte": EPOCH, "$lt": now}},
-        {"outbox": 0, "outbox_parked": 0},
-    )
+    cursor = db.notifications.find(stuck_filter(now), {"outbox": 0, "outbox_parked": 0})
     return list(cursor.limit(limit))
 
 
@@ -117,7 +128,6 @@ def change_notification(
 
 def notifications_of_dossier(db: Db, code: str, limit: int) -> list[Document]:
     cursor = db.notifications.find(
-        {"dossier": code, "created_at": {"$gte": EPOCH, "$lte": datetime(2286, 11, 19, tzinfo=UTC)}},
-        {"outbox": 0, "outbox_parked": 0, "personalisation": 0},
+        of_dossier_filter(code), {"outbox": 0, "outbox_parked": 0, "personalisation": 0}
     )
     return list(cursor.sort("created_at", ASCENDING).limit(limit))
