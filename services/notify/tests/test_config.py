@@ -35,3 +35,16 @@ def test_defaults_and_overrides():
 def test_a_bad_value_stops_the_start_naming_it(name, value):
     with pytest.raises(ConfigError, match=name):
         load_config(environ={**BASE, name: value})
+
+
+def test_make_run_points_notify_at_the_portal_and_mailpit(tmp_path, monkeypatch):
+    from devstack.run import Endpoints, ports_from_env, service_env
+
+    monkeypatch.delenv("PORTAL_URL", raising=False)
+    endpoints = Endpoints("mongodb://127.0.0.1:1/", "127.0.0.1:1", "smtp://127.0.0.1:2525", None)
+    public_key = tmp_path / "jwt-public.pem"
+    public_key.write_text("k")
+    env = service_env(endpoints, ports_from_env({"PORTAL_PORT": "8100"}), public_key, tmp_path)
+    config = load_config(environ=env)
+    assert config.portal_url == "http://127.0.0.1:8100"
+    assert config.smtp_url == "smtp://127.0.0.1:2525"
