@@ -23,6 +23,7 @@ from notify.templates import TEMPLATES_DIR, Renderer
 from tests.integration.notify_tools import (
     OFFICE,
     UNIT,
+    CountingProxy,
     Mailbox,
     accepted,
     intake_event,
@@ -562,3 +563,17 @@ def test_a_temporary_failure_stops_being_retried_after_the_last_attempt(db, rend
     [notification] = of_dossier(db, code)
     assert notification["status"] == "temporary-failure" and notification["attempts"] == 2
     assert notification["send_after"] is None
+
+
+def test_a_batch_reuses_one_connection_to_the_relay(platform, db, renderer, mailbox):
+    addresses = [new_address() for _ in range(5)]
+    for address in addresses:
+        deliver(db, renderer, submitted(new_code(), address))
+    proxy = CountingProxy(platform.mailpit.smtp_port)
+    try:
+        mailer = Mailer(f"smtp://127.0.0.1:{proxy.port}", SENDER, timeout=5)
+        assert sending.send_due(db, mailer, renderer, POLICY) == {"delivered": 5}
+        assert proxy.connections == 1
+    finally:
+        proxy.close()
+    assert all(len(mailbox.wait_for(address, 1)) == 1 for address in addresses)
