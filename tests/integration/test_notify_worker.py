@@ -17,7 +17,14 @@ from eventkit.kafka import ensure_topics
 from eventkit.topics import Topics, topic_specs_for
 from notify.service.notifications import notification_id
 from tests.integration.kafka_tools import write_raw
-from tests.integration.notify_tools import Mailbox, accepted, new_address, new_code, submitted
+from tests.integration.notify_tools import (
+    Mailbox,
+    accepted,
+    new_address,
+    new_code,
+    processing_event,
+    submitted,
+)
 from tests.integration.test_processing_worker_faults import TopicTail
 
 pytestmark = pytest.mark.integration
@@ -90,4 +97,34 @@ def test_events_through_kafka_become_one_email_each_and_published_statuses(platf
         tail.close()
     assert statuses == {i: ["created", "sending", "delivered"] for i in ids}
     time.sleep(1.5)  # a few more sender passes: nothing is sent twice
+    assert len(mailbox.to(address)) == 2
+
+
+def test_a_decision_that_reaches_notify_before_the_filing_waits_for_it_and_is_mailed_once(platform, worker):
+    ensure_topics(platform.bootstrap, topic_specs_for("notify"))
+    mailbox = Mailbox(platform.mailpit.api_url)
+    code, address = new_code(), new_address()
+    refused = processing_event(
+        "refused",
+        code,
+        1,
+        "refused",
+        reasons=["Hồ sơ không thuộc thẩm quyền"],
+        resolved_at="2023-10-27T10:00:00+07:00",
+    )
+    write_raw(platform.bootstrap, Topics.PROCESSING_DOSSIERS.name, [(code.encode(), encode(refused))])
+    # Two groups, two topics: when the refusal is handled before the filing there is no contact
+    # yet and it is retried; in either order each email goes once.
+    time.sleep(1.0)
+    write_raw(
+        platform.bootstrap, Topics.INTAKE_DOSSIERS.name, [(code.encode(), encode(submitted(code, address)))]
+    )
+
+    messages = mailbox.wait_for(address, 2, timeout=90)
+    assert sorted(m["Subject"] for m in messages) == sorted(
+        [f"Đã nhận hồ sơ {code}", f"Hồ sơ {code} không được tiếp nhận"]
+    ), worker.read_text(errors="replace")[-4000:]
+    refusal = next(m for m in messages if "không được tiếp nhận" in m["Subject"])
+    assert "- Hồ sơ không thuộc thẩm quyền" in refusal["Text"]
+    time.sleep(1.5)
     assert len(mailbox.to(address)) == 2
