@@ -100,7 +100,7 @@ def test_events_through_kafka_become_one_email_each_and_published_statuses(platf
     assert len(mailbox.to(address)) == 2
 
 
-def test_a_decision_that_reaches_notify_before_the_filing_waits_for_it_and_is_mailed_once(platform, worker):
+def test_a_decision_and_its_filing_from_two_topics_are_mailed_once_each_in_either_order(platform, worker):
     ensure_topics(platform.bootstrap, topic_specs_for("notify"))
     mailbox = Mailbox(platform.mailpit.api_url)
     code, address = new_code(), new_address()
