@@ -170,7 +170,7 @@ def test_a_worker_runs_a_consumer_for_exactly_the_groups_with_handlers(service):
 
 def test_services_whose_handlers_have_not_shipped_run_no_consumer_group():
     assert set(handler_tables(Services.PROCESSING)) == {"processing.intake-dossiers", "processing.stats"}
-    assert set(handler_tables(Services.NOTIFY)) == set()
+    assert set(handler_tables(Services.NOTIFY)) == {"notify.intake-dossiers", "notify.processing-dossiers"}
     assert set(handler_tables(Services.PORTAL)) == {"portal.catalogue"}
 
 
@@ -202,7 +202,7 @@ def test_event_types_are_named_after_the_service_that_publishes_them(service):
     assert any(topic.owner == service for topic in REGISTRY), f"{service} publishes but owns no topic"
 
 
-@pytest.mark.parametrize("service", [Services.INTAKE, Services.PROCESSING, Services.PORTAL])
+@pytest.mark.parametrize("service", [Services.INTAKE, Services.PROCESSING, Services.NOTIFY, Services.PORTAL])
 def test_every_event_type_a_service_consumes_is_published_by_its_owner(service):
     consumed = importlib.import_module(f"{service}.events").ConsumedTypes
     types = {v for k, v in vars(consumed).items() if k.isupper() and isinstance(v, str)}

@@ -111,6 +111,8 @@ def service_env(
         or (data_dir / "blobs" / "processing").as_uri(),
         # Processing links a dossier's documents to their download at intake.
         "INTAKE_URL": os.environ.get("INTAKE_URL") or api_url("intake", ports),
+        # Notify's emails link to the dossier lookup on the portal.
+        "PORTAL_URL": os.environ.get("PORTAL_URL") or api_url("portal", ports),
         "PYTHONUNBUFFERED": "1",
     }
     if endpoints.mailpit_api:

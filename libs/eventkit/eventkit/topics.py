@@ -161,8 +161,14 @@ class Topics:
         consumers=(Groups.PORTAL_NOTIFICATIONS,),
         description="notification and letter delivery statuses",
         event_types=(
-            "vn.motcua.notify.notification.sent.v1",
-            "vn.motcua.notify.notification.failed.v1",
+            # One type per status of a notification (GOV.UK Notify's names, `-` written `_`).
+            "vn.motcua.notify.notification.created.v1",
+            "vn.motcua.notify.notification.skipped.v1",
+            "vn.motcua.notify.notification.sending.v1",
+            "vn.motcua.notify.notification.delivered.v1",
+            "vn.motcua.notify.notification.temporary_failure.v1",
+            "vn.motcua.notify.notification.permanent_failure.v1",
+            "vn.motcua.notify.notification.technical_failure.v1",
             "vn.motcua.notify.letter.dispatched.v1",
         ),
     )

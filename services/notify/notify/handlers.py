@@ -1,10 +1,76 @@
-"""Handlers of the events notify consumes, by consumer group and event type."""
+"""Handlers of the events notify consumes, by consumer group and event type.
+
+Every dossier event of both sources is applied to notify's copy of the dossier (its unit, state and
+due time follow processing's events), and some also make notifications (service/triggers.py).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from marshmallow import INCLUDE, Schema, fields
 
 from eventkit.consumer import Handler
+from eventkit.envelope import Event
 from eventkit.mongo import Db
+from eventkit.topics import Groups, Topics
+from notify.events import ConsumedTypes
+from notify.service import notifications
+from notify.templates import Renderer, RenderError
 
 
-def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
-    # Only the groups notify runs. Its registered groups have no handler yet: they run no consumer
-    # and commit nothing, so their handlers will find every event.
-    return {}
+class DossierEventSchema(Schema):
+    """What notify needs of every dossier event; the rest is read where it is used."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    code = fields.String(required=True)
+
+
+class DossierSubmittedSchema(DossierEventSchema):
+    procedure_code = fields.String(required=True)
+    unit = fields.String(required=True)
+    channel = fields.String(required=True)
+    applicant = fields.Dict(load_default=dict)
+    delivery = fields.Dict(load_default=dict)
+
+
+class DeadlineWarningSchema(DossierEventSchema):
+    recipients = fields.List(fields.Dict(), load_default=list)
+
+
+def template_versions(renderer: Renderer) -> Callable[[str], str | None]:
+    def version_of(template: str) -> str | None:
+        try:
+            return renderer.latest_version(template)
+        except RenderError:
+            return None  # recorded without a version: the sender marks it a technical failure
+
+    return version_of
+
+
+def dossier_event(db: Db, schema: Schema, version_of: Callable[[str], str | None]) -> Handler:
+    def handle_dossier_event(event: Event, data: dict[str, Any]) -> None:
+        notifications.handle_dossier_event(db, event, data, version_of)
+
+    return Handler(schema, handle_dossier_event)
+
+
+SCHEMA_OF: dict[str, type[Schema]] = {
+    ConsumedTypes.DOSSIER_SUBMITTED: DossierSubmittedSchema,
+    ConsumedTypes.DOSSIER_DUE_SOON: DeadlineWarningSchema,
+    ConsumedTypes.DOSSIER_OVERDUE: DeadlineWarningSchema,
+}
+
+
+def build_handlers(db: Db, renderer: Renderer | None = None) -> dict[str, dict[str, Handler]]:
+    # Only the groups notify runs; each handles every type of its topic.
+    version_of = template_versions(renderer or Renderer(portal_url="http://127.0.0.1"))
+
+    def table(types: tuple[str, ...]) -> dict[str, Handler]:
+        return {t: dossier_event(db, SCHEMA_OF.get(t, DossierEventSchema)(), version_of) for t in types}
+
+    return {
+        Groups.NOTIFY_INTAKE_DOSSIERS: table(Topics.INTAKE_DOSSIERS.event_types),
+        Groups.NOTIFY_PROCESSING_DOSSIERS: table(Topics.PROCESSING_DOSSIERS.event_types),
+    }

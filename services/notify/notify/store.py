@@ -1,17 +1,33 @@
-"""Every read and write of notify's database (the only module that uses pymongo)."""
+"""Every read and write of notify's database (the only module that uses pymongo).
 
-from datetime import datetime
+Collections:
+- `dossiers`: notify's copy of each dossier (`_id` = code): what notifications need (unit,
+  procedure, applicant's name and email, delivery method, due time, state) and the newest sequence
+  applied from each source (`intake_sequence`, `processing_sequence`).
+- `notifications`: one document per (event, recipient, template) (`_id` derived from the three),
+  with its status, attempts, the last error and its outbox of status events.
+- `leases`: the outbox relay's leases (eventkit.outbox).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from eventkit.config import ServiceConfig
-from eventkit.mongo import Db
+from eventkit.inbox import apply_newer
+from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
-from eventkit.outbox import ensure_outbox_index
+from eventkit.outbox import ensure_outbox_index, insert_with_outbox, update_with_outbox
 
 # Aggregates that carry an outbox of events for the worker's relay to publish.
 OUTBOX_COLLECTIONS: list[str] = ["notifications"]
+# The low end of every time range: FerretDB pushes down only ranges bounded on both sides.
+EPOCH = datetime(2001, 9, 10, tzinfo=UTC)
+LATEST = datetime(2286, 11, 19, tzinfo=UTC)
 
 
 def connect(config: ServiceConfig) -> Db:
@@ -21,7 +37,101 @@ def connect(config: ServiceConfig) -> Db:
 def ensure_indexes(db: Db) -> None:
     for name in OUTBOX_COLLECTIONS:
         ensure_outbox_index(db[name])
+    # The sender: notifications of a status whose next attempt is due (equality, then a range).
+    db.notifications.create_index(
+        [("status", ASCENDING), ("send_after", ASCENDING)], name="status_send_after"
+    )
+    # The sweeper: notifications left in `sending` past their lease.
+    db.notifications.create_index(
+        [("status", ASCENDING), ("lease_until", ASCENDING)], name="status_lease_until"
+    )
+    # The API: a dossier's notifications.
+    db.notifications.create_index(
+        [("dossier", ASCENDING), ("created_at", ASCENDING)], name="dossier_created_at"
+    )
     ensure_register_indexes(db)
+
+
+# -- dossiers -------------------------------------------------------------------------------------
+
+SEQUENCE_FIELDS = ("intake_sequence", "processing_sequence")
+
+
+def ensure_dossier(db: Db, code: str) -> None:
+    """Create the copy with no event applied yet (each source's sequence at 0), if it is missing."""
+    try:
+        db.dossiers.update_one(
+            {"_id": code}, {"$setOnInsert": {"code": code, **dict.fromkeys(SEQUENCE_FIELDS, 0)}}, upsert=True
+        )
+    except DuplicateKeyError:
+        pass  # created by a racing consumer meanwhile
+
+
+def apply_to_dossier(db: Db, code: str, sequence_field: str, sequence: int, fields: Document) -> bool:
+    """Set `fields` on the copy if `sequence` is newer than the source's applied one (one write)."""
+    return apply_newer(db.dossiers, code, {"$set": fields} if fields else {}, sequence_field, sequence)
+
+
+def get_dossier(db: Db, code: str) -> Document | None:
+    return db.dossiers.find_one({"_id": code})
+
+
+# -- notifications --------------------------------------------------------------------------------
+
+
+def insert_notification(db: Db, notification: Document, entries: list[dict[str, Any]]) -> bool:
+    """Insert a notification with its first status event; False if its `_id` exists already."""
+    try:
+        insert_with_outbox(db.notifications, notification, entries)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+def get_notification(db: Db, notification_id: str) -> Document | None:
+    return db.notifications.find_one({"_id": notification_id})
+
+
+# The filters of the sender, the sweeper and the API, each an equality and a two-sided range on
+# the leading fields of its index (tests/integration/test_notify_store.py checks the plans).
+
+
+def due_filter(status: str, now: datetime) -> Document:
+    return {"status": status, "send_after": {"$gte": EPOCH, "$lte": now}}
+
+
+def stuck_filter(now: datetime) -> Document:
+    return {"status": "sending", "lease_until": {"$gte": EPOCH, "$lt": now}}
+
+
+def of_dossier_filter(code: str) -> Document:
+    return {"dossier": code, "created_at": {"$gte": EPOCH, "$lte": LATEST}}
+
+
+def due_notifications(db: Db, status: str, now: datetime, limit: int) -> list[Document]:
+    """Notifications in `status` whose next attempt is due, oldest first (index `status_send_after`)."""
+    cursor = db.notifications.find(due_filter(status, now), {"outbox": 0, "outbox_parked": 0})
+    return list(cursor.sort("send_after", ASCENDING).limit(limit))
+
+
+def stuck_notifications(db: Db, now: datetime, limit: int) -> list[Document]:
+    """Notifications in `sending` whose lease ended (index `status_lease_until`)."""
+    cursor = db.notifications.find(stuck_filter(now), {"outbox": 0, "outbox_parked": 0})
+    return list(cursor.limit(limit))
+
+
+def change_notification(
+    db: Db, notification_id: str, expected: Document, update: Document, entries: list[dict[str, Any]]
+) -> bool:
+    """One conditional write by `_id` and the `expected` fields (status, sequence) with its events."""
+    return update_with_outbox(db.notifications, {"_id": notification_id, **expected}, update, entries)
+
+
+def notifications_of_dossier(db: Db, code: str, limit: int) -> list[Document]:
+    cursor = db.notifications.find(
+        of_dossier_filter(code), {"outbox": 0, "outbox_parked": 0, "personalisation": 0}
+    )
+    return list(cursor.sort("created_at", ASCENDING).limit(limit))
 
 
 # -- outgoing register (sổ đăng ký văn bản đi) --------------------------------------------------

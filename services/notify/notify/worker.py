@@ -1,17 +1,78 @@
-"""`python -m notify.worker`: the outbox relay and notify's consumer groups."""
+"""`python -m notify.worker`: the outbox relay, notify's consumer groups, the sender and the sweeper."""
 
-from eventkit.worker import run_service_worker
+import logging
+import threading
+from datetime import timedelta
+
+from prometheus_client import Counter
+
+from eventkit.mongo import Db
+from eventkit.worker import Duty, run_service_worker
 from notify import handlers, store
-from notify.config import load_config
+from notify.config import NotifyConfig, load_config
+from notify.mailer import Mailer
+from notify.service import sending
+from notify.templates import Renderer
+
+log = logging.getLogger(__name__)
+SENT = Counter(
+    "notifications_sent_total", "Notifications the sender finished an attempt of, by status", ["status"]
+)
+SWEPT = Counter("notifications_swept_total", "Notifications returned to the queue after their lease ended")
+
+
+def renderer_of(config: NotifyConfig) -> Renderer:
+    return Renderer(config.portal_url, config.templates_dir)
+
+
+def policy_of(config: NotifyConfig) -> sending.SendPolicy:
+    return sending.SendPolicy(batch=config.send_batch, lease=timedelta(seconds=config.send_lease_seconds))
+
+
+def sender(db: Db, config: NotifyConfig) -> Duty:
+    """Send what is due every `send_interval_seconds`; a full batch is followed by the next at once."""
+    mailer = Mailer(config.smtp_url, config.mail_from, timeout=config.smtp_timeout_seconds)
+    renderer = renderer_of(config)
+    policy = policy_of(config)
+    limit = sending.UnitRateLimit(config.unit_rate_per_minute) if config.unit_rate_per_minute else None
+
+    def run_sender(stop: threading.Event) -> None:
+        while not stop.is_set():
+            counts: dict[str, int] = {}
+            try:
+                counts = sending.send_due(db, mailer, renderer, policy, rate_limit=limit)
+                for status, count in counts.items():
+                    SENT.labels(status=status).inc(count)
+            except Exception:
+                log.warning("sending failed; retrying later", exc_info=True)
+            busy = sum(counts.values()) - counts.get("rate_limited", 0) >= policy.batch
+            stop.wait(0 if busy else config.send_interval_seconds)
+
+    return run_sender
+
+
+def sweeper(db: Db, config: NotifyConfig) -> Duty:
+    def run_sweeper(stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                SWEPT.inc(sending.sweep(db))
+            except Exception:
+                log.warning("sweep failed; retrying later", exc_info=True)
+            stop.wait(max(1.0, config.send_lease_seconds / 4))
+
+    return run_sweeper
 
 
 def main() -> None:
+    config = load_config(worker=True)
+    renderer = renderer_of(config)
     run_service_worker(
-        load_config(worker=True),
+        config,
         connect=store.connect,
         outbox_collections=store.OUTBOX_COLLECTIONS,
-        build_handlers=handlers.build_handlers,
+        build_handlers=lambda db: handlers.build_handlers(db, renderer),
         ensure_indexes=store.ensure_indexes,
+        duties=lambda db: [sender(db, config), sweeper(db, config)],
     )
 
 

@@ -1,0 +1,84 @@
+"""Notify's copy of each dossier, fed by intake's and processing's dossier events.
+
+It keeps only what notifications need. Each source's events are applied once each and in order:
+the write is conditional on the source's sequence held (`intake_sequence`, `processing_sequence`),
+so a repeated or overtaken event changes nothing. The two sources set different fields (intake the
+filing, processing the workflow), so their events may arrive in any order relative to each other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventkit.envelope import Event
+from eventkit.mongo import Db, Document
+from notify import store
+from notify.events import ConsumedTypes
+
+
+def _contact(applicant: Any) -> Document:
+    applicant = applicant if isinstance(applicant, dict) else {}
+    return {
+        "full_name": applicant.get("full_name") or "",
+        "email": (applicant.get("email") or "").strip() or None,
+        "address": applicant.get("address") or None,
+    }
+
+
+def _delivery(delivery: Any) -> Document:
+    delivery = delivery if isinstance(delivery, dict) else {}
+    return {"method": delivery.get("method") or None, "address": delivery.get("address") or None}
+
+
+def _intake_fields(event_type: str, data: Document) -> Document:
+    if event_type == ConsumedTypes.DOSSIER_SUBMITTED:
+        return {
+            "receiving_unit": data["unit"],
+            "procedure_code": data["procedure_code"],
+            "channel": data["channel"],
+            "applicant": _contact(data.get("applicant")),
+            "delivery": _delivery(data.get("delivery")),
+            "submitted_at": data.get("submitted_at"),
+            "intake_state": "submitted",
+        }
+    if event_type == ConsumedTypes.DOSSIER_WITHDRAWN:
+        return {"intake_state": "withdrawn", "withdrawn_at": data.get("withdrawn_at")}
+    return {"supplemented_at": data.get("supplemented_at")}
+
+
+def _processing_fields(event_type: str, data: Document) -> Document:
+    fields: Document = {
+        name: data[name]
+        for name in ("unit", "receiving_unit", "procedure_code", "channel", "state")
+        if name in data
+    }
+    if event_type == ConsumedTypes.DOSSIER_ACCEPTED:
+        fields.update(procedure_name=data.get("procedure_name") or None, received_at=data.get("received_at"))
+        # The contact as filed, when the event carries it (intake's `submitted` has it too).
+        if data.get("applicant"):
+            fields["applicant"] = _contact(data["applicant"])
+        if data.get("delivery"):
+            fields["delivery"] = _delivery(data["delivery"])
+    due = data.get("new_due_at") if event_type == ConsumedTypes.DOSSIER_EXTENDED else data.get("due_at")
+    if due:
+        fields["due_at"] = due
+    return fields
+
+
+def apply(db: Db, event: Event, data: Document) -> bool:
+    """Apply one dossier event to the copy; False when it changes nothing (a repeat or older)."""
+    code = event["subject"]
+    store.ensure_dossier(db, code)
+    if event["type"] in ConsumedTypes.INTAKE:
+        return store.apply_to_dossier(
+            db, code, "intake_sequence", event["sequence"], _intake_fields(event["type"], data)
+        )
+    return store.apply_to_dossier(
+        db, code, "processing_sequence", event["sequence"], _processing_fields(event["type"], data)
+    )
+
+
+def unit_of(dossier: Document) -> str | None:
+    """The unit handling the dossier now (processing's), else the one that received it."""
+    unit = dossier.get("unit") or dossier.get("receiving_unit")
+    return str(unit) if unit else None

@@ -1,0 +1,130 @@
+"""Notify's real worker: dossier events from Kafka become emails in Mailpit, once each however
+often they are delivered, and each notification's statuses are published on its topic."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from devstack.infra import free_ports
+from eventkit.envelope import decode, encode
+from eventkit.kafka import ensure_topics
+from eventkit.topics import Topics, topic_specs_for
+from notify.service.notifications import notification_id
+from tests.integration.kafka_tools import write_raw
+from tests.integration.notify_tools import (
+    Mailbox,
+    accepted,
+    new_address,
+    new_code,
+    processing_event,
+    submitted,
+)
+from tests.integration.test_processing_worker_faults import TopicTail
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def worker(service_environ, tmp_path):
+    [port] = free_ports(1)
+    paths = [ROOT / "libs" / "eventkit", ROOT / "services" / "notify", ROOT]
+    env = {
+        **service_environ,
+        "HEALTH_PORT": str(port),
+        "PYTHONPATH": os.pathsep.join(str(p) for p in paths),
+        "PYTHONUNBUFFERED": "1",
+        "SEND_INTERVAL_SECONDS": "0.3",
+        "PORTAL_URL": "https://dichvucong.luongtai.example.vn",
+    }
+    log = tmp_path / "notify-worker.log"
+    with log.open("ab") as output:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "notify.worker"], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    yield log
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def test_events_through_kafka_become_one_email_each_and_published_statuses(platform, worker):
+    ensure_topics(platform.bootstrap, topic_specs_for("notify"))
+    mailbox = Mailbox(platform.mailpit.api_url)
+    code, address = new_code(), new_address()
+    filed, taken = submitted(code, address), accepted(code)
+    key = code.encode()
+    # Each event twice, as a producer's re-send after a crash would.
+    write_raw(platform.bootstrap, Topics.INTAKE_DOSSIERS.name, [(key, encode(filed)), (key, encode(filed))])
+    write_raw(
+        platform.bootstrap, Topics.PROCESSING_DOSSIERS.name, [(key, encode(taken)), (key, encode(taken))]
+    )
+
+    messages = mailbox.wait_for(address, 2, timeout=90)
+    assert sorted(m["Subject"] for m in messages) == sorted(
+        [f"Đã nhận hồ sơ {code}", f"Hồ sơ {code} đã được tiếp nhận, hẹn trả kết quả 09:32 ngày 03/11/2023"]
+    ), worker.read_text(errors="replace")[-4000:]
+
+    ids = {
+        notification_id(filed["id"], "citizen", "received"),
+        notification_id(taken["id"], "citizen", "accepted"),
+    }
+    tail = TopicTail(platform.bootstrap, Topics.NOTIFY_NOTIFICATIONS.name)
+    try:
+        deadline = time.monotonic() + 60
+        statuses: dict[str, list[str]] = {}
+        while time.monotonic() < deadline:
+            statuses = {}
+            for record in tail.poll():
+                event = decode(record.value)
+                if event["subject"] in ids:
+                    assert record.key == event["subject"].encode()
+                    statuses.setdefault(event["subject"], []).append(event["data"]["status"])
+            if all(statuses.get(i, [])[-1:] == ["delivered"] for i in ids):
+                break
+            time.sleep(0.2)
+    finally:
+        tail.close()
+    assert statuses == {i: ["created", "sending", "delivered"] for i in ids}
+    time.sleep(1.5)  # a few more sender passes: nothing is sent twice
+    assert len(mailbox.to(address)) == 2
+
+
+def test_a_decision_and_its_filing_from_two_topics_are_mailed_once_each_in_either_order(platform, worker):
+    ensure_topics(platform.bootstrap, topic_specs_for("notify"))
+    mailbox = Mailbox(platform.mailpit.api_url)
+    code, address = new_code(), new_address()
+    refused = processing_event(
+        "refused",
+        code,
+        1,
+        "refused",
+        reasons=["Hồ sơ không thuộc thẩm quyền"],
+        resolved_at="2023-10-27T10:00:00+07:00",
+    )
+    write_raw(platform.bootstrap, Topics.PROCESSING_DOSSIERS.name, [(code.encode(), encode(refused))])
+    # Two groups, two topics: when the refusal is handled before the filing there is no contact
+    # yet and it is retried; in either order each email goes once.
+    time.sleep(1.0)
+    write_raw(
+        platform.bootstrap, Topics.INTAKE_DOSSIERS.name, [(code.encode(), encode(submitted(code, address)))]
+    )
+
+    messages = mailbox.wait_for(address, 2, timeout=90)
+    assert sorted(m["Subject"] for m in messages) == sorted(
+        [f"Đã nhận hồ sơ {code}", f"Hồ sơ {code} không được tiếp nhận"]
+    ), worker.read_text(errors="replace")[-4000:]
+    refusal = next(m for m in messages if "không được tiếp nhận" in m["Subject"])
+    assert "- Hồ sơ không thuộc thẩm quyền" in refusal["Text"]
+    time.sleep(1.5)
+    assert len(mailbox.to(address)) == 2
