@@ -166,6 +166,24 @@ class Topics:
             "vn.motcua.notify.letter.dispatched.v1",
         ),
     )
+    NOTIFY_LETTERS = Topic(
+        "notify.letters.v1",
+        owner=Services.NOTIFY,
+        consumers=(Groups.PORTAL_NOTIFICATIONS,),
+        description="official letters' statuses: signed, batched for the post, cancelled, and what the postal operator reports",
+        event_types=tuple(
+            f"vn.motcua.notify.letter.{status}.v1"
+            for status in (
+                "signed",
+                "technical_failure",
+                "batched",
+                "cancelled",
+                "despatched",
+                "delivered",
+                "returned",
+            )
+        ),
+    )
 
 
 REGISTRY: tuple[Topic, ...] = (
@@ -174,6 +192,7 @@ REGISTRY: tuple[Topic, ...] = (
     Topics.PROCESSING_PROCEDURES,
     Topics.PROCESSING_UNITS,
     Topics.NOTIFY_NOTIFICATIONS,
+    Topics.NOTIFY_LETTERS,
 )
 
 

@@ -2,4 +2,6 @@
 
 from flask_smorest import Blueprint
 
-BLUEPRINTS: tuple[Blueprint, ...] = ()
+from notify.api import letters
+
+BLUEPRINTS: tuple[Blueprint, ...] = (letters.blp,)
