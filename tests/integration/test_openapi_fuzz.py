@@ -73,8 +73,9 @@ NOT_ACCEPTABLE_BY_CONSTRUCTION = {
 @pytest.fixture
 def notify_app(service_environ):
     from notify import create_app
+    from notify.config import load_config
 
-    return create_app(ServiceConfig.from_env("notify", environ=service_environ))
+    return create_app(load_config(environ=service_environ))
 
 
 @pytest.fixture

@@ -90,7 +90,7 @@ def service_env(
     signing_certs: Path | None = None,
 ) -> dict[str, str]:
     """The services' environment; files (intake's uploads, processing's results) are kept in a folder
-    per service under `data_dir` unless BLOB_URL / PROCESSING_BLOB_URL are set,
+    per service under `data_dir` unless BLOB_URL / PROCESSING_BLOB_URL / NOTIFY_BLOB_URL are set,
     and processing signs results with the unit certificates under `signing_certs` when given."""
     paths = [ROOT / "libs" / "eventkit", *(ROOT / "services" / s for s in SERVICES)]
     env = {
@@ -109,6 +109,10 @@ def service_env(
         "BLOB_URL": os.environ.get("BLOB_URL") or (data_dir / "blobs" / "intake").as_uri(),
         "PROCESSING_BLOB_URL": os.environ.get("PROCESSING_BLOB_URL")
         or (data_dir / "blobs" / "processing").as_uri(),
+        # Notify's signed letters and print batches.
+        "NOTIFY_BLOB_URL": os.environ.get("NOTIFY_BLOB_URL") or (data_dir / "blobs" / "notify").as_uri(),
+        # The postal operator's reports are signed with this key (development only).
+        "POSTAL_HMAC_KEY": os.environ.get("POSTAL_HMAC_KEY") or "khoa-buu-chinh-phat-trien",
         # Processing links a dossier's documents to their download at intake.
         "INTAKE_URL": os.environ.get("INTAKE_URL") or api_url("intake", ports),
         # Notify's emails link to the dossier lookup on the portal.

@@ -159,7 +159,7 @@ class Topics:
         "notify.notifications.v1",
         owner=Services.NOTIFY,
         consumers=(Groups.PORTAL_NOTIFICATIONS,),
-        description="notification and letter delivery statuses",
+        description="notifications' delivery statuses",
         event_types=(
             # One type per status of a notification (GOV.UK Notify's names, `-` written `_`).
             "vn.motcua.notify.notification.created.v1",
@@ -169,7 +169,25 @@ class Topics:
             "vn.motcua.notify.notification.temporary_failure.v1",
             "vn.motcua.notify.notification.permanent_failure.v1",
             "vn.motcua.notify.notification.technical_failure.v1",
-            "vn.motcua.notify.letter.dispatched.v1",
+        ),
+    )
+    NOTIFY_LETTERS = Topic(
+        "notify.letters.v1",
+        owner=Services.NOTIFY,
+        consumers=(Groups.PORTAL_NOTIFICATIONS,),
+        description="official letters' statuses: signed, batched for the post, cancelled, and what"
+        " the postal operator reports",
+        event_types=tuple(
+            f"vn.motcua.notify.letter.{status}.v1"
+            for status in (
+                "signed",
+                "technical_failure",
+                "batched",
+                "cancelled",
+                "despatched",
+                "delivered",
+                "returned",
+            )
         ),
     )
 
@@ -180,6 +198,7 @@ REGISTRY: tuple[Topic, ...] = (
     Topics.PROCESSING_PROCEDURES,
     Topics.PROCESSING_UNITS,
     Topics.NOTIFY_NOTIFICATIONS,
+    Topics.NOTIFY_LETTERS,
 )
 
 

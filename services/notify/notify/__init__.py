@@ -2,15 +2,17 @@
 
 from flask import Flask
 
-from eventkit.config import ServiceConfig
+from eventkit.blobs import open_blob_store
 from eventkit.web import create_service_app
 from notify import store
 from notify.api import BLUEPRINTS
-from notify.config import load_config
+from notify.config import NotifyConfig, load_config
 
 
-def create_app(config: ServiceConfig | None = None) -> Flask:
+def create_app(config: NotifyConfig | None = None) -> Flask:
     config = config or load_config()
-    return create_service_app(
+    app = create_service_app(
         config=config, title="MotCua notify API", blueprints=BLUEPRINTS, db=store.connect(config)
     )
+    app.extensions["blobs"] = open_blob_store(config.blob_url)
+    return app

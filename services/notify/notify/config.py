@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,6 +33,18 @@ class NotifyConfig(ServiceConfig):
     # Emails per receiving unit per minute (a relay's quota shared fairly); 0 = no limit.
     unit_rate_per_minute: int = 0
     smtp_timeout_seconds: float = 10.0
+    # The units' signing keys and certificates (layout in eventkit.signing): letters are signed
+    # with the issuing unit's certificate, as processing signs results.
+    signing_certs_dir: str | None = None
+    # Where the signed letters and the print batches are kept (eventkit.blobs): notify's own store.
+    blob_url: str = ""
+    # The key the postal operator signs its status reports with (HMAC-SHA256, notify/postal.py).
+    # Empty: reports are refused.
+    postal_hmac_key: bytes = b""
+    # The local time the day's print batch closes: letters signed after it go in the next one.
+    postal_cutoff: time = time(16, 0)
+    # How often the worker checks whether the day's batch is due.
+    postal_batch_seconds: float = 60.0
 
 
 def _number(env: Mapping[str, str], name: str, default: float, kind: type = float) -> float:
@@ -45,6 +58,8 @@ def _number(env: Mapping[str, str], name: str, default: float, kind: type = floa
 
 
 def load_config(worker: bool = False, environ: Mapping[str, str] | None = None) -> NotifyConfig:
+    """NOTIFY_BLOB_URL, when set, wins over BLOB_URL: one environment shared by several services
+    (`make run`) gives each its own store."""
     env = os.environ if environ is None else environ
     base = ServiceConfig.from_env(SERVICE, worker=worker, default_health_port=WORKER_HEALTH_PORT, environ=env)
     smtp_url = env.get("SMTP_URL") or NotifyConfig.smtp_url
@@ -59,6 +74,21 @@ def load_config(worker: bool = False, environ: Mapping[str, str] | None = None) 
     interval = _number(env, "SEND_INTERVAL_SECONDS", 2.0)
     if not interval > 0:
         raise ConfigError(f"{SERVICE}: SEND_INTERVAL_SECONDS must be positive")
+    signing_certs_dir = env.get("SIGNING_CERTS_DIR") or None
+    if signing_certs_dir and not Path(signing_certs_dir).is_dir():
+        raise ConfigError(f"{SERVICE}: SIGNING_CERTS_DIR is not a directory: {signing_certs_dir}")
+    blob_url = env.get("NOTIFY_BLOB_URL") or env.get("BLOB_URL") or ""
+    if not blob_url:
+        raise ConfigError(
+            f"{SERVICE}: missing required environment variable: BLOB_URL (e.g. file:///var/lib/motcua/blobs)"
+        )
+    try:
+        cutoff = time.fromisoformat(env.get("POSTAL_CUTOFF", "16:00"))
+    except ValueError as exc:
+        raise ConfigError(f"{SERVICE}: POSTAL_CUTOFF is not a time of day (HH:MM)") from exc
+    batch_seconds = _number(env, "POSTAL_BATCH_SECONDS", 60.0)
+    if not batch_seconds > 0:
+        raise ConfigError(f"{SERVICE}: POSTAL_BATCH_SECONDS must be positive")
     return NotifyConfig(
         **asdict(base),
         smtp_url=smtp_url,
@@ -70,4 +100,9 @@ def load_config(worker: bool = False, environ: Mapping[str, str] | None = None) 
         send_lease_seconds=_number(env, "SEND_LEASE_SECONDS", 120.0) or 120.0,
         unit_rate_per_minute=int(_number(env, "UNIT_EMAIL_RATE_PER_MINUTE", 0, int)),
         smtp_timeout_seconds=_number(env, "SMTP_TIMEOUT_SECONDS", 10.0) or 10.0,
+        signing_certs_dir=signing_certs_dir,
+        blob_url=blob_url,
+        postal_hmac_key=env.get("POSTAL_HMAC_KEY", "").encode(),
+        postal_cutoff=cutoff,
+        postal_batch_seconds=batch_seconds,
     )

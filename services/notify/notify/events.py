@@ -10,7 +10,13 @@ class EventTypes:
     NOTIFICATION_TEMPORARY_FAILURE = "vn.motcua.notify.notification.temporary_failure.v1"
     NOTIFICATION_PERMANENT_FAILURE = "vn.motcua.notify.notification.permanent_failure.v1"
     NOTIFICATION_TECHNICAL_FAILURE = "vn.motcua.notify.notification.technical_failure.v1"
-    LETTER_DISPATCHED = "vn.motcua.notify.letter.dispatched.v1"
+    LETTER_SIGNED = "vn.motcua.notify.letter.signed.v1"
+    LETTER_TECHNICAL_FAILURE = "vn.motcua.notify.letter.technical_failure.v1"
+    LETTER_BATCHED = "vn.motcua.notify.letter.batched.v1"
+    LETTER_CANCELLED = "vn.motcua.notify.letter.cancelled.v1"
+    LETTER_DESPATCHED = "vn.motcua.notify.letter.despatched.v1"
+    LETTER_DELIVERED = "vn.motcua.notify.letter.delivered.v1"
+    LETTER_RETURNED = "vn.motcua.notify.letter.returned.v1"
 
 
 def status_event_type(status: str) -> str:

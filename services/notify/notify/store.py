@@ -7,16 +7,22 @@ Collections:
 - `notifications`: one document per (event, recipient, template) (`_id` derived from the three),
   with its status, attempts, the last error and its outbox of status events.
 - `leases`: the outbox relay's leases (eventkit.outbox).
+- `register`, `register_counters`, `postal_items`, `postal_items_counters`: the outgoing register
+  and the postal item numbers (section "outgoing register").
+- `letters`, `batches`, `postal_reports`: official letters, the daily print batches and the
+  postal operator's reports applied (section "letters").
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
+from eventkit.blobs import BlobStore
 from eventkit.config import ServiceConfig
 from eventkit.inbox import apply_newer
 from eventkit.mongo import Db, Document
@@ -24,7 +30,7 @@ from eventkit.mongo import connect as mongo_connect
 from eventkit.outbox import ensure_outbox_index, insert_with_outbox, update_with_outbox
 
 # Aggregates that carry an outbox of events for the worker's relay to publish.
-OUTBOX_COLLECTIONS: list[str] = ["notifications"]
+OUTBOX_COLLECTIONS: list[str] = ["notifications", "letters"]
 # The low end of every time range: FerretDB pushes down only ranges bounded on both sides.
 EPOCH = datetime(2001, 9, 10, tzinfo=UTC)
 LATEST = datetime(2286, 11, 19, tzinfo=UTC)
@@ -50,6 +56,7 @@ def ensure_indexes(db: Db) -> None:
         [("dossier", ASCENDING), ("created_at", ASCENDING)], name="dossier_created_at"
     )
     ensure_register_indexes(db)
+    ensure_letter_indexes(db)
 
 
 # -- dossiers -------------------------------------------------------------------------------------
@@ -137,49 +144,163 @@ def notifications_of_dossier(db: Db, code: str, limit: int) -> list[Document]:
 # -- outgoing register (sổ đăng ký văn bản đi) --------------------------------------------------
 # `register` (`_id` = `<unit>|<year>|<number:06d>`): one entry per number given, naming its letter
 # (unique index on `letter_id`, so a letter never holds two numbers); `register_counters` (`_id` =
-# `<unit>|<year>`): the highest number known to be given, a hint where to start.
+# `<unit>|<year>`): the highest number known to be given, a hint where to start. `postal_items`
+# and `postal_items_counters` number the letters sent by post the same way (one series).
 
 
 def ensure_register_indexes(db: Db) -> None:
-    db.register.create_index([("letter_id", ASCENDING)], name="letter_id", unique=True)
-
-
-def register_entry_id(unit: str, year: int, number: int) -> str:
-    return f"{unit}|{year}|{number:06d}"
+    for name in ("register", "postal_items"):
+        db[name].create_index([("letter_id", ASCENDING)], name="letter_id", unique=True)
 
 
 def register_number_of(db: Db, letter_id: str) -> int | None:
-    entry = db.register.find_one({"letter_id": letter_id}, {"number": 1})
-    return None if entry is None else int(entry["number"])
+    return _number_of(db.register, letter_id)
 
 
 def take_register_number(db: Db, unit: str, year: int, letter_id: str, at: datetime) -> int:
-    """The number of `letter_id` in `unit`'s register of `year`: the one it holds, or the next one.
+    """The number of `letter_id` in `unit`'s register of `year`: the one it holds, or the next one."""
+    return _take_number(db, "register", f"{unit}|{year}", letter_id, {"unit": unit, "year": year, "at": at})
 
-    A number is given by inserting its entry, whose `_id` no two writers can both insert, so two
-    letters never share one; the counter is only a hint and may lag (a writer that stopped after
-    the insert), in which case the next writer finds the number taken and moves on: numbers are
+
+def take_item_number(db: Db, letter_id: str, at: datetime) -> int:
+    """The serial of `letter_id`'s postal item number (postal.item_number): held or next."""
+    return _take_number(db, "postal_items", "postal", letter_id, {"at": at})
+
+
+def _take_number(db: Db, collection: str, series: str, letter_id: str, fields: Document) -> int:
+    """The number `letter_id` holds in `series` of `collection`, or the next one of the series.
+
+    A number is given by inserting its entry (`_id` = `<series>|<number:06d>`), which no two writers
+    can both insert, so two letters never share one, and the unique index on `letter_id` keeps a
+    letter from holding two. `<collection>_counters` is only a hint and may lag (a writer that
+    stopped after its insert): the next writer finds that number taken and moves on. So numbers are
     given in order with no gaps, since a failed insert gives nothing.
     """
-    key = f"{unit}|{year}"
-    held = register_number_of(db, letter_id)
+    entries, counters = db[collection], db[f"{collection}_counters"]
+    held = _number_of(entries, letter_id)
     if held is not None:
         return held
-    counter = db.register_counters.find_one({"_id": key})
+    counter = counters.find_one({"_id": series})
     number = (int(counter["last"]) if counter else 0) + 1
     while True:
-        entry = {"unit": unit, "year": year, "number": number, "letter_id": letter_id, "at": at}
         try:
-            db.register.insert_one({"_id": register_entry_id(unit, year, number), **entry})
+            entries.insert_one(
+                {"_id": f"{series}|{number:06d}", **fields, "number": number, "letter_id": letter_id}
+            )
             break
         except DuplicateKeyError:
             # Either the number is taken (try the next) or another writer numbered this letter.
-            held = register_number_of(db, letter_id)
+            held = _number_of(entries, letter_id)
             if held is not None:
                 return held
             number += 1
     try:
-        db.register_counters.update_one({"_id": key}, {"$max": {"last": number}}, upsert=True)
+        counters.update_one({"_id": series}, {"$max": {"last": number}}, upsert=True)
     except DuplicateKeyError:
-        db.register_counters.update_one({"_id": key}, {"$max": {"last": number}})
+        counters.update_one({"_id": series}, {"$max": {"last": number}})
     return number
+
+
+def _number_of(entries: Any, letter_id: str) -> int | None:
+    entry = entries.find_one({"letter_id": letter_id}, {"number": 1})
+    return None if entry is None else int(entry["number"])
+
+
+# -- letters ------------------------------------------------------------------------------------
+# `letters` (`_id` = letter id): one official letter, its status and history, where it is in the
+# post (`post`: `waiting` for a batch, `batched`, `cancelled`; absent when not sent by post), the
+# day of its batch, and its outbox; its signed PDF is the blob `letter-<sha256 of the id>`. `batches` (`_id` =
+# the day, YYYY-MM-DD): a daily print batch, closing then closed; its PDF and manifest are the
+# blobs `batch-<day>.pdf` and `batch-<day>.csv`. `postal_reports` (`_id` = the operator's report
+# id): each status report applied, so a replayed one is refused.
+
+
+def ensure_letter_indexes(db: Db) -> None:
+    # A batch takes the letters waiting for the post signed before its cut-off, oldest first.
+    db.letters.create_index([("post", ASCENDING), ("signed_at", ASCENDING)], name="post_signed_at")
+    # A batch's PDF and manifest list its letters.
+    db.letters.create_index([("batch", ASCENDING), ("item_serial", ASCENDING)], name="batch_item_serial")
+
+
+def insert_letter(db: Db, letter: Document) -> bool:
+    """False if a letter with that id exists (it was created by an earlier delivery of the event)."""
+    try:
+        insert_with_outbox(db.letters, letter, [])
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+def get_letter(db: Db, letter_id: str) -> Document | None:
+    return db.letters.find_one({"_id": letter_id}, {"outbox": 0})
+
+
+def update_letter(db: Db, letter_id: str, expected: Document, update: Document, entries: list[Any]) -> bool:
+    """One conditional write of the letter with its events: False if it is no longer as expected."""
+    return update_with_outbox(db.letters, {"_id": letter_id, **expected}, update, entries)
+
+
+def letters_waiting_for_post(db: Db, since: datetime, until: datetime, limit: int) -> list[Document]:
+    """Letters waiting for a batch, signed in [since, until), oldest first (a seek on post_signed_at)."""
+    cursor = (
+        db.letters.find({"post": "waiting", "signed_at": {"$gte": since, "$lt": until}}, {"outbox": 0})
+        .sort("signed_at", ASCENDING)
+        .limit(limit)
+    )
+    return list(cursor)
+
+
+def batch_letters(db: Db, day: str) -> list[Document]:
+    """The letters of the batch of `day`, in item-number order (a seek on batch_item_serial)."""
+    cursor = db.letters.find({"batch": day}, {"outbox": 0, "history": 0}).sort("item_serial", ASCENDING)
+    return list(cursor)
+
+
+def letter_blob_key(letter_id: str) -> str:
+    # Letter ids may hold characters a blob key may not (`:`): the key is the id's digest.
+    return f"letter-{hashlib.sha256(letter_id.encode()).hexdigest()}"
+
+
+def save_letter_pdf(blobs: BlobStore, letter_id: str, data: bytes) -> None:
+    blobs.put(letter_blob_key(letter_id), data)
+
+
+def letter_pdf(blobs: BlobStore, letter_id: str) -> bytes:
+    return b"".join(blobs.chunks(letter_blob_key(letter_id)))
+
+
+def get_batch(db: Db, day: str) -> Document | None:
+    return db.batches.find_one({"_id": day})
+
+
+def open_batch(db: Db, day: str, at: datetime) -> Document:
+    """The batch of `day`, created as `closing` if it does not exist yet."""
+    try:
+        db.batches.insert_one({"_id": day, "status": "closing", "started_at": at})
+    except DuplicateKeyError:
+        pass
+    batch = get_batch(db, day)
+    assert batch is not None
+    return batch
+
+
+def close_batch(db: Db, day: str, fields: Document) -> None:
+    db.batches.update_one({"_id": day}, {"$set": {**fields, "status": "closed"}})
+
+
+def save_batch_files(blobs: BlobStore, day: str, pdf: bytes, manifest: bytes) -> None:
+    blobs.put(f"batch-{day}.pdf", pdf)
+    blobs.put(f"batch-{day}.csv", manifest)
+
+
+def batch_file(blobs: BlobStore, day: str, kind: str) -> bytes:
+    return b"".join(blobs.chunks(f"batch-{day}.{kind}"))
+
+
+def record_postal_report(db: Db, report_id: str, letter_id: str, at: datetime) -> bool:
+    """False if the report was applied before (a replay)."""
+    try:
+        db.postal_reports.insert_one({"_id": report_id, "letter_id": letter_id, "at": at})
+    except DuplicateKeyError:
+        return False
+    return True

@@ -6,6 +6,6 @@ request is parsed, so a request without one is 401 whatever its body.
 
 from flask_smorest import Blueprint
 
-from notify.api import notifications
+from notify.api import letters, notifications
 
-BLUEPRINTS: tuple[Blueprint, ...] = (notifications.blp,)
+BLUEPRINTS: tuple[Blueprint, ...] = (notifications.blp, letters.blp)

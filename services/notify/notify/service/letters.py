@@ -1,0 +1,337 @@
+"""Official letters: numbered in the unit's outgoing register, rendered from the versioned form,
+signed with the unit's certificate, kept, and sent by post in a daily print batch (Decision
+45/2016) whose progress the postal operator reports.
+
+A letter's life: `created` → `signed` (or `technical_failure` with the reason: data the form lacks,
+no certificate) → for the post: `batched` → `despatched` → `delivered` or `returned` (flagged for
+staff), or `cancelled` before its batch closes. Each step is one conditional write of the letter
+carrying its status event, so a step taken twice, or by two workers, happens once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from io import BytesIO
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pypdf import PdfReader, PdfWriter
+
+from eventkit import signing
+from eventkit.blobs import BlobMissing, BlobStore
+from eventkit.envelope import jsonable, new_event
+from eventkit.errors import Conflict, DomainError, InvalidData, NotFound
+
+__all__ = ["Conflict", "InvalidData", "NotFound"]
+from eventkit.logs import correlation_id
+from eventkit.mongo import Db, Document
+from eventkit.outbox import outbox_entry
+from eventkit.topics import Topics
+from notify import letters, postal, store
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+SOURCE = "/services/notify"
+CREATED, SIGNED, TECHNICAL_FAILURE = "created", "signed", "technical_failure"
+BATCHED, CANCELLED = "batched", "cancelled"
+DESPATCHED, DELIVERED, RETURNED = "despatched", "delivered", "returned"
+# What the postal operator may report, and from which statuses (a late report of an earlier step
+# is recorded in the history but does not move the letter back).
+POSTAL_STEPS: dict[str, frozenset[str]] = {
+    DESPATCHED: frozenset({BATCHED}),
+    DELIVERED: frozenset({BATCHED, DESPATCHED}),
+    RETURNED: frozenset({BATCHED, DESPATCHED}),
+}
+# The lower bound of the batch's seek: a range bounded on both sides is answered from the index.
+FAR_PAST = datetime(2002, 1, 1, tzinfo=UTC)
+BATCH_PAGE = 500
+
+
+class Unauthenticated(DomainError):
+    status = 401
+
+
+@dataclass(frozen=True)
+class LetterRequest:
+    """What a letter needs: who it is for, which form with which data, and whether it goes by post."""
+
+    letter_id: str
+    dossier_code: str
+    unit: str  # the issuing unit: its register numbers the letter, its certificate signs it
+    template_id: str
+    data: Document  # the form's fields (letters.schema), without `number`, `date`
+    recipient: str
+    address: str
+    by_post: bool
+    number_suffix: str = ""  # e.g. "TB-BPMC": the number printed is "<n>/<suffix>"
+    version: str = letters.DEFAULT_VERSION
+    reason: str = ""  # why the letter is sent, kept with it
+
+
+def _event(letter: Document, status: str, at: datetime, **extra: Any) -> list[dict[str, Any]]:
+    sequence = len(letter.get("history", [])) + 1
+    event = new_event(
+        type=f"vn.motcua.notify.letter.{status}.v1",
+        source=SOURCE,
+        subject=letter["_id"],
+        data=jsonable(
+            {
+                "letter_id": letter["_id"],
+                "dossier_code": letter["dossier_code"],
+                "unit": letter["unit"],
+                "template_id": letter["template_id"],
+                "status": status,
+                "at": at,
+                **extra,
+            }
+        ),
+        sequence=sequence,
+        correlationid=correlation_id.get(),
+    )
+    return [outbox_entry(Topics.NOTIFY_LETTERS.name, event)]
+
+
+def _moved(status: str, at: datetime, fields: Document | None = None, **note: Any) -> Document:
+    return {
+        "$set": {"status": status, "updated_at": at, **(fields or {})},
+        "$push": {"history": {"status": status, "at": at, **note}},
+    }
+
+
+def issue(db: Db, blobs: BlobStore, certs_dir: str | None, request: LetterRequest, now: datetime) -> Document:
+    """The letter of `request`, numbered, rendered, signed and kept (once, however often asked)."""
+    letter = {
+        "_id": request.letter_id,
+        "dossier_code": request.dossier_code,
+        "unit": request.unit,
+        "template_id": request.template_id,
+        "version": request.version,
+        "recipient": request.recipient,
+        "address": request.address,
+        "by_post": request.by_post,
+        "reason": request.reason,
+        "status": CREATED,
+        "created_at": now,
+        "updated_at": now,
+        "history": [{"status": CREATED, "at": now}],
+    }
+    store.insert_letter(db, letter)
+    current = store.get_letter(db, request.letter_id)
+    assert current is not None
+    if current["status"] != CREATED:
+        return current
+    local = now.astimezone(TZ)
+    number = store.take_register_number(db, request.unit, local.year, request.letter_id, now)
+    number_text = f"{number}/{request.number_suffix}" if request.number_suffix else str(number)
+    data = {**request.data, "number": number_text, "date": local.date().isoformat()}
+    try:
+        rendered = letters.render_letter_full(request.template_id, request.version, data)
+        location = request.data.get("place", "")
+        signed = letters.sign_letter(
+            rendered.pdf,
+            request.unit,
+            certs_dir,
+            reason=letters.letter_reason(request.template_id, request.version, request.dossier_code),
+            location=location,
+            signed_at=now,
+        )
+    except (
+        letters.LetterDataError,
+        letters.UnknownTemplate,
+        signing.SigningUnavailable,
+        signing.SigningError,
+    ) as exc:
+        reason = str(exc)
+        store.update_letter(
+            db,
+            request.letter_id,
+            {"status": CREATED},
+            _moved(TECHNICAL_FAILURE, now, {"failure": reason, "register_number": number}, reason=reason),
+            _event(current, TECHNICAL_FAILURE, now, reason=reason),
+        )
+        return _letter(db, request.letter_id)
+    store.save_letter_pdf(blobs, request.letter_id, signed)
+    fields: Document = {
+        "register_number": number,
+        "register_year": local.year,
+        "number_text": number_text,
+        "template_version": rendered.version,
+        "sha256": hashlib.sha256(signed).hexdigest(),
+        "size": len(signed),
+        "pages": rendered.pages,
+        "signed_at": now,
+    }
+    if request.by_post:
+        fields["post"] = "waiting"
+    store.update_letter(
+        db,
+        request.letter_id,
+        {"status": CREATED},
+        _moved(SIGNED, now, fields),
+        _event(current, SIGNED, now, register_number=number_text, by_post=request.by_post),
+    )
+    return _letter(db, request.letter_id)
+
+
+def _letter(db: Db, letter_id: str) -> Document:
+    letter = store.get_letter(db, letter_id)
+    if letter is None:
+        raise NotFound(f"Không có văn bản {letter_id}.")
+    return letter
+
+
+def get(db: Db, letter_id: str) -> Document:
+    return _letter(db, letter_id)
+
+
+def pdf(db: Db, blobs: BlobStore, letter_id: str) -> bytes:
+    letter = _letter(db, letter_id)
+    if letter["status"] in (CREATED, TECHNICAL_FAILURE):
+        raise NotFound(f"Văn bản {letter_id} chưa được ký phát hành.")
+    try:
+        return store.letter_pdf(blobs, letter_id)
+    except BlobMissing:
+        raise NotFound(f"Không tìm thấy tệp của văn bản {letter_id}.") from None
+
+
+def cancel(db: Db, letter_id: str, reason: str, by: str, now: datetime) -> Document:
+    """Stop a letter from going by post: only while it waits for its batch."""
+    letter = _letter(db, letter_id)
+    if not reason.strip():
+        raise InvalidData({"reason": ["Cần nêu lý do hủy gửi."]})
+    written = letter.get("post") == "waiting" and store.update_letter(
+        db,
+        letter_id,
+        {"post": "waiting", "status": SIGNED},
+        _moved(CANCELLED, now, {"post": CANCELLED}, by=by, reason=reason),
+        _event(letter, CANCELLED, now, reason=reason),
+    )
+    if not written:
+        current = _letter(db, letter_id)
+        raise Conflict(
+            f"Văn bản {letter_id} không còn chờ gửi bưu chính (trạng thái: {current['status']}); "
+            "chỉ hủy được trước khi lô in trong ngày được chốt."
+        )
+    return _letter(db, letter_id)
+
+
+def cutoff_of(day: date, cutoff: time) -> datetime:
+    return datetime.combine(day, cutoff, tzinfo=TZ).astimezone(UTC)
+
+
+def close_batch(db: Db, blobs: BlobStore, day: date, cutoff: time, now: datetime) -> Document:
+    """Close the print batch of `day`: every letter still waiting for the post and signed before
+    the day's cut-off gets its postal item number and goes in, oldest first; then the batch's PDF
+    (the letters one after the other) and manifest are written. Run again after a crash, it takes
+    what is left and writes the files again from the letters the batch holds."""
+    key = day.isoformat()
+    store.open_batch(db, key, now)
+    until = cutoff_of(day, cutoff)
+    while True:
+        waiting = store.letters_waiting_for_post(db, FAR_PAST, until, BATCH_PAGE)
+        for letter in waiting:
+            serial = store.take_item_number(db, letter["_id"], now)
+            item = postal.item_number(serial)
+            # A letter cancelled meanwhile is not batched: the write expects it still waiting.
+            store.update_letter(
+                db,
+                letter["_id"],
+                {"post": "waiting", "status": SIGNED},
+                _moved(
+                    BATCHED, now, {"post": BATCHED, "batch": key, "item_number": item, "item_serial": serial}
+                ),
+                _event(letter, BATCHED, now, batch=key, item_number=item),
+            )
+        if len(waiting) < BATCH_PAGE:
+            break
+    held = store.batch_letters(db, key)
+    writer = PdfWriter()
+    rows = []
+    for letter in held:
+        for page in PdfReader(BytesIO(store.letter_pdf(blobs, letter["_id"]))).pages:
+            writer.add_page(page)
+        rows.append(
+            postal.ManifestRow(
+                letter["item_number"],
+                letter["number_text"],
+                letter["recipient"],
+                letter["address"],
+                letter["_id"],
+                letter["template_id"],
+            )
+        )
+    out = BytesIO()
+    writer.write(out)
+    store.save_batch_files(blobs, key, out.getvalue(), postal.manifest_csv(rows))
+    store.close_batch(db, key, {"closed_at": now, "letters": len(held), "cutoff": until})
+    batch = store.get_batch(db, key)
+    assert batch is not None
+    return batch
+
+
+def batch(db: Db, day: str) -> Document:
+    found = store.get_batch(db, day)
+    if found is None:
+        raise NotFound(f"Không có lô thư ngày {day}.")
+    return {**found, "items": store.batch_letters(db, day)}
+
+
+def batch_file(db: Db, blobs: BlobStore, day: str, kind: str) -> bytes:
+    found = batch(db, day)
+    if found["status"] != "closed":
+        raise Conflict(f"Lô thư ngày {day} chưa chốt.")
+    return store.batch_file(blobs, day, kind)
+
+
+def check_signature(header: str | None, body: bytes, key: bytes, now: datetime) -> None:
+    """Refuse (401) a postal report not signed with the shared `key` within the tolerance."""
+    try:
+        postal.verify_report(header, body, key, int(now.timestamp()))
+    except postal.BadSignature as exc:
+        raise Unauthenticated(str(exc)) from exc
+
+
+def report(db: Db, letter_id: str, report_: Document, now: datetime) -> Document:
+    """Apply the postal operator's report (its signature checked) on a letter, once per report id."""
+    letter = _letter(db, letter_id)
+    if not store.record_postal_report(db, report_["id"], letter_id, now):
+        raise Unauthenticated("Báo cáo này đã được nhận trước đó.")
+    status, at = report_["status"], report_["at"]
+    note = {
+        "report": report_["id"],
+        "reported_at": at,
+        **({"reason": report_["reason"]} if report_.get("reason") else {}),
+    }
+    if letter["status"] not in POSTAL_STEPS[status]:
+        if letter["status"] in (CREATED, SIGNED, TECHNICAL_FAILURE, CANCELLED):
+            raise Conflict(f"Văn bản {letter_id} chưa được gửi bưu chính (trạng thái: {letter['status']}).")
+        # A report that arrives after a later step: kept for the record, the status stays.
+        db_update = {"$push": {"history": {"status": status, "at": now, "late": True, **note}}}
+        store.update_letter(db, letter_id, {}, db_update, [])
+        return _letter(db, letter_id)
+    fields: Document = {}
+    if status == RETURNED:
+        fields = {"needs_attention": True, "returned_reason": report_.get("reason", "")}
+    written = store.update_letter(
+        db,
+        letter_id,
+        {"status": letter["status"]},
+        _moved(status, now, fields, **note),
+        _event(
+            letter,
+            status,
+            now,
+            reported_at=at,
+            **({"reason": report_["reason"]} if report_.get("reason") else {}),
+        ),
+    )
+    if not written:
+        raise Conflict(f"Văn bản {letter_id} vừa thay đổi; hãy gửi lại báo cáo.")
+    return _letter(db, letter_id)
+
+
+def due_batch_day(now: datetime, cutoff: time) -> date | None:
+    """The day whose batch should be closed at `now`: today once its cut-off has passed."""
+    local = now.astimezone(TZ)
+    return local.date() if local.time() >= cutoff else None
