@@ -2,16 +2,17 @@
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter
 
+from eventkit.blobs import open_blob_store
 from eventkit.mongo import Db
 from eventkit.worker import Duty, run_service_worker
 from notify import handlers, store
 from notify.config import NotifyConfig, load_config
 from notify.mailer import Mailer
-from notify.service import sending
+from notify.service import letters, sending
 from notify.templates import Renderer
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,29 @@ def sweeper(db: Db, config: NotifyConfig) -> Duty:
     return run_sweeper
 
 
+def postal_batches(db: Db, config: NotifyConfig) -> Duty:
+    """Close the day's print batch once its cut-off has passed (`POSTAL_CUTOFF`, local time);
+    a batch closed already is left alone, one left `closing` by a crash is finished."""
+
+    def run_postal_batches(stop: threading.Event) -> None:
+        blobs = open_blob_store(config.blob_url)
+        while not stop.is_set():
+            try:
+                now = datetime.now(UTC)
+                day = letters.due_batch_day(now, config.postal_cutoff)
+                batch = store.get_batch(db, day.isoformat()) if day else None
+                if day is not None and (batch is None or batch["status"] != "closed"):
+                    closed = letters.close_batch(db, blobs, day, config.postal_cutoff, now)
+                    log.info(
+                        "postal batch closed", extra={"day": closed["_id"], "letters": closed["letters"]}
+                    )
+            except Exception:
+                log.warning("postal batch failed; retrying later", exc_info=True)
+            stop.wait(config.postal_batch_seconds)
+
+    return run_postal_batches
+
+
 def main() -> None:
     config = load_config(worker=True)
     renderer = renderer_of(config)
@@ -72,7 +96,7 @@ def main() -> None:
         outbox_collections=store.OUTBOX_COLLECTIONS,
         build_handlers=lambda db: handlers.build_handlers(db, renderer),
         ensure_indexes=store.ensure_indexes,
-        duties=lambda db: [sender(db, config), sweeper(db, config)],
+        duties=lambda db: [sender(db, config), sweeper(db, config), postal_batches(db, config)],
     )
 
 
