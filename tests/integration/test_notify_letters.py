@@ -271,3 +271,63 @@ def test_the_api_serves_letters_to_their_unit_and_takes_signed_postal_reports(
     replayed = client.post(events_path, data=body, headers={**headers, postal.SIGNATURE_HEADER: signature})
     assert replayed.status_code == 401
     assert store.get_letter(db, letter["_id"])["status"] == "delivered"
+
+
+def test_the_real_worker_closes_the_days_batch_after_the_cutoff_and_publishes_it(
+    platform, service_environ, signing_certs, tmp_path
+):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from devstack.infra import free_ports, wait_until
+    from eventkit.kafka import ensure_topics
+    from eventkit.mongo import connect
+    from eventkit.topics import topic_specs_for
+
+    ensure_topics(platform.bootstrap, topic_specs_for("notify"))
+    db = connect(service_environ["MONGO_URL"], service_environ["MONGO_DB"], app_name="test")
+    store.ensure_indexes(db)
+    blobs = open_blob_store(service_environ["BLOB_URL"])
+    # Signed yesterday: before today's cut-off (00:00), so today's batch, due at once, takes it.
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    letter = letter_service.issue(db, blobs, str(signing_certs), request(1), yesterday)
+    root = Path(__file__).resolve().parents[2]
+    [port] = free_ports(1)
+    env = {
+        **service_environ,
+        "HEALTH_PORT": str(port),
+        "PYTHONPATH": os.pathsep.join(
+            str(p) for p in (root / "libs" / "eventkit", root / "services" / "notify", root)
+        ),
+        "POSTAL_CUTOFF": "00:00",
+        "POSTAL_BATCH_SECONDS": "0.5",
+    }
+    log = tmp_path / "notify-worker.log"
+    with log.open("ab") as output:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "notify.worker"], env=env, stdout=output, stderr=subprocess.STDOUT
+        )
+    try:
+        today = datetime.now(UTC).astimezone(letter_service.TZ).date().isoformat()
+        assert wait_until(lambda: (store.get_batch(db, today) or {}).get("status") == "closed", timeout=60), (
+            log.read_text(errors="replace")[-3000:]
+        )
+        batched = store.get_letter(db, letter["_id"])
+        assert (batched["status"], batched["batch"], batched["item_number"]) == (
+            "batched",
+            today,
+            postal.item_number(1),
+        )
+        # The relay publishes the letter's events and empties its outbox.
+        assert wait_until(lambda: not db.letters.find_one({"_id": letter["_id"]}).get("outbox"), timeout=60)
+        assert letter_service.batch_file(db, blobs, today, "pdf").startswith(b"%PDF")
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        db.client.close()
