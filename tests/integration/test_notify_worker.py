@@ -128,3 +128,49 @@ def test_a_decision_and_its_filing_from_two_topics_are_mailed_once_each_in_eithe
     assert "- Hồ sơ không thuộc thẩm quyền" in refusal["Text"]
     time.sleep(1.5)
     assert len(mailbox.to(address)) == 2
+
+
+def published(kind: str, code: str, version: int, **fields: object) -> dict:
+    from eventkit.envelope import new_event
+
+    return new_event(
+        type=f"vn.motcua.processing.{kind}.published.v1",
+        source="/services/processing",
+        subject=code,
+        data={"code": code, "version": version, **fields},
+        sequence=version,
+    )
+
+
+def test_the_worker_keeps_the_newest_unit_and_procedure_whatever_the_order(platform, worker, service_environ):
+    from eventkit.mongo import connect
+    from notify import store
+
+    ensure_topics(platform.bootstrap, topic_specs_for("notify"))
+    unit, procedure = new_code()[:10], "9.999999"
+    records = [
+        (unit.encode(), encode(published("unit", unit, 2, name="Ủy ban nhân dân xã Lâm Thao (mới)"))),
+        (unit.encode(), encode(published("unit", unit, 1, name="Ủy ban nhân dân xã Lâm Thao"))),
+    ]
+    write_raw(platform.bootstrap, Topics.PROCESSING_UNITS.name, records)
+    write_raw(
+        platform.bootstrap,
+        Topics.PROCESSING_PROCEDURES.name,
+        [(procedure.encode(), encode(published("procedure", procedure, 3, name="Đăng ký khai sinh")))],
+    )
+    db = connect(service_environ["MONGO_URL"], service_environ["MONGO_DB"], app_name="test")
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+            store.get_unit(db, unit) and store.get_procedure(db, procedure)
+        ):
+            time.sleep(0.2)
+        time.sleep(1.0)  # the stale version has been read by now too
+        kept = store.get_unit(db, unit)
+        assert kept is not None, worker.read_text(errors="replace")[-3000:]
+        assert (kept["version"], kept["name"]) == (2, "Ủy ban nhân dân xã Lâm Thao (mới)"), (
+            "a stale version is ignored"
+        )
+        assert store.get_procedure(db, procedure)["name"] == "Đăng ký khai sinh"
+    finally:
+        db.client.close()

@@ -42,6 +42,8 @@ class Groups:
     PORTAL_PROCESSING_DOSSIERS = "portal.processing-dossiers"
     INTAKE_CATALOGUE = "intake.catalogue"
     PORTAL_CATALOGUE = "portal.catalogue"
+    # Notify's copy of the units and procedures: the names, addresses and times its letters print.
+    NOTIFY_CATALOGUE = "notify.catalogue"
     PORTAL_NOTIFICATIONS = "portal.notifications"
 
 
@@ -142,7 +144,7 @@ class Topics:
     PROCESSING_PROCEDURES = Topic(
         "processing.procedures.v1",
         owner=Services.PROCESSING,
-        consumers=(Groups.INTAKE_CATALOGUE, Groups.PORTAL_CATALOGUE),
+        consumers=(Groups.INTAKE_CATALOGUE, Groups.NOTIFY_CATALOGUE, Groups.PORTAL_CATALOGUE),
         compacted=True,
         description="procedure catalogue, keyed by procedure code",
         event_types=("vn.motcua.processing.procedure.published.v1",),
@@ -150,7 +152,7 @@ class Topics:
     PROCESSING_UNITS = Topic(
         "processing.units.v1",
         owner=Services.PROCESSING,
-        consumers=(Groups.INTAKE_CATALOGUE, Groups.PORTAL_CATALOGUE),
+        consumers=(Groups.INTAKE_CATALOGUE, Groups.NOTIFY_CATALOGUE, Groups.PORTAL_CATALOGUE),
         compacted=True,
         description="administrative units, keyed by unit code",
         event_types=("vn.motcua.processing.unit.published.v1",),

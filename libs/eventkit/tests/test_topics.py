@@ -41,7 +41,12 @@ def test_a_worker_creates_what_it_owns_reads_and_its_failure_topics_only():
     assert "notify.notifications.v1" in names
     assert "intake.dossiers.v1.notify.intake-dossiers.dlt" in names
     assert "intake.dossiers.v1.portal.intake-dossiers.dlt" not in names
-    assert "processing.units.v1" not in names
+    assert "processing.units.v1.notify.catalogue.dlt" in names
+    assert "processing.units.v1.intake.catalogue.dlt" not in names
+    assert not {spec.name for spec in topic_specs_for(Services.PROCESSING)} & {
+        "intake.dossiers.v1.notify.intake-dossiers.retry",
+        "processing.units.v1.portal.catalogue.dlt",
+    }
 
 
 def test_compacted_and_personal_data_topics_get_their_configs():

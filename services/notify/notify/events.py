@@ -45,3 +45,5 @@ class ConsumedTypes:
     DOSSIER_OVERDUE = "vn.motcua.processing.dossier.overdue.v1"
 
     INTAKE = (DOSSIER_SUBMITTED, DOSSIER_SUPPLEMENTED, DOSSIER_WITHDRAWN)
+    PROCEDURE_PUBLISHED = "vn.motcua.processing.procedure.published.v1"
+    UNIT_PUBLISHED = "vn.motcua.processing.unit.published.v1"

@@ -12,7 +12,9 @@ from marshmallow import INCLUDE, Schema, fields
 from eventkit.consumer import Handler
 from eventkit.envelope import Event
 from eventkit.mongo import Db
+from eventkit.projections import keep_latest
 from eventkit.topics import Groups, Topics
+from notify import store
 from notify.events import ConsumedTypes
 from notify.service import notifications
 from notify.templates import Renderer, RenderError
@@ -73,4 +75,9 @@ def build_handlers(db: Db, renderer: Renderer | None = None) -> dict[str, dict[s
     return {
         Groups.NOTIFY_INTAKE_DOSSIERS: table(Topics.INTAKE_DOSSIERS.event_types),
         Groups.NOTIFY_PROCESSING_DOSSIERS: table(Topics.PROCESSING_DOSSIERS.event_types),
+        # The newest version of each unit and procedure, for what letters print of them.
+        Groups.NOTIFY_CATALOGUE: {
+            ConsumedTypes.PROCEDURE_PUBLISHED: keep_latest(db[store.PROCEDURES]),
+            ConsumedTypes.UNIT_PUBLISHED: keep_latest(db[store.UNITS]),
+        },
     }

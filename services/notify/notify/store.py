@@ -7,6 +7,8 @@ Collections:
 - `notifications`: one document per (event, recipient, template) (`_id` derived from the three),
   with its status, attempts, the last error and its outbox of status events.
 - `leases`: the outbox relay's leases (eventkit.outbox).
+- `units`, `procedures`: the newest published version of each (`_id` = code, `version`), from
+  processing's compacted topics, for what letters print (names, addresses, legal times).
 - `register`, `register_counters`, `postal_items`, `postal_items_counters`: the outgoing register
   and the postal item numbers (section "outgoing register").
 - `letters`, `batches`, `postal_reports`: official letters, the daily print batches and the
@@ -29,6 +31,8 @@ from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
 from eventkit.outbox import ensure_outbox_index, insert_with_outbox, update_with_outbox
 
+# Notify's copy of processing's catalogue (eventkit.projections.keep_latest): `_id` = code.
+PROCEDURES, UNITS = "procedures", "units"
 # Aggregates that carry an outbox of events for the worker's relay to publish.
 OUTBOX_COLLECTIONS: list[str] = ["notifications", "letters"]
 # The low end of every time range: FerretDB pushes down only ranges bounded on both sides.
@@ -304,3 +308,14 @@ def record_postal_report(db: Db, report_id: str, letter_id: str, at: datetime) -
     except DuplicateKeyError:
         return False
     return True
+
+
+# -- catalogue copy -----------------------------------------------------------------------------
+
+
+def get_unit(db: Db, code: str) -> Document | None:
+    return db[UNITS].find_one({"_id": code})
+
+
+def get_procedure(db: Db, code: str) -> Document | None:
+    return db[PROCEDURES].find_one({"_id": code})
