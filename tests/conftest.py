@@ -143,7 +143,9 @@ def staff_headers(jwt_keys: tuple[Path, Path]) -> object:
     """`staff_headers("admin", "264")`: an Authorization header for an officer of that role and unit."""
 
     def headers(role: str, unit: str, user_id: str = "u-1") -> dict[str, str]:
-        token = issue_token([role], [unit], user_id=user_id, private_key=jwt_keys[0])
+        token = issue_token(
+            [role], [unit], user_id=user_id, name=f"Cán bộ {user_id}", private_key=jwt_keys[0]
+        )
         return {"Authorization": f"Bearer {token}"}
 
     return headers

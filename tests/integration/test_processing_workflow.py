@@ -197,6 +197,8 @@ def test_an_online_dossier_goes_from_submitted_to_returned(db, client, as_):
     first, last = published[0]["data"], published[-1]["data"]
     assert first["due_at"] == body["due_at"] and first["applicant"]["full_name"] == "Nguyễn Thị Hoa"
     assert first["procedure_name"] and first["received_by"] == "receptionist-1"
+    assert first["received_by_name"] == first["by_name"] == "Cán bộ receptionist-1"
+    assert published[1]["data"]["by_name"] == "Cán bộ leader-1", "who acted, by name"
     assert {first["unit"], first["receiving_unit"], first["channel"]} == {UNIT, "online"}
     assert last["method"] == "counter" and last["timeliness"] == "early" and last["resolved_at"]
     assert published[1]["data"]["assignee"] == "specialist-1"

@@ -309,7 +309,11 @@ def _accept(step: Step) -> None:
     dossier, now = step.dossier, step.now
     due = _due_from(step.db, dossier, now)
     step.fields.update(
-        received_at=now, received_by=step.staff.user_id, due_at=due, **_deadline_watch(step.db, due, now)
+        received_at=now,
+        received_by=step.staff.user_id,
+        received_by_name=step.staff.name,
+        due_at=due,
+        **_deadline_watch(step.db, due, now),
     )
     step.event.update(_accepted_data({**dossier, **step.fields}))
     step.hand_over(from_unit=None, from_user=CITIZEN, to_unit=dossier["unit"], to_user=step.staff.user_id)
@@ -324,6 +328,7 @@ def _accepted_data(dossier: Document) -> Document:
         "delivery": dossier.get("delivery", {}),
         "documents": dossier.get("documents", []),
         "received_by": dossier["received_by"],
+        "received_by_name": dossier.get("received_by_name") or "",
     }
 
 
@@ -582,6 +587,8 @@ def perform(
         raise InvalidData(errors)
     step = Step(db=db, dossier=dossier, body=body, staff=staff, role=role, now=now, results=results)
     STEPS[action](step)
+    # Who acted, by name: the slips and letters that follow from the event print it.
+    step.event.setdefault("by_name", staff.name)
     step.fields["state"] = after_state
     written = _write(
         db,
@@ -692,10 +699,12 @@ def _arrive(db: Db, event: Event, data: Document, now: datetime) -> bool:
     if data["channel"] == "counter":
         # Checked at the counter already: accepted on arrival, the clock running from the filing.
         due = _to_ms(_due_from(db, dossier, submitted_at))
+        officer = store.get_staff(db, by)
         dossier.update(
             state=States.ACCEPTED,
             received_at=submitted_at,
             received_by=by,
+            received_by_name=officer["name"] if officer else "",
             due_at=due,
             sequence=1,
             **_deadline_watch(db, due, now),
