@@ -87,7 +87,7 @@ def processing_event(
     )
 
 
-def accepted(code: str, sequence: int = 1, email: str | None = None) -> dict[str, Any]:
+def accepted(code: str, sequence: int = 1, email: str | None = None, **data: Any) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if email is not None:
         extra = {
@@ -105,6 +105,7 @@ def accepted(code: str, sequence: int = 1, email: str | None = None) -> dict[str
         documents=[],
         received_by="receptionist-1",
         **extra,
+        **data,
     )
 
 

@@ -17,6 +17,7 @@ from eventkit.topics import Groups, Topics
 from notify import store
 from notify.events import ConsumedTypes
 from notify.service import notifications
+from notify.service.slips import SlipSettings
 from notify.templates import Renderer, RenderError
 
 
@@ -51,9 +52,11 @@ def template_versions(renderer: Renderer) -> Callable[[str], str | None]:
     return version_of
 
 
-def dossier_event(db: Db, schema: Schema, version_of: Callable[[str], str | None]) -> Handler:
+def dossier_event(
+    db: Db, schema: Schema, version_of: Callable[[str], str | None], slip_settings: SlipSettings
+) -> Handler:
     def handle_dossier_event(event: Event, data: dict[str, Any]) -> None:
-        notifications.handle_dossier_event(db, event, data, version_of)
+        notifications.handle_dossier_event(db, event, data, version_of, slip_settings=slip_settings)
 
     return Handler(schema, handle_dossier_event)
 
@@ -67,10 +70,15 @@ SCHEMA_OF: dict[str, type[Schema]] = {
 
 def build_handlers(db: Db, renderer: Renderer | None = None) -> dict[str, dict[str, Handler]]:
     # Only the groups notify runs; each handles every type of its topic.
-    version_of = template_versions(renderer or Renderer(portal_url="http://127.0.0.1"))
+    renderer = renderer or Renderer(portal_url="http://127.0.0.1")
+    version_of = template_versions(renderer)
+    slip_settings = SlipSettings(portal_url=renderer.portal_url)
 
     def table(types: tuple[str, ...]) -> dict[str, Handler]:
-        return {t: dossier_event(db, SCHEMA_OF.get(t, DossierEventSchema)(), version_of) for t in types}
+        return {
+            t: dossier_event(db, SCHEMA_OF.get(t, DossierEventSchema)(), version_of, slip_settings)
+            for t in types
+        }
 
     return {
         Groups.NOTIFY_INTAKE_DOSSIERS: table(Topics.INTAKE_DOSSIERS.event_types),

@@ -153,7 +153,7 @@ def notifications_of_dossier(db: Db, code: str, limit: int) -> list[Document]:
 
 
 def ensure_register_indexes(db: Db) -> None:
-    for name in ("register", "postal_items"):
+    for name in ("register", "postal_items", "tracking"):
         db[name].create_index([("letter_id", ASCENDING)], name="letter_id", unique=True)
 
 
@@ -222,6 +222,8 @@ def _number_of(entries: Any, letter_id: str) -> int | None:
 def ensure_letter_indexes(db: Db) -> None:
     # A batch takes the letters waiting for the post signed before its cut-off, oldest first.
     db.letters.create_index([("post", ASCENDING), ("signed_at", ASCENDING)], name="post_signed_at")
+    # The letters recorded and not issued yet, oldest first.
+    db.letters.create_index([("status", ASCENDING), ("created_at", ASCENDING)], name="status_created_at")
     # A batch's PDF and manifest list its letters.
     db.letters.create_index([("batch", ASCENDING), ("item_serial", ASCENDING)], name="batch_item_serial")
 
@@ -252,6 +254,21 @@ def letters_waiting_for_post(db: Db, since: datetime, until: datetime, limit: in
         .limit(limit)
     )
     return list(cursor)
+
+
+def letters_created(db: Db, since: datetime, until: datetime, limit: int) -> list[Document]:
+    """Letters recorded in [since, until) and not issued yet, oldest first (status_created_at)."""
+    cursor = (
+        db.letters.find({"status": "created", "created_at": {"$gte": since, "$lt": until}}, {"outbox": 0})
+        .sort("created_at", ASCENDING)
+        .limit(limit)
+    )
+    return list(cursor)
+
+
+def tracking_entry(db: Db, unit: str, year: int, code: str, at: datetime) -> int:
+    """The dossier's number in the unit's tracking register (sổ theo dõi hồ sơ, Mẫu 06) of `year`."""
+    return _take_number(db, "tracking", f"{unit}|{year}", code, {"unit": unit, "year": year, "at": at})
 
 
 def batch_letters(db: Db, day: str) -> list[Document]:

@@ -31,8 +31,12 @@ def policy_of(config: NotifyConfig) -> sending.SendPolicy:
 
 
 def sender(db: Db, config: NotifyConfig) -> Duty:
-    """Send what is due every `send_interval_seconds`; a full batch is followed by the next at once."""
+    """Issue the letters recorded, then send what is due, every `send_interval_seconds`; a full
+    batch is followed by the next at once. Letters first: an email carrying a slip then finds it
+    signed in the same pass."""
     mailer = Mailer(config.smtp_url, config.mail_from, timeout=config.smtp_timeout_seconds)
+    blobs = open_blob_store(config.blob_url)
+    attachments_for = letters.slip_attachments(db, blobs)
     renderer = renderer_of(config)
     policy = policy_of(config)
     limit = sending.UnitRateLimit(config.unit_rate_per_minute) if config.unit_rate_per_minute else None
@@ -41,7 +45,13 @@ def sender(db: Db, config: NotifyConfig) -> Duty:
         while not stop.is_set():
             counts: dict[str, int] = {}
             try:
-                counts = sending.send_due(db, mailer, renderer, policy, rate_limit=limit)
+                letters.issue_pending(db, blobs, config.signing_certs_dir, datetime.now(UTC))
+            except Exception:
+                log.warning("issuing letters failed; retrying later", exc_info=True)
+            try:
+                counts = sending.send_due(
+                    db, mailer, renderer, policy, rate_limit=limit, attachments_for=attachments_for
+                )
                 for status, count in counts.items():
                     SENT.labels(status=status).inc(count)
             except Exception:

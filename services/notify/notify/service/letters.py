@@ -11,6 +11,8 @@ carrying its status event, so a step taken twice, or by two workers, happens onc
 from __future__ import annotations
 
 import hashlib
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from io import BytesIO
@@ -22,7 +24,7 @@ from pypdf import PdfReader, PdfWriter
 from eventkit import signing
 from eventkit.blobs import BlobMissing, BlobStore
 from eventkit.envelope import jsonable, new_event
-from eventkit.errors import Conflict, DomainError, InvalidData, NotFound
+from eventkit.errors import Conflict, DomainError, InvalidData, NotFound, TransientError
 
 __all__ = ["Conflict", "InvalidData", "NotFound"]
 from eventkit.logs import correlation_id
@@ -30,6 +32,7 @@ from eventkit.mongo import Db, Document
 from eventkit.outbox import outbox_entry
 from eventkit.topics import Topics
 from notify import letters, postal, store
+from notify.mailer import Attachment
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SOURCE = "/services/notify"
@@ -99,41 +102,63 @@ def _moved(status: str, at: datetime, fields: Document | None = None, **note: An
     }
 
 
+def create(db: Db, request: LetterRequest, now: datetime) -> bool:
+    """Record the letter `request` asks for, to be issued (`issue_pending`); False if it exists."""
+    return store.insert_letter(
+        db,
+        {
+            "_id": request.letter_id,
+            "dossier_code": request.dossier_code,
+            "unit": request.unit,
+            "template_id": request.template_id,
+            "version": request.version,
+            "form_data": request.data,
+            "number_suffix": request.number_suffix,
+            "recipient": request.recipient,
+            "address": request.address,
+            "by_post": request.by_post,
+            "reason": request.reason,
+            "status": CREATED,
+            "created_at": now,
+            "updated_at": now,
+            "history": [{"status": CREATED, "at": now}],
+        },
+    )
+
+
 def issue(db: Db, blobs: BlobStore, certs_dir: str | None, request: LetterRequest, now: datetime) -> Document:
     """The letter of `request`, numbered, rendered, signed and kept (once, however often asked)."""
-    letter = {
-        "_id": request.letter_id,
-        "dossier_code": request.dossier_code,
-        "unit": request.unit,
-        "template_id": request.template_id,
-        "version": request.version,
-        "recipient": request.recipient,
-        "address": request.address,
-        "by_post": request.by_post,
-        "reason": request.reason,
-        "status": CREATED,
-        "created_at": now,
-        "updated_at": now,
-        "history": [{"status": CREATED, "at": now}],
-    }
-    store.insert_letter(db, letter)
-    current = store.get_letter(db, request.letter_id)
-    assert current is not None
+    create(db, request, now)
+    return issue_one(db, blobs, certs_dir, _letter(db, request.letter_id), now)
+
+
+def issue_pending(db: Db, blobs: BlobStore, certs_dir: str | None, now: datetime, limit: int = 50) -> int:
+    """Issue the letters recorded and not issued yet, oldest first; how many were looked at."""
+    pending = store.letters_created(db, FAR_PAST, now, limit)
+    for letter in pending:
+        issue_one(db, blobs, certs_dir, letter, now)
+    return len(pending)
+
+
+def issue_one(db: Db, blobs: BlobStore, certs_dir: str | None, current: Document, now: datetime) -> Document:
+    """Number, render, sign and keep the recorded letter `current` (nothing if issued already)."""
     if current["status"] != CREATED:
         return current
+    letter_id, unit, template_id = current["_id"], current["unit"], current["template_id"]
+    version, suffix = current["version"], current.get("number_suffix") or ""
     local = now.astimezone(TZ)
-    number = store.take_register_number(db, request.unit, local.year, request.letter_id, now)
-    number_text = f"{number}/{request.number_suffix}" if request.number_suffix else str(number)
-    data = {**request.data, "number": number_text, "date": local.date().isoformat()}
+    number = store.take_register_number(db, unit, local.year, letter_id, now)
+    number_text = f"{number}/{suffix}" if suffix else str(number)
+    form_data = current.get("form_data") or {}
+    data = {**form_data, "number": number_text, "date": local.date().isoformat()}
     try:
-        rendered = letters.render_letter_full(request.template_id, request.version, data)
-        location = request.data.get("place", "")
+        rendered = letters.render_letter_full(template_id, version, data)
         signed = letters.sign_letter(
             rendered.pdf,
-            request.unit,
+            unit,
             certs_dir,
-            reason=letters.letter_reason(request.template_id, request.version, request.dossier_code),
-            location=location,
+            reason=letters.letter_reason(template_id, version, current["dossier_code"]),
+            location=form_data.get("place", ""),
             signed_at=now,
         )
     except (
@@ -145,13 +170,13 @@ def issue(db: Db, blobs: BlobStore, certs_dir: str | None, request: LetterReques
         reason = str(exc)
         store.update_letter(
             db,
-            request.letter_id,
+            letter_id,
             {"status": CREATED},
             _moved(TECHNICAL_FAILURE, now, {"failure": reason, "register_number": number}, reason=reason),
             _event(current, TECHNICAL_FAILURE, now, reason=reason),
         )
-        return _letter(db, request.letter_id)
-    store.save_letter_pdf(blobs, request.letter_id, signed)
+        return _letter(db, letter_id)
+    store.save_letter_pdf(blobs, letter_id, signed)
     fields: Document = {
         "register_number": number,
         "register_year": local.year,
@@ -162,16 +187,16 @@ def issue(db: Db, blobs: BlobStore, certs_dir: str | None, request: LetterReques
         "pages": rendered.pages,
         "signed_at": now,
     }
-    if request.by_post:
+    if current["by_post"]:
         fields["post"] = "waiting"
     store.update_letter(
         db,
-        request.letter_id,
+        letter_id,
         {"status": CREATED},
         _moved(SIGNED, now, fields),
-        _event(current, SIGNED, now, register_number=number_text, by_post=request.by_post),
+        _event(current, SIGNED, now, register_number=number_text, by_post=current["by_post"]),
     )
-    return _letter(db, request.letter_id)
+    return _letter(db, letter_id)
 
 
 def _letter(db: Db, letter_id: str) -> Document:
@@ -335,3 +360,42 @@ def due_batch_day(now: datetime, cutoff: time) -> date | None:
     """The day whose batch should be closed at `now`: today once its cut-off has passed."""
     local = now.astimezone(TZ)
     return local.date() if local.time() >= cutoff else None
+
+
+SLIP_NAMESPACE = uuid.UUID("0b7d4c1e-2f6a-4a8e-9c0d-5e3b1a7f9d21")
+
+
+def slip_letter_id(event_id: str, slip: str) -> str:
+    """The letter of slip `slip` (`receipt_slip`, ...) owed for event `event_id`: one per event."""
+    return str(uuid.uuid5(SLIP_NAMESPACE, f"{event_id}|{slip}"))
+
+
+# The file name of each slip attached to an email.
+SLIP_FILES = {
+    "mau-01": "giay-tiep-nhan",
+    "mau-02": "phieu-yeu-cau-bo-sung",
+    "mau-03": "phieu-tu-choi",
+    "mau-04": "phieu-xin-loi",
+}
+
+
+def slip_attachments(db: Db, blobs: BlobStore) -> Callable[[Document], list[Attachment]]:
+    """The sender's hook: the signed slips a notification names (`attachments`), from the letters
+    its event made. Not issued yet: a transient error (the email waits for it); one that could not
+    be made: an error, so the email is a technical failure rather than going without it."""
+
+    def attachments_for(notification: Document) -> list[Attachment]:
+        files = []
+        for name in notification.get("attachments") or []:
+            letter = store.get_letter(db, slip_letter_id(notification["event_id"], name))
+            if letter is None:
+                continue  # an event that owed no letter (made before letters were kept)
+            if letter["status"] == CREATED:
+                raise TransientError(f"the slip {name} is not issued yet")
+            if letter["status"] == TECHNICAL_FAILURE:
+                raise ValueError(f"the slip {name} could not be made: {letter.get('failure')}")
+            filename = f"{SLIP_FILES.get(letter['template_id'], 'van-ban')}-{letter['dossier_code']}.pdf"
+            files.append(Attachment(filename, store.letter_pdf(blobs, letter["_id"])))
+        return files
+
+    return attachments_for

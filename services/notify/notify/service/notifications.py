@@ -22,7 +22,7 @@ from eventkit.outbox import outbox_entry
 from eventkit.topics import Topics
 from notify import store
 from notify.events import status_event_type
-from notify.service import dossiers
+from notify.service import dossiers, letters, slips
 from notify.service.triggers import CITIZEN, Channels, Intent, intents_for, needs_contact
 
 SOURCE = "/services/notify"
@@ -128,9 +128,15 @@ def _notification(
 
 
 def handle_dossier_event(
-    db: Db, event: Event, data: Document, version_of: Callable[[str], str | None], now: datetime | None = None
+    db: Db,
+    event: Event,
+    data: Document,
+    version_of: Callable[[str], str | None],
+    now: datetime | None = None,
+    slip_settings: slips.SlipSettings | None = None,
 ) -> list[str]:
-    """Apply a dossier event to notify's copy and make its notifications; the ids made now."""
+    """Apply a dossier event to notify's copy and make its notifications, and record the letter
+    (legal slip) it owes the citizen when `slip_settings` are given; the notification ids made now."""
     now = now or datetime.now(UTC)
     dossiers.apply(db, event, data)
     dossier = store.get_dossier(db, event["subject"]) or {}
@@ -138,6 +144,8 @@ def handle_dossier_event(
     if intents and needs_contact(event) and not dossier.get("applicant"):
         # The filing (intake's `submitted`) has not reached notify yet: this waits for it.
         raise TransientError("the dossier's filing has not arrived yet")
+    if slip_settings is not None:
+        _record_slip(db, event, data, dossier, slip_settings, now)
     made = []
     for intent in intents:
         notification = _notification(event, intent, dossier, version_of(intent.template), now)
@@ -146,6 +154,21 @@ def handle_dossier_event(
         ):
             made.append(notification["_id"])
     return made
+
+
+def _record_slip(
+    db: Db, event: Event, data: Document, dossier: Document, settings: slips.SlipSettings, now: datetime
+) -> None:
+    def lookup(kind: str, code: str) -> Document | None:
+        return store.get_unit(db, code) if kind == "units" else store.get_procedure(db, code)
+
+    def register_entry() -> int:
+        unit = str(data.get("receiving_unit") or dossier.get("receiving_unit") or "")
+        return store.tracking_entry(db, unit, now.astimezone(slips.TZ).year, event["subject"], now)
+
+    request = slips.slip_letter(event, data, dossier, lookup, settings, register_entry)
+    if request is not None:
+        letters.create(db, request, now)
 
 
 def _view(notification: Document) -> Document:
