@@ -199,3 +199,27 @@ def test_an_extension_and_a_supplement_request_each_owe_their_slip(db, blobs, si
     assert "Giấy chứng sinh" in request and f"{PORTAL}/thu-tuc/{PROCEDURE}" in request
     numbers = sorted(store.get_letter(db, k["_id"])["register_number"] for k in kinds.values())
     assert numbers == [1, 2, 3], "one register, numbered in order"
+
+
+def test_a_slip_that_cannot_be_made_leaves_the_email_going_without_it(db, blobs, platform):
+    code, address = new_code(), new_address()
+    deliver(db, submitted(code, address))
+    refused = processing_event(
+        "refused", code, 1, "refused", reasons=["Không đủ điều kiện."], by_name="Trần Văn Đức"
+    )
+    deliver(db, refused)
+    letter_id = letter_service.slip_letter_id(refused["id"], "refusal")
+    # No certificate to sign with: the letter is a technical failure, with the reason.
+    at = store.get_letter(db, letter_id)["created_at"] + timedelta(seconds=1)
+    letter_service.issue_pending(db, blobs, None, at)
+    failed = store.get_letter(db, letter_id)
+    assert failed["status"] == "technical_failure" and failed["failure"]
+    mailer = Mailer(platform.mailpit.smtp_url, "Bộ phận một cửa <motcua@luongtai.example.vn>", timeout=5)
+    sent = sending.send_due(
+        db, mailer, Renderer(PORTAL), POLICY, attachments_for=letter_service.slip_attachments(db, blobs)
+    )
+    assert sent["delivered"] == 2, "the filing's email and the refusal's"
+    refusal = next(
+        m for m in Mailbox(platform.mailpit.api_url).wait_for(address, 2) if "không được" in m["Subject"]
+    )
+    assert refusal["Attachments"] == [] and "Không đủ điều kiện." in refusal["Text"]

@@ -381,8 +381,9 @@ SLIP_FILES = {
 
 def slip_attachments(db: Db, blobs: BlobStore) -> Callable[[Document], list[Attachment]]:
     """The sender's hook: the signed slips a notification names (`attachments`), from the letters
-    its event made. Not issued yet: a transient error (the email waits for it); one that could not
-    be made: an error, so the email is a technical failure rather than going without it."""
+    its event made. Not issued yet: a transient error (the email waits for it). One that could not
+    be made is left out: the citizen still gets the email, and the letter's `technical_failure`
+    (with its reason, and its event) tells the staff to issue the slip by hand."""
 
     def attachments_for(notification: Document) -> list[Attachment]:
         files = []
@@ -393,7 +394,7 @@ def slip_attachments(db: Db, blobs: BlobStore) -> Callable[[Document], list[Atta
             if letter["status"] == CREATED:
                 raise TransientError(f"the slip {name} is not issued yet")
             if letter["status"] == TECHNICAL_FAILURE:
-                raise ValueError(f"the slip {name} could not be made: {letter.get('failure')}")
+                continue
             filename = f"{SLIP_FILES.get(letter['template_id'], 'van-ban')}-{letter['dossier_code']}.pdf"
             files.append(Attachment(filename, store.letter_pdf(blobs, letter["_id"])))
         return files

@@ -123,10 +123,11 @@ def slip_letter(
             "phone": applicant.get("phone"),
             "email": applicant.get("email"),
         },
+        # The code stands for the name when notify's catalogue copy lacks the procedure.
         "procedure_name": dossier.get("procedure_name")
         or data.get("procedure_name")
         or procedure.get("name")
-        or "",
+        or f"Thủ tục {procedure_code}",
     }
     if form == "mau-01":
         now = datetime.fromisoformat(str(data.get("received_at") or event.get("time")).replace("Z", "+00:00"))
