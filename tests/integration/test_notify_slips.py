@@ -80,6 +80,7 @@ def test_an_accepted_dossier_gets_its_signed_receipt_attached_to_the_email_once(
     recorded = store.get_letter(db, letter_id)
     assert recorded["status"] == "created" and recorded["template_id"] == "mau-01"
     assert recorded["by_post"] is False, "delivery at the counter and an email address: no post"
+    assert recorded["reason"] == f"Giấy tiếp nhận hồ sơ và hẹn trả kết quả của hồ sơ {code}"
     assert db.letters.count_documents({"dossier_code": code}) == 1
 
     sender = letter_service.slip_attachments(db, blobs)

@@ -28,6 +28,12 @@ SLIP_OF_EVENT = {
     ConsumedTypes.DOSSIER_REFUSED: ("refusal", "mau-03"),
     ConsumedTypes.DOSSIER_EXTENDED: ("apology", "mau-04"),
 }
+SLIP_TITLES = {
+    "mau-01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+    "mau-02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+    "mau-03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+    "mau-04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+}
 # What the register number is followed by on each form ("12/TB-MC").
 NUMBER_SUFFIX = {"mau-01": "GTN", "mau-02": "PBS", "mau-03": "PTC", "mau-04": "PXL"}
 TIME_UNITS = {"working_days": "ngày làm việc", "working_hours": "giờ làm việc", "calendar_days": "ngày"}
@@ -186,5 +192,5 @@ def slip_letter(
         address=common["applicant"]["address"] or "",
         by_post=by_post,
         number_suffix=NUMBER_SUFFIX[form],
-        reason=f"{name} của hồ sơ {code}",
+        reason=f"{SLIP_TITLES[form]} của hồ sơ {code}",
     )
