@@ -221,6 +221,17 @@ def test_the_api_serves_letters_to_their_unit_and_takes_signed_postal_reports(
     assert download.status_code == 200 and download.data == letter_service.pdf(db, blobs, letter["_id"])
     assert client.get(f"{path}.pdf", headers=foreign).status_code == 403
     assert client.get("/api/v1/letters/nothing.pdf", headers=counter).status_code == 404
+    listed = client.get("/api/v1/letters", query_string={"dossier": CODE}, headers=counter)
+    assert listed.status_code == 200 and [x["letter_id"] for x in listed.json] == [
+        letter["_id"],
+        other["_id"],
+    ]
+    assert client.get("/api/v1/letters", query_string={"dossier": CODE}, headers=foreign).status_code == 403
+    unknown = client.get(
+        "/api/v1/letters", query_string={"dossier": "000.21.26.H06-261203-9999"}, headers=counter
+    )
+    assert unknown.status_code == 404
+    assert client.get("/api/v1/letters", query_string={"dossier": "x"}, headers=counter).status_code == 422
 
     no_reason = client.post(f"/api/v1/letters/{other['_id']}/cancel", json={}, headers=counter)
     assert no_reason.status_code == 422 and "reason" in no_reason.json["errors"]["json"]

@@ -222,6 +222,10 @@ def _number_of(entries: Any, letter_id: str) -> int | None:
 def ensure_letter_indexes(db: Db) -> None:
     # A batch takes the letters waiting for the post signed before its cut-off, oldest first.
     db.letters.create_index([("post", ASCENDING), ("signed_at", ASCENDING)], name="post_signed_at")
+    # A dossier's letters, for the staff.
+    db.letters.create_index(
+        [("dossier_code", ASCENDING), ("created_at", ASCENDING)], name="dossier_created_at"
+    )
     # The letters recorded and not issued yet, oldest first.
     db.letters.create_index([("status", ASCENDING), ("created_at", ASCENDING)], name="status_created_at")
     # A batch's PDF and manifest list its letters.
@@ -254,6 +258,14 @@ def letters_waiting_for_post(db: Db, since: datetime, until: datetime, limit: in
         .limit(limit)
     )
     return list(cursor)
+
+
+def letters_of_dossier(db: Db, code: str, limit: int) -> list[Document]:
+    """A dossier's letters, oldest first (a seek on dossier_created_at)."""
+    cursor = db.letters.find(
+        {"dossier_code": code, "created_at": {"$gte": EPOCH, "$lt": LATEST}}, {"outbox": 0, "form_data": 0}
+    )
+    return list(cursor.sort("created_at", ASCENDING).limit(limit))
 
 
 def letters_created(db: Db, since: datetime, until: datetime, limit: int) -> list[Document]:

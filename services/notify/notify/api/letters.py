@@ -14,7 +14,13 @@ from eventkit.auth import Roles, current_staff, staff_required
 from eventkit.errors import Forbidden, InvalidData, NotFound
 from eventkit.web import attachment, current_blobs, current_db
 from notify.postal import SIGNATURE_HEADER
-from notify.schemas import BatchSchema, CancelSchema, LetterSchema, PostalReportSchema
+from notify.schemas import (
+    BatchSchema,
+    CancelSchema,
+    LetterSchema,
+    NotificationQuerySchema,
+    PostalReportSchema,
+)
 from notify.service import letters
 
 blp = Blueprint("letters", __name__, url_prefix="/api/v1", description="Letters and postal dispatch")
@@ -36,6 +42,17 @@ def _day(day: str) -> str:
     if not _DAY.match(day):
         raise NotFound(f"Không có lô thư ngày {day} (ngày dạng YYYY-MM-DD).")
     return day
+
+
+@blp.route("/letters")
+class DossierLetters(MethodView):
+    @staff_required()
+    @blp.doc(security=SECURITY)
+    @blp.arguments(NotificationQuerySchema(), location="query")
+    @blp.response(200, LetterSchema(many=True))
+    def get(self, query: dict[str, Any]) -> Any:
+        """A dossier's letters (`dossier`: its code), oldest first, for staff of the issuing unit."""
+        return letters.of_dossier(current_db(), query["dossier"], current_staff().serves)
 
 
 @blp.route("/letters/<letter_id>")

@@ -24,7 +24,7 @@ from pypdf import PdfReader, PdfWriter
 from eventkit import signing
 from eventkit.blobs import BlobMissing, BlobStore
 from eventkit.envelope import jsonable, new_event
-from eventkit.errors import Conflict, DomainError, InvalidData, NotFound, TransientError
+from eventkit.errors import Conflict, DomainError, Forbidden, InvalidData, NotFound, TransientError
 
 __all__ = ["Conflict", "InvalidData", "NotFound"]
 from eventkit.logs import correlation_id
@@ -208,6 +208,16 @@ def _letter(db: Db, letter_id: str) -> Document:
 
 def get(db: Db, letter_id: str) -> Document:
     return _letter(db, letter_id)
+
+
+def of_dossier(db: Db, code: str, serves: Callable[[str], bool]) -> list[Document]:
+    """A dossier's letters, for staff who serve the unit that issued them."""
+    found = store.letters_of_dossier(db, code, 200)
+    if not found:
+        raise NotFound(f"Không có văn bản nào của hồ sơ {code}.")
+    if not any(serves(letter["unit"]) for letter in found):
+        raise Forbidden("Tài khoản không thuộc đơn vị phát hành văn bản của hồ sơ này.")
+    return found
 
 
 def pdf(db: Db, blobs: BlobStore, letter_id: str) -> bytes:
