@@ -30,7 +30,7 @@ token: install
 bench: install
 	@$(VENV)/python bench/bench_deadlines.py
 	@$(VENV)/python bench/bench_intake.py
-	@# The million-dossier store loads once (about 15 minutes) and is kept for the next runs.
+	@# The million-dossier store loads once (about 25 minutes) and is kept for the next runs.
 	@$(VENV)/python bench/bench_processing.py --store-dir .local/bench/processing
 	@$(VENV)/python bench/bench_notify.py
 
