@@ -157,10 +157,6 @@ def ensure_register_indexes(db: Db) -> None:
         db[name].create_index([("letter_id", ASCENDING)], name="letter_id", unique=True)
 
 
-def register_number_of(db: Db, letter_id: str) -> int | None:
-    return _number_of(db.register, letter_id)
-
-
 def take_register_number(db: Db, unit: str, year: int, letter_id: str, at: datetime) -> int:
     """The number of `letter_id` in `unit`'s register of `year`: the one it holds, or the next one."""
     return _take_number(db, "register", f"{unit}|{year}", letter_id, {"unit": unit, "year": year, "at": at})
@@ -306,15 +302,12 @@ def get_batch(db: Db, day: str) -> Document | None:
     return db.batches.find_one({"_id": day})
 
 
-def open_batch(db: Db, day: str, at: datetime) -> Document:
-    """The batch of `day`, created as `closing` if it does not exist yet."""
+def open_batch(db: Db, day: str, at: datetime) -> None:
+    """Create the batch of `day` as `closing` unless it exists."""
     try:
         db.batches.insert_one({"_id": day, "status": "closing", "started_at": at})
     except DuplicateKeyError:
         pass
-    batch = get_batch(db, day)
-    assert batch is not None
-    return batch
 
 
 def close_batch(db: Db, day: str, fields: Document) -> None:

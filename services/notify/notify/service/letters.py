@@ -333,11 +333,8 @@ def report(db: Db, letter_id: str, report_: Document, now: datetime) -> Document
     if not store.record_postal_report(db, report_["id"], letter_id, now):
         raise Unauthenticated("Báo cáo này đã được nhận trước đó.")
     status, at = report_["status"], report_["at"]
-    note = {
-        "report": report_["id"],
-        "reported_at": at,
-        **({"reason": report_["reason"]} if report_.get("reason") else {}),
-    }
+    why = {"reason": report_["reason"]} if report_.get("reason") else {}
+    note = {"report": report_["id"], "reported_at": at, **why}
     if letter["status"] not in POSTAL_STEPS[status]:
         if letter["status"] in (CREATED, SIGNED, TECHNICAL_FAILURE, CANCELLED):
             raise Conflict(f"Văn bản {letter_id} chưa được gửi bưu chính (trạng thái: {letter['status']}).")
@@ -353,13 +350,7 @@ def report(db: Db, letter_id: str, report_: Document, now: datetime) -> Document
         letter_id,
         {"status": letter["status"]},
         _moved(status, now, fields, **note),
-        _event(
-            letter,
-            status,
-            now,
-            reported_at=at,
-            **({"reason": report_["reason"]} if report_.get("reason") else {}),
-        ),
+        _event(letter, status, now, reported_at=at, **why),
     )
     if not written:
         raise Conflict(f"Văn bản {letter_id} vừa thay đổi; hãy gửi lại báo cáo.")

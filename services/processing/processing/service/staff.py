@@ -77,6 +77,22 @@ def _audit_view(account: Document | None) -> Any:
     return None if account is None else jsonable({k: account.get(k) for k in ("version", *FIELDS)})
 
 
+def _saved(db: Db, user_id: str, before: Document | None, actor: str, action: str, reason: str) -> Document:
+    """After an account is written: its (unit, role) rows brought in line, the change audited."""
+    after = get(db, user_id)
+    store.sync_staff_roles(db, user_id, before, after)
+    store.record_audit(
+        db,
+        actor=actor,
+        action=action,
+        target=_target(user_id),
+        before=_audit_view(before),
+        after=_audit_view(after),
+        reason=reason,
+    )
+    return after
+
+
 def create(db: Db, data: Document, admin: Staff) -> Document:
     _check_admin_serves(admin, data["units"])
     _check_units(db, data["units"])
@@ -84,18 +100,7 @@ def create(db: Db, data: Document, admin: Staff) -> Document:
     record = _record(data, 1, admin.user_id)
     if not store.insert_staff(db, user_id, record):
         raise Conflict(f"Tên đăng nhập {user_id} đã có.")
-    after = get(db, user_id)
-    store.sync_staff_roles(db, user_id, None, after)
-    store.record_audit(
-        db,
-        actor=admin.user_id,
-        action="staff.created",
-        target=_target(user_id),
-        before=None,
-        after=_audit_view(after),
-        reason=data.get("reason", ""),
-    )
-    return after
+    return _saved(db, user_id, None, admin.user_id, "staff.created", data.get("reason", ""))
 
 
 def update(db: Db, user_id: str, data: Document, expected_version: int, admin: Staff) -> Document:
@@ -110,18 +115,7 @@ def update(db: Db, user_id: str, data: Document, expected_version: int, admin: S
     record = _record(data, expected_version + 1, admin.user_id)
     if not store.replace_staff(db, user_id, expected_version, record):
         raise Conflict(f"Tài khoản {user_id} vừa được người khác sửa; hãy tải lại.")
-    after = get(db, user_id)
-    store.sync_staff_roles(db, user_id, current, after)
-    store.record_audit(
-        db,
-        actor=admin.user_id,
-        action="staff.updated",
-        target=_target(user_id),
-        before=_audit_view(current),
-        after=_audit_view(after),
-        reason=data["reason"],
-    )
-    return after
+    return _saved(db, user_id, current, admin.user_id, "staff.updated", data["reason"])
 
 
 def list_unit(db: Db, unit: str, role: str | None, admin: Staff) -> list[Document]:
@@ -182,16 +176,6 @@ def seed(db: Db, accounts: list[Document] | None = None, actor: str = "seed") ->
     for data in seed_accounts() if accounts is None else accounts:
         data = {"email": None, "active": True, **data}
         if store.insert_staff(db, data["user_id"], _record(data, 1, actor)):
-            after = get(db, data["user_id"])
-            store.sync_staff_roles(db, data["user_id"], None, after)
-            store.record_audit(
-                db,
-                actor=actor,
-                action="staff.created",
-                target=_target(data["user_id"]),
-                before=None,
-                after=_audit_view(after),
-                reason="Tài khoản mẫu",
-            )
+            _saved(db, data["user_id"], None, actor, "staff.created", "Tài khoản mẫu")
             added.append(data["user_id"])
     return added
