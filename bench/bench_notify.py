@@ -59,6 +59,7 @@ from notify.config import NotifyConfig
 from notify.handlers import build_handlers
 from notify.mailer import Attachment, Email, Mailer
 from notify.service import sending
+from notify.service.due_scan import DueScan
 from notify.templates import Renderer
 from tests.integration.notify_tools import UNIT, accepted, submitted
 
@@ -209,7 +210,10 @@ def notify_run(
     statuses: Counter[str] = Counter()
     before = cpu_sample(ferretdb, sink)
     started = time.perf_counter()
-    while counts := sending.send_due(db, mailer, renderer, policy, attachments_for=attachments_for):
+    scan = DueScan()  # the worker's sender keeps one for its life
+    while counts := sending.send_due(
+        db, mailer, renderer, policy, attachments_for=attachments_for, scan=scan
+    ):
         statuses.update(counts)
     seconds = time.perf_counter() - started
     after = cpu_sample(ferretdb, sink)

@@ -5,6 +5,9 @@ across relay outages; a broken template is a technical failure, never a crash.""
 from __future__ import annotations
 
 import shutil
+import threading
+import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +21,7 @@ from notify import store
 from notify.handlers import build_handlers
 from notify.mailer import Attachment, Mailer
 from notify.service import sending
+from notify.service.due_scan import DueScan
 from notify.service.notifications import notification_id
 from notify.templates import TEMPLATES_DIR, Renderer
 from tests.integration.notify_tools import (
@@ -577,3 +581,28 @@ def test_a_batch_reuses_one_connection_to_the_relay(platform, db, renderer, mail
     finally:
         proxy.close()
     assert all(len(mailbox.wait_for(address, 1)) == 1 for address in addresses)
+
+
+def test_two_senders_draining_one_backlog_send_each_email_once(db, renderer, mailer, mailbox):
+    addresses = [new_address() for _ in range(60)]
+    for address in addresses:
+        deliver(db, renderer, submitted(new_code(), address))
+    small = sending.SendPolicy(batch=7, lease=timedelta(minutes=2))
+    totals: list[Counter[str]] = [Counter(), Counter()]
+
+    def drain(total: Counter[str]) -> None:
+        scan = DueScan()  # each sender its own, as each worker process has
+        while counts := sending.send_due(db, mailer, renderer, small, scan=scan):
+            total.update(counts)
+
+    threads = [threading.Thread(target=drain, args=(total,)) for total in totals]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sum(total["delivered"] for total in totals) == len(addresses)
+    assert all(total["delivered"] > 0 for total in totals)  # both took part
+    for address in addresses:
+        assert len(mailbox.wait_for(address, 1)) == 1
+    time.sleep(1)  # a second copy, had there been one, would have arrived by now
+    assert all(len(mailbox.to(address)) == 1 for address in addresses)

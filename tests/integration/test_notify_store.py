@@ -40,10 +40,22 @@ def db(mongo_db):
     [
         ("status_send_after", store.due_filter("created", NOW), 8),
         ("status_send_after", store.due_filter("temporary-failure", NOW), 7),
+        (
+            "status_send_after",
+            store.due_window_filter("created", NOW - timedelta(minutes=30), NOW, closed=True),
+            8,
+        ),
+        (
+            "status_send_after",
+            store.due_window_filter(
+                "created", NOW - timedelta(minutes=30), NOW - timedelta(minutes=10), closed=False
+            ),
+            5,
+        ),
         ("status_lease_until", store.stuck_filter(NOW), 8),
         ("dossier_created_at", store.of_dossier_filter("000.21.26.H06-231027-0003"), 8),
     ],
-    ids=["due-created", "due-again", "stuck", "of-dossier"],
+    ids=["due-created", "due-again", "due-window-closed", "due-window-open", "stuck", "of-dossier"],
 )
 def test_each_query_seeks_its_index_and_finds_what_it_selects(db, index, filter, expected):
     assert db.notifications.count_documents(filter) == expected

@@ -137,9 +137,13 @@ class MailSession:
                 self.smtp.close()
             self.smtp = None
 
-    def send(self, email: Email) -> Outcome:
+    def open(self) -> None:
+        """Connect now (RelayUnavailable if the relay cannot be reached), not at the first message."""
         if self.smtp is None:
             self.smtp = self.mailer.connect()
+
+    def send(self, email: Email) -> Outcome:
+        self.open()
         message = self.mailer.build(email)
         try:
             refused = self.smtp.send_message(message)

@@ -18,10 +18,11 @@ Collections:
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from eventkit.blobs import BlobStore
@@ -29,7 +30,7 @@ from eventkit.config import ServiceConfig
 from eventkit.inbox import apply_newer
 from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
-from eventkit.outbox import ensure_outbox_index, insert_with_outbox, update_with_outbox
+from eventkit.outbox import add_outbox, ensure_outbox_index, insert_with_outbox, update_with_outbox
 
 # Notify's copy of processing's catalogue (eventkit.projections.keep_latest): `_id` = code.
 PROCEDURES, UNITS = "procedures", "units"
@@ -107,8 +108,25 @@ def get_notification(db: Db, notification_id: str) -> Document | None:
 # the leading fields of its index (tests/integration/test_notify_store.py checks the plans).
 
 
+NO_OUTBOX = {"outbox": 0, "outbox_parked": 0}
+
+
+@dataclass(frozen=True)
+class NotificationChange:
+    """One conditional write of a notification: by `_id` and `expected`, with its status events."""
+
+    notification_id: str
+    expected: Document
+    update: Document
+    entries: list[dict[str, Any]]
+
+
 def due_filter(status: str, now: datetime) -> Document:
     return {"status": status, "send_after": {"$gte": EPOCH, "$lte": now}}
+
+
+def due_window_filter(status: str, since: datetime, until: datetime, closed: bool) -> Document:
+    return {"status": status, "send_after": {"$gte": since, "$lte" if closed else "$lt": until}}
 
 
 def stuck_filter(now: datetime) -> Document:
@@ -121,13 +139,18 @@ def of_dossier_filter(code: str) -> Document:
 
 def due_notifications(db: Db, status: str, now: datetime, limit: int) -> list[Document]:
     """Notifications in `status` whose next attempt is due, oldest first (index `status_send_after`)."""
-    cursor = db.notifications.find(due_filter(status, now), {"outbox": 0, "outbox_parked": 0})
+    cursor = db.notifications.find(due_filter(status, now), NO_OUTBOX)
     return list(cursor.sort("send_after", ASCENDING).limit(limit))
+
+
+def due_window(db: Db, status: str, since: datetime, until: datetime, closed: bool) -> list[Document]:
+    """Notifications in `status` with `send_after` from `since` to `until` (included if `closed`)."""
+    return list(db.notifications.find(due_window_filter(status, since, until, closed), NO_OUTBOX))
 
 
 def stuck_notifications(db: Db, now: datetime, limit: int) -> list[Document]:
     """Notifications in `sending` whose lease ended (index `status_lease_until`)."""
-    cursor = db.notifications.find(stuck_filter(now), {"outbox": 0, "outbox_parked": 0})
+    cursor = db.notifications.find(stuck_filter(now), NO_OUTBOX)
     return list(cursor.limit(limit))
 
 
@@ -136,6 +159,19 @@ def change_notification(
 ) -> bool:
     """One conditional write by `_id` and the `expected` fields (status, sequence) with its events."""
     return update_with_outbox(db.notifications, {"_id": notification_id, **expected}, update, entries)
+
+
+def change_notifications(db: Db, changes: list[NotificationChange]) -> int:
+    """Several conditional writes as `change_notification`'s, in one request; how many matched."""
+    if not changes:
+        return 0
+    writes = [
+        UpdateOne(
+            {"_id": change.notification_id, **change.expected}, add_outbox(change.update, change.entries)
+        )
+        for change in changes
+    ]
+    return int(db.notifications.bulk_write(writes, ordered=False).matched_count)
 
 
 def notifications_of_dossier(db: Db, code: str, limit: int) -> list[Document]:

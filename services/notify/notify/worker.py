@@ -13,6 +13,7 @@ from notify import handlers, store
 from notify.config import NotifyConfig, load_config
 from notify.mailer import Mailer
 from notify.service import letters, sending
+from notify.service.due_scan import DueScan
 from notify.templates import Renderer
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ def sender(db: Db, config: NotifyConfig) -> Duty:
     renderer = renderer_of(config)
     policy = policy_of(config)
     limit = sending.UnitRateLimit(config.unit_rate_per_minute) if config.unit_rate_per_minute else None
+    scan = DueScan()
 
     def run_sender(stop: threading.Event) -> None:
         while not stop.is_set():
@@ -50,7 +52,7 @@ def sender(db: Db, config: NotifyConfig) -> Duty:
                 log.warning("issuing letters failed; retrying later", exc_info=True)
             try:
                 counts = sending.send_due(
-                    db, mailer, renderer, policy, rate_limit=limit, attachments_for=attachments_for
+                    db, mailer, renderer, policy, rate_limit=limit, attachments_for=attachments_for, scan=scan
                 )
                 for status, count in counts.items():
                     SENT.labels(status=status).inc(count)
