@@ -86,8 +86,13 @@ def ensure_dossier(db: Db, code: str) -> None:
 
 
 def _push_row(row: Document) -> Document:
+    # `slip_keys` holds the rows' keys as plain strings: `$ne` on them is what an apply-once
+    # filter needs (FerretDB does not match `$ne` through a path into an array of documents).
     # The newest rows are kept past the bound (a guard: a dossier has tens of steps).
-    return {"control_slip": {"$each": [row], "$slice": -MAX_SLIP_ROWS}}
+    return {
+        "control_slip": {"$each": [row], "$slice": -MAX_SLIP_ROWS},
+        "slip_keys": {"$each": [row["key"]], "$slice": -MAX_SLIP_ROWS},
+    }
 
 
 def apply_to_dossier(
@@ -104,16 +109,19 @@ def apply_to_dossier(
 def add_slip_row(db: Db, code: str, row: Document) -> bool:
     """Append `row` unless a row with its key is there (an overtaken event's row, added once)."""
     result = db.dossiers.update_one(
-        {"_id": code, "control_slip.key": {"$ne": row["key"]}}, {"$push": _push_row(row)}
+        {"_id": code, "slip_keys": {"$ne": row["key"]}}, {"$push": _push_row(row)}
     )
     return result.matched_count == 1
 
 
+def received_filter(unit: str, since: datetime, until: datetime) -> Document:
+    return {"receiving_unit": unit, "received_time": {"$gte": since, "$lt": until}}
+
+
 def dossiers_received(db: Db, unit: str, since: datetime, until: datetime, limit: int) -> list[Document]:
     """Dossiers received at `unit` in [since, until), at most `limit` (a seek on
-    receiving_unit_received_time); in no particular order."""
-    cursor = db.dossiers.find({"receiving_unit": unit, "received_time": {"$gte": since, "$lt": until}})
-    return list(cursor.limit(limit))
+    receiving_unit_received_time; unsorted, so the store stops at the limit)."""
+    return list(db.dossiers.find(received_filter(unit, since, until)).limit(limit))
 
 
 def get_dossier(db: Db, code: str) -> Document | None:
