@@ -286,6 +286,9 @@ def test_the_register_lists_the_dossiers_received_in_the_period_in_order(client,
     positions = [flat.find(code) for code in (morning, journeyed, late_evening)]
     assert all(p >= 0 for p in positions) and positions == sorted(positions), "in the order received"
     assert flat.count("000.21.26.H06-") == 3, "nothing outside the period or of another unit"
+    # STT: each dossier's number in the unit's book, given in the order the receipts were made.
+    for number, code in ((2, morning), (5, journeyed), (1, late_evening)):
+        assert f"{number} {code}" in flat, (number, code)
     assert "Phòng Tư pháp huyện Lương Tài" in flat and "Quá hạn; Trả qua bưu chính" in flat
 
 

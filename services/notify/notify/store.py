@@ -320,6 +320,11 @@ def tracking_entry(db: Db, unit: str, year: int, code: str, at: datetime) -> int
     return _take_number(db, "tracking", f"{unit}|{year}", code, {"unit": unit, "year": year, "at": at})
 
 
+def tracking_number_of(db: Db, code: str) -> int | None:
+    """The dossier's number in its unit's tracking register, if it was given one (by `letter_id`)."""
+    return _number_of(db.tracking, code)
+
+
 def batch_letters(db: Db, day: str) -> list[Document]:
     """The letters of the batch of `day`, in item-number order (a seek on batch_item_serial)."""
     cursor = db.letters.find({"batch": day}, {"outbox": 0, "history": 0}).sort("item_serial", ASCENDING)

@@ -266,7 +266,7 @@ def test_the_register_prints_one_row_per_dossier_on_a4_across() -> None:
         "applicant": {"full_name": "Vũ Đình Khải"},
     }
     names = lambda code: NAMES.get(code, code)  # noqa: E731
-    entries = [control.register_entry(d, names, None) for d in (first, second)]
+    entries = [control.register_entry(first, names, None, 17), control.register_entry(second, names, None)]
     data = {
         "unit": HEADING,
         "place": "Lương Tài",
@@ -285,6 +285,7 @@ def test_the_register_prints_one_row_per_dossier_on_a4_across() -> None:
     assert float(page.mediabox.width) == pytest.approx(297 * MM, abs=0.5)
     assert float(page.mediabox.height) == pytest.approx(210 * MM, abs=0.5)
     assert entries[0] == {
+        "entry": 17,
         "code": CODE,
         "procedure_name": "Đăng ký khai sinh",
         "sets": 1,
@@ -309,7 +310,8 @@ def test_the_register_prints_one_row_per_dossier_on_a4_across() -> None:
     ):
         assert expected in lines
     text = " ".join(lines)
-    assert CODE in text and "000.00.26.H06-261201-0008" in text
+    assert f"17 {CODE}" in text, "its number in the book, as its receipt printed it"
+    assert "000.00.26.H06-261201-0008" in text
     assert text.index(CODE) < text.index("000.00.26.H06-261201-0008")
 
     image = pypdfium2.PdfDocument(rendered.pdf)[0].render(scale=2).to_pil()

@@ -166,6 +166,7 @@ def samples() -> dict[str, dict[str, Any]]:
             "register": {"book": "03/2026", "period": "Từ ngày 01/12/2026 đến ngày 31/12/2026"},
             "entries": [
                 {
+                    "entry": 1207,
                     "code": CODE,
                     "procedure_name": PROCEDURE,
                     "sets": 1,
@@ -176,6 +177,7 @@ def samples() -> dict[str, dict[str, Any]]:
                     "due_at": "2026-12-04T09:32:00+07:00",
                 },
                 {
+                    "entry": 1208,
                     "code": "000.00.26.H06-261203-0008",
                     "procedure_name": "Đăng ký khai sinh",
                     "sets": 1,
@@ -280,6 +282,8 @@ def test_the_text_read_back_is_every_drawn_line_in_nfc(form: str, rendered: dict
     else:
         assert CODE in text
         assert "Quyển số: 03/2026" in letter.lines
+        # Each dossier's number in the book, as its receipt (Mẫu 01) printed it.
+        assert ["1207", "1208"] == [line for line in letter.lines if line in ("1207", "1208")]
 
 
 def test_the_receipt_prints_the_dossier_s_times_documents_and_copy(rendered: dict[str, Any]) -> None:

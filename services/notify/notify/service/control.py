@@ -254,8 +254,11 @@ def _first(rows: list[Document], *steps: str) -> str | None:
     return None
 
 
-def register_entry(dossier: Document, unit_name: UnitName, procedure: Document | None) -> Document:
-    """One row of Mẫu 06: the dossier's filing and its way through the units."""
+def register_entry(
+    dossier: Document, unit_name: UnitName, procedure: Document | None, number: int | None = None
+) -> Document:
+    """One row of Mẫu 06: the dossier's filing and its way through the units; `number` its entry
+    in the register, as its receipt (Mẫu 01) printed it."""
     rows = ordered(dossier.get("control_slip") or [])
     applicant = _applicant(dossier)
     contact = ", ".join(part for part in (applicant["address"], applicant["phone"]) if part)
@@ -269,6 +272,7 @@ def register_entry(dossier: Document, unit_name: UnitName, procedure: Document |
     elif ended is not None:
         note = ENDINGS[ended["step"]]
     entry: Document = {
+        "entry": number,
         "code": dossier["_id"],
         "procedure_name": procedure_name(dossier, procedure),
         "sets": 1,
@@ -407,6 +411,11 @@ def register(
         "date": today.isoformat(),
         "lookup_url": f"{settings.portal_url}/tra-cuu-ho-so",
         "register": {"book": book_of(first, last), "period": period_text(first, last)},
-        "entries": [register_entry(dossier, unit_name, procedure_of(dossier)) for dossier in found],
+        "entries": [
+            register_entry(
+                dossier, unit_name, procedure_of(dossier), store.tracking_number_of(db, dossier["_id"])
+            )
+            for dossier in found
+        ],
     }
     return letters.render_letter("mau-06", letters.DEFAULT_VERSION, data)
