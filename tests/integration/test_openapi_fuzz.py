@@ -67,6 +67,10 @@ NOT_ACCEPTABLE_BY_CONSTRUCTION = {
         "POST /api/v1/staff",
         "PUT /api/v1/staff/{user_id}",
     ],
+    "notify": [
+        # A period's days must be real dates, the start not after the end, at most 366 days.
+        "GET /api/v1/register.pdf",
+    ],
 }
 
 

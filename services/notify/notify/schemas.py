@@ -17,6 +17,24 @@ class NotificationQuerySchema(BaseSchema):
     )
 
 
+class RegisterQuerySchema(BaseSchema):
+    unit = fields.String(
+        required=True, validate=length(min=1, max=40), metadata={"description": "Receiving unit's code"}
+    )
+    first = fields.String(
+        required=True,
+        data_key="from",
+        validate=length(max=10),
+        metadata={"description": "First day received (YYYY-MM-DD, local), included"},
+    )
+    last = fields.String(
+        required=True,
+        data_key="to",
+        validate=length(max=10),
+        metadata={"description": "Last day received (YYYY-MM-DD, local), included"},
+    )
+
+
 class RecipientSchema(BaseSchema):
     kind = fields.String(required=True, metadata={"description": "`citizen` or `staff`"})
     name = fields.String(required=True)

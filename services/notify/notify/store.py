@@ -2,8 +2,10 @@
 
 Collections:
 - `dossiers`: notify's copy of each dossier (`_id` = code): what notifications need (unit,
-  procedure, applicant's name and email, delivery method, due time, state) and the newest sequence
-  applied from each source (`intake_sequence`, `processing_sequence`).
+  procedure, applicant's name, email, address and phone, delivery method, due time, state), the
+  control slip's rows (`control_slip`, Mẫu 05), when it was received (`received_time`, indexed
+  with `receiving_unit` for the tracking register, Mẫu 06) and the newest sequence applied from
+  each source (`intake_sequence`, `processing_sequence`).
 - `notifications`: one document per (event, recipient, template) (`_id` derived from the three),
   with its status, attempts, the last error and its outbox of status events.
 - `leases`: the outbox relay's leases (eventkit.outbox).
@@ -60,6 +62,10 @@ def ensure_indexes(db: Db) -> None:
     db.notifications.create_index(
         [("dossier", ASCENDING), ("created_at", ASCENDING)], name="dossier_created_at"
     )
+    # The tracking register (Mẫu 06): a unit's dossiers received in a period.
+    db.dossiers.create_index(
+        [("receiving_unit", ASCENDING), ("received_time", ASCENDING)], name="receiving_unit_received_time"
+    )
     ensure_register_indexes(db)
     ensure_letter_indexes(db)
 
@@ -67,6 +73,7 @@ def ensure_indexes(db: Db) -> None:
 # -- dossiers -------------------------------------------------------------------------------------
 
 SEQUENCE_FIELDS = ("intake_sequence", "processing_sequence")
+MAX_SLIP_ROWS = 100
 
 
 def ensure_dossier(db: Db, code: str) -> None:
@@ -79,9 +86,43 @@ def ensure_dossier(db: Db, code: str) -> None:
         pass  # created by a racing consumer meanwhile
 
 
-def apply_to_dossier(db: Db, code: str, sequence_field: str, sequence: int, fields: Document) -> bool:
-    """Set `fields` on the copy if `sequence` is newer than the source's applied one (one write)."""
-    return apply_newer(db.dossiers, code, {"$set": fields} if fields else {}, sequence_field, sequence)
+def _push_row(row: Document) -> Document:
+    # `slip_keys` holds the rows' keys as plain strings: `$ne` on them is what an apply-once
+    # filter needs (FerretDB does not match `$ne` through a path into an array of documents).
+    # The newest rows are kept past the bound (a guard: a dossier has tens of steps).
+    return {
+        "control_slip": {"$each": [row], "$slice": -MAX_SLIP_ROWS},
+        "slip_keys": {"$each": [row["key"]], "$slice": -MAX_SLIP_ROWS},
+    }
+
+
+def apply_to_dossier(
+    db: Db, code: str, sequence_field: str, sequence: int, fields: Document, row: Document | None = None
+) -> bool:
+    """Set `fields` on the copy, and append its control-slip `row`, if `sequence` is newer than the
+    source's applied one (one conditional write)."""
+    update: Document = {"$set": fields} if fields else {}
+    if row is not None:
+        update["$push"] = _push_row(row)
+    return apply_newer(db.dossiers, code, update, sequence_field, sequence)
+
+
+def add_slip_row(db: Db, code: str, row: Document) -> bool:
+    """Append `row` unless a row with its key is there (an overtaken event's row, added once)."""
+    result = db.dossiers.update_one(
+        {"_id": code, "slip_keys": {"$ne": row["key"]}}, {"$push": _push_row(row)}
+    )
+    return result.matched_count == 1
+
+
+def received_filter(unit: str, since: datetime, until: datetime) -> Document:
+    return {"receiving_unit": unit, "received_time": {"$gte": since, "$lt": until}}
+
+
+def dossiers_received(db: Db, unit: str, since: datetime, until: datetime, limit: int) -> list[Document]:
+    """Dossiers received at `unit` in [since, until), at most `limit` (a seek on
+    receiving_unit_received_time; unsorted, so the store stops at the limit)."""
+    return list(db.dossiers.find(received_filter(unit, since, until)).limit(limit))
 
 
 def get_dossier(db: Db, code: str) -> Document | None:
@@ -313,6 +354,11 @@ def letters_created(db: Db, since: datetime, until: datetime, limit: int) -> lis
 def tracking_entry(db: Db, unit: str, year: int, code: str, at: datetime) -> int:
     """The dossier's number in the unit's tracking register (sổ theo dõi hồ sơ, Mẫu 06) of `year`."""
     return _take_number(db, "tracking", f"{unit}|{year}", code, {"unit": unit, "year": year, "at": at})
+
+
+def tracking_number_of(db: Db, code: str) -> int | None:
+    """The dossier's number in its unit's tracking register, if it was given one (by `letter_id`)."""
+    return _number_of(db.tracking, code)
 
 
 def batch_letters(db: Db, day: str) -> list[Document]:

@@ -6,6 +6,6 @@ request is parsed, so a request without one is 401 whatever its body.
 
 from flask_smorest import Blueprint
 
-from notify.api import letters, notifications
+from notify.api import forms, letters, notifications
 
-BLUEPRINTS: tuple[Blueprint, ...] = (notifications.blp, letters.blp)
+BLUEPRINTS: tuple[Blueprint, ...] = (notifications.blp, letters.blp, forms.blp)

@@ -14,6 +14,7 @@ from eventkit.envelope import Event
 from eventkit.mongo import Db, Document
 from notify import store
 from notify.events import ConsumedTypes
+from notify.service import control
 
 
 def _contact(applicant: Any) -> Document:
@@ -22,6 +23,8 @@ def _contact(applicant: Any) -> Document:
         "full_name": applicant.get("full_name") or "",
         "email": (applicant.get("email") or "").strip() or None,
         "address": applicant.get("address") or None,
+        # Printed on the control slip and the tracking register (Mẫu 05, 06).
+        "phone": applicant.get("phone") or None,
     }
 
 
@@ -53,7 +56,12 @@ def _processing_fields(event_type: str, data: Document) -> Document:
         if name in data
     }
     if event_type == ConsumedTypes.DOSSIER_ACCEPTED:
-        fields.update(procedure_name=data.get("procedure_name") or None, received_at=data.get("received_at"))
+        fields.update(
+            procedure_name=data.get("procedure_name") or None,
+            received_at=data.get("received_at"),
+            # As a date, for the tracking register's index (unit, received_time).
+            received_time=control.instant(data.get("received_at")),
+        )
         # The contact as filed, when the event carries it (intake's `submitted` has it too).
         if data.get("applicant"):
             fields["applicant"] = _contact(data["applicant"])
@@ -66,16 +74,24 @@ def _processing_fields(event_type: str, data: Document) -> Document:
 
 
 def apply(db: Db, event: Event, data: Document) -> bool:
-    """Apply one dossier event to the copy; False when it changes nothing (a repeat or older)."""
+    """Apply one dossier event to the copy; False when it changes nothing (a repeat or older).
+
+    The event's control-slip row (service/control.py) goes in with the same conditional write. An
+    event overtaken by a newer one of its source changes none of the copy's fields, but its row,
+    which no newer event stands for, is still added once (a write conditional on its key)."""
     code = event["subject"]
     store.ensure_dossier(db, code)
-    if event["type"] in ConsumedTypes.INTAKE:
-        return store.apply_to_dossier(
-            db, code, "intake_sequence", event["sequence"], _intake_fields(event["type"], data)
-        )
-    return store.apply_to_dossier(
-        db, code, "processing_sequence", event["sequence"], _processing_fields(event["type"], data)
-    )
+    intake = event["type"] in ConsumedTypes.INTAKE
+    row = None
+    if event["type"] in control.ROW_OF:
+        row = control.slip_row(event, data, store.get_dossier(db, code) or {})
+    fields = _intake_fields(event["type"], data) if intake else _processing_fields(event["type"], data)
+    sequence_field = "intake_sequence" if intake else "processing_sequence"
+    if store.apply_to_dossier(db, code, sequence_field, event["sequence"], fields, row):
+        return True
+    if row is not None:
+        store.add_slip_row(db, code, row)
+    return False
 
 
 def unit_of(dossier: Document) -> str | None:
