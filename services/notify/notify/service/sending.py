@@ -79,11 +79,15 @@ class UnitRateLimit:
 def _change(
     notification: Document, status: str, fields: Document, now: datetime, **event_extra: Any
 ) -> tuple[Document, NotificationChange]:
-    """`notification` moved to `status` with `fields`, and the conditional write with its status event."""
-    sequence = int(notification["sequence"]) + 1
+    """`notification` moved to `status` with `fields`, and the conditional write with its status event.
+
+    A claim (`sending`) publishes nothing and keeps the `sequence`, the number of the last status
+    event: as GOV.UK Notify's callbacks, the events say what was made and how each attempt ended."""
+    published = status != Statuses.SENDING
+    sequence = int(notification["sequence"]) + (1 if published else 0)
     after = {**notification, **fields, "status": status, "sequence": sequence}
     update: Document = {"$set": {**fields, "status": status, "sequence": sequence, "updated_at": now}}
-    entries = status_entries(after, status, sequence, **event_extra)
+    entries = status_entries(after, status, sequence, **event_extra) if published else []
     expected = {"status": notification["status"], "sequence": notification["sequence"]}
     return after, NotificationChange(notification["_id"], expected, update, entries)
 
