@@ -33,6 +33,7 @@ from eventkit.outbox import outbox_entry
 from eventkit.topics import Topics
 from notify import letters, postal, store
 from notify.mailer import Attachment
+from notify.service import results
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SOURCE = "/services/notify"
@@ -382,13 +383,17 @@ SLIP_FILES = {
 
 def slip_attachments(db: Db, blobs: BlobStore) -> Callable[[Document], list[Attachment]]:
     """The sender's hook: the signed slips a notification names (`attachments`), from the letters
-    its event made. Not issued yet: a transient error (the email waits for it). One that could not
+    its event made, and the dossier's signed result (`result`, service/results.py). Not issued yet: a transient error (the email waits for it). One that could not
     be made is left out: the citizen still gets the email, and the letter's `technical_failure`
     (with its reason, and its event) tells the staff to issue the slip by hand."""
 
     def attachments_for(notification: Document) -> list[Attachment]:
         files = []
         for name in notification.get("attachments") or []:
+            if name == results.RESULT:
+                # The signed result processing sent; the email waits until it has arrived.
+                files.append(results.result_attachment(blobs, notification))
+                continue
             letter = store.get_letter(db, slip_letter_id(notification["event_id"], name))
             if letter is None:
                 continue  # an event that owed no letter (made before letters were kept)
