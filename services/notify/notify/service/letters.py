@@ -2,8 +2,9 @@
 signed with the unit's certificate, kept, and sent by post in a daily print batch (Decision
 45/2016) whose progress the postal operator reports.
 
-A letter's life: `created` → `signed` (or `technical_failure` with the reason: data the form lacks,
-no certificate) → for the post: `batched` → `despatched` → `delivered` or `returned` (flagged for
+A letter's life: `created` → `rendered` → `signed` (or `technical_failure` with the reason: data
+the form lacks, no certificate; rendering and signing are one step, recorded as two statuses in
+one write) → for the post: `batched` → `despatched` → `delivered` or `returned` (flagged for
 staff), or `cancelled` before its batch closes. Each step is one conditional write of the letter
 carrying its status event, so a step taken twice, or by two workers, happens once.
 """
@@ -37,7 +38,7 @@ from notify.service import results
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SOURCE = "/services/notify"
-CREATED, SIGNED, TECHNICAL_FAILURE = "created", "signed", "technical_failure"
+CREATED, RENDERED, SIGNED, TECHNICAL_FAILURE = "created", "rendered", "signed", "technical_failure"
 BATCHED, CANCELLED = "batched", "cancelled"
 DESPATCHED, DELIVERED, RETURNED = "despatched", "delivered", "returned"
 # What the postal operator may report, and from which statuses (a late report of an earlier step
@@ -152,6 +153,8 @@ def issue_one(db: Db, blobs: BlobStore, certs_dir: str | None, current: Document
     number_text = f"{number}/{suffix}" if suffix else str(number)
     form_data = current.get("form_data") or {}
     data = {**form_data, "number": number_text, "date": local.date().isoformat()}
+    errors = (letters.LetterDataError, letters.UnknownTemplate, signing.SigningUnavailable, signing.SigningError)
+    rendered: letters.Rendered | None = None
     try:
         rendered = letters.render_letter_full(template_id, version, data)
         signed = letters.sign_letter(
@@ -162,20 +165,13 @@ def issue_one(db: Db, blobs: BlobStore, certs_dir: str | None, current: Document
             location=form_data.get("place", ""),
             signed_at=now,
         )
-    except (
-        letters.LetterDataError,
-        letters.UnknownTemplate,
-        signing.SigningUnavailable,
-        signing.SigningError,
-    ) as exc:
+    except errors as exc:
         reason = str(exc)
-        store.update_letter(
-            db,
-            letter_id,
-            {"status": CREATED},
-            _moved(TECHNICAL_FAILURE, now, {"failure": reason, "register_number": number}, reason=reason),
-            _event(current, TECHNICAL_FAILURE, now, reason=reason),
-        )
+        failed = _moved(TECHNICAL_FAILURE, now, {"failure": reason, "register_number": number}, reason=reason)
+        steps = [(TECHNICAL_FAILURE, {"reason": reason}, {"reason": reason})]
+        if rendered is not None:  # rendered, then the signing failed: both in the history
+            steps.insert(0, _rendered_step(rendered))
+        store.update_letter(db, letter_id, {"status": CREATED}, *_steps(current, failed, steps, now))
         return _letter(db, letter_id)
     store.save_letter_pdf(blobs, letter_id, signed)
     fields: Document = {
@@ -190,14 +186,37 @@ def issue_one(db: Db, blobs: BlobStore, certs_dir: str | None, current: Document
     }
     if current["by_post"]:
         fields["post"] = "waiting"
+    # Rendered and signed: both statuses, with their events, in the one write of the letter.
+    signed_step = (SIGNED, {}, {"register_number": number_text, "by_post": current["by_post"]})
     store.update_letter(
         db,
         letter_id,
         {"status": CREATED},
-        _moved(SIGNED, now, fields),
-        _event(current, SIGNED, now, register_number=number_text, by_post=current["by_post"]),
+        *_steps(current, _moved(SIGNED, now, fields), [_rendered_step(rendered), signed_step], now),
     )
     return _letter(db, letter_id)
+
+
+Step = tuple[str, Document, Document]  # a status entered, its history note, its event's extra fields
+
+
+def _rendered_step(rendered: letters.Rendered) -> Step:
+    what = {"template_version": rendered.version, "pages": rendered.pages}
+    return (RENDERED, what, what)
+
+
+def _steps(
+    letter: Document, update: Document, steps: list[Step], at: datetime
+) -> tuple[Document, list[dict[str, Any]]]:
+    """`update` recording several statuses entered at once: each in the history, each with its
+    event, numbered one after the other; the letter's `status` is the last one's."""
+    history = list(letter.get("history", []))
+    entries: list[dict[str, Any]] = []
+    for status, note, extra in steps:
+        entries += _event({**letter, "history": history}, status, at, **extra)
+        history.append({"status": status, "at": at, **note})
+    merged = {**update, "$push": {"history": {"$each": history[len(letter.get("history", [])) :]}}}
+    return merged, entries
 
 
 def _letter(db: Db, letter_id: str) -> Document:
@@ -378,6 +397,8 @@ SLIP_FILES = {
     "mau-02": "phieu-yeu-cau-bo-sung",
     "mau-03": "phieu-tu-choi",
     "mau-04": "phieu-xin-loi",
+    "tb-khong-giai-quyet": "thong-bao-khong-giai-quyet",
+    "tb-dung-giai-quyet": "thong-bao-dung-giai-quyet",
 }
 
 
