@@ -216,7 +216,9 @@ def test_a_result_delivered_online_goes_to_notify_with_its_event_in_one_write(
     signed = client.get(f"/api/v1/dossiers/{CODE}/result", headers=as_("leader")).data
 
     entries = outbox_entries(db)
-    last = [decode(entry["value"].encode()) for entry in entries if entry["sequence"] == entries[-1]["sequence"]]
+    last = [
+        decode(entry["value"].encode()) for entry in entries if entry["sequence"] == entries[-1]["sequence"]
+    ]
     assert last[0]["type"] == "vn.motcua.processing.dossier.result_issued.v1"
     assert last[0]["data"]["result"]["file_sent"] is sent
     if not sent:

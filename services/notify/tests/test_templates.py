@@ -33,7 +33,7 @@ CONTEXT = {
     "resolved_at": "2023-11-02T15:00:00+07:00",
     "result_sha256": "0" * 64,
     "result_attached": False,
-    "counter_name": "Bộ phận Tiếp nhận và Trả kết quả thị trấn Thứa",
+    "counter_name": "Ủy ban nhân dân thị trấn Thứa",
     "counter_address": "Thị trấn Thứa, Lương Tài, Bắc Ninh",
     "counter_phone": "0222 3867 123",
 }
@@ -87,7 +87,11 @@ def test_the_newest_version_is_the_highest_number():
         ("online", True, "được đính kèm thư này"),
         ("online", False, "không đính kèm theo thư này. Bạn tải về trên Cổng dịch vụ công"),
         ("post", False, "gửi qua dịch vụ bưu chính công ích đến địa chỉ Thị trấn Thứa."),
-        ("counter", False, "trực tiếp tại Bộ phận Tiếp nhận và Trả kết quả thị trấn Thứa, Thị trấn Thứa"),
+        (
+            "counter",
+            False,
+            "trực tiếp tại Bộ phận Tiếp nhận và Trả kết quả của Ủy ban nhân dân thị trấn Thứa, Thị trấn Thứa",
+        ),
     ],
 )
 def test_the_result_email_says_where_and_how_to_receive_the_result(method, attached, says):

@@ -153,7 +153,12 @@ def issue_one(db: Db, blobs: BlobStore, certs_dir: str | None, current: Document
     number_text = f"{number}/{suffix}" if suffix else str(number)
     form_data = current.get("form_data") or {}
     data = {**form_data, "number": number_text, "date": local.date().isoformat()}
-    errors = (letters.LetterDataError, letters.UnknownTemplate, signing.SigningUnavailable, signing.SigningError)
+    errors = (
+        letters.LetterDataError,
+        letters.UnknownTemplate,
+        signing.SigningUnavailable,
+        signing.SigningError,
+    )
     rendered: letters.Rendered | None = None
     try:
         rendered = letters.render_letter_full(template_id, version, data)

@@ -131,7 +131,9 @@ def slip_letter(
     name, form = slip
     code = event["subject"]
     counter_code = str(data.get("receiving_unit") or dossier.get("receiving_unit") or data.get("unit") or "")
-    unit_code = str(data.get("unit") or dossier.get("unit") or counter_code) if form in NOTICES else counter_code
+    unit_code = (
+        str(data.get("unit") or dossier.get("unit") or counter_code) if form in NOTICES else counter_code
+    )
     unit = _unit(lookup, unit_code)
     procedure_code = str(data.get("procedure_code") or dossier.get("procedure_code") or "")
     procedure = lookup("procedures", procedure_code) or {}

@@ -120,7 +120,7 @@ def _counter(unit: Document | None) -> Document:
     """Where the result is collected: the receiving unit as notify's catalogue copy has it."""
     unit = unit or {}
     return {
-        "counter_name": unit.get("name") or "Bộ phận Tiếp nhận và Trả kết quả",
+        "counter_name": unit.get("name") or "đơn vị đã tiếp nhận hồ sơ",
         "counter_address": unit.get("address") or "",
         "counter_phone": unit.get("phone") or "",
     }
@@ -171,7 +171,9 @@ def _citizen_details(template: str, data: Document, dossier: Document, unit: Doc
     return {"reason": data.get("reason") or "", "delivery_method": delivery.get("method") or "counter"}
 
 
-def intents_for(event: Event, data: Document, dossier: Document, unit: Document | None = None) -> list[Intent]:
+def intents_for(
+    event: Event, data: Document, dossier: Document, unit: Document | None = None
+) -> list[Intent]:
     """The notifications `event` causes, given notify's copy of its dossier after it (and of the
     receiving unit, where a result is collected)."""
     event_type, code = event["type"], event["subject"]
