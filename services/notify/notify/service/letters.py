@@ -409,9 +409,10 @@ SLIP_FILES = {
 
 def slip_attachments(db: Db, blobs: BlobStore) -> Callable[[Document], list[Attachment]]:
     """The sender's hook: the signed slips a notification names (`attachments`), from the letters
-    its event made, and the dossier's signed result (`result`, service/results.py). Not issued yet: a transient error (the email waits for it). One that could not
-    be made is left out: the citizen still gets the email, and the letter's `technical_failure`
-    (with its reason, and its event) tells the staff to issue the slip by hand."""
+    its event made, and the dossier's signed result (`result`, service/results.py). Not issued
+    or not arrived yet: a transient error (the email waits for it). A slip that could not be made
+    is left out: the citizen still gets the email, and the letter's `technical_failure` (with its
+    reason, and its event) tells the staff to issue the slip by hand."""
 
     def attachments_for(notification: Document) -> list[Attachment]:
         files = []
