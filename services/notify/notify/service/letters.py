@@ -202,16 +202,16 @@ def issue_one(db: Db, blobs: BlobStore, certs_dir: str | None, current: Document
     return _letter(db, letter_id)
 
 
-Step = tuple[str, Document, Document]  # a status entered, its history note, its event's extra fields
+StatusStep = tuple[str, Document, Document]  # a status entered, its history note, its event's extra fields
 
 
-def _rendered_step(rendered: letters.Rendered) -> Step:
+def _rendered_step(rendered: letters.Rendered) -> StatusStep:
     what = {"template_version": rendered.version, "pages": rendered.pages}
     return (RENDERED, what, what)
 
 
 def _steps(
-    letter: Document, update: Document, steps: list[Step], at: datetime
+    letter: Document, update: Document, steps: list[StatusStep], at: datetime
 ) -> tuple[Document, list[dict[str, Any]]]:
     """`update` recording several statuses entered at once: each in the history, each with its
     event, numbered one after the other; the letter's `status` is the last one's."""
