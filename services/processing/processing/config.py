@@ -6,14 +6,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from eventkit.config import ConfigError, ServiceConfig
-from eventkit.topics import FILE_MESSAGE_MAX_BYTES
 
 SERVICE = "processing"
 API_PORT = 8002
 WORKER_HEALTH_PORT = 9002
 MIB = 1024 * 1024
-# The largest signed result whose base64 and envelope still fit the results topic's records.
-MAX_ATTACHED_RESULT = (FILE_MESSAGE_MAX_BYTES - 64 * 1024) * 3 // 4
+# The largest signed result sent to notify: in base64 with its envelope it fits the results topic's
+# records (8 MiB), and twice that fits one store command (16 MiB), which an outbox entry the
+# broker refused needs: the relay removes it and keeps it aside in the same update.
+MAX_ATTACHED_RESULT = 11 * MIB // 2
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class ProcessingConfig(ServiceConfig):
     intake_url: str = ""
     # A signed result at most this large is sent to notify (processing.results.v1) and attached
     # to the citizen's email when the dossier is delivered online; a larger one is downloaded or
-    # collected instead. At most eventkit.topics.FILE_MESSAGE_MAX_BYTES in base64.
+    # collected instead. At most MAX_ATTACHED_RESULT.
     result_attach_max_bytes: int = 5 * MIB
 
 

@@ -53,6 +53,6 @@ def test_the_attached_result_limit_fits_the_results_topic():
     environ = {**BASE, "BLOB_URL": "file:///srv/blobs"}
     assert load_config(environ=environ).result_attach_max_bytes == 5 * 1024 * 1024
     assert load_config(environ={**environ, "RESULT_ATTACH_MAX_BYTES": "0"}).result_attach_max_bytes == 0
-    for bad in ("many", "-1", str(7 * 1024 * 1024)):  # 7 MiB in base64 exceeds the 8 MiB records
+    for bad in ("many", "-1", str(6 * 1024 * 1024)):  # 6 MiB in base64 (8 MiB) would not fit the records
         with pytest.raises(ConfigError, match="RESULT_ATTACH_MAX_BYTES"):
             load_config(environ={**environ, "RESULT_ATTACH_MAX_BYTES": bad})
