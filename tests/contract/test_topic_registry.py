@@ -174,6 +174,7 @@ def test_services_whose_handlers_have_not_shipped_run_no_consumer_group():
         "notify.intake-dossiers",
         "notify.processing-dossiers",
         "notify.catalogue",
+        "notify.results",
     }
     assert set(handler_tables(Services.PORTAL)) == {"portal.catalogue"}
 

@@ -160,7 +160,7 @@ CITIZEN_EVENTS = [
         "result_issued",
         lambda code: processing_event("result_issued", code, 1, "result_ready", result={"signed": True}),
         "Hồ sơ {code} đã có kết quả",
-        ["Cách nhận kết quả: gửi qua dịch vụ bưu chính công ích", "(Thị trấn Thứa, Lương Tài, Bắc Ninh)"],
+        ["Kết quả được gửi qua dịch vụ bưu chính công ích đến địa chỉ Thị trấn Thứa, Lương Tài, Bắc Ninh."],
     ),
     (
         "returned",

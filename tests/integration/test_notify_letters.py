@@ -94,7 +94,18 @@ def test_a_letter_is_numbered_signed_and_kept_once(db, blobs, signing_certs):
     assert "Số: 1/TB-MC" in text and CODE in text and "Giấy chứng sinh" in text
     verified = letters.verify_letter(data, signing_certs)
     assert verified.intact and verified.valid and verified.trusted and verified.unit_code == "09496"
-    assert [e["type"] for e in events(db, first["_id"])] == ["vn.motcua.notify.letter.signed.v1"]
+    # Rendered, then signed: two statuses and their events, numbered in order, from one write.
+    assert [e["type"] for e in events(db, first["_id"])] == [
+        "vn.motcua.notify.letter.rendered.v1",
+        "vn.motcua.notify.letter.signed.v1",
+    ]
+    assert [e["sequence"] for e in events(db, first["_id"])] == [2, 3]
+    assert [(h["status"], h["at"]) for h in again["history"]] == [
+        ("created", MORNING),
+        ("rendered", MORNING),
+        ("signed", MORNING),
+    ]
+    assert again["history"][1]["template_version"] == "2019.1" and again["history"][1]["pages"] == 1
 
 
 def test_a_form_missing_a_field_is_a_technical_failure_with_the_reason(db, blobs, signing_certs):
@@ -107,6 +118,14 @@ def test_a_form_missing_a_field_is_a_technical_failure_with_the_reason(db, blobs
     )
     with pytest.raises(letter_service.NotFound):
         letter_service.pdf(db, blobs, letter["_id"])
+
+
+def test_a_letter_rendered_but_not_signed_records_both_steps(db, blobs, tmp_path):
+    # No certificate for the unit: the form rendered, the signing failed.
+    letter = letter_service.issue(db, blobs, str(tmp_path), request(7), MORNING)
+    assert letter["status"] == "technical_failure"
+    assert [h["status"] for h in letter["history"]] == ["created", "rendered", "technical_failure"]
+    assert [e["type"].split(".")[-2] for e in events(db, letter["_id"])] == ["rendered", "technical_failure"]
 
 
 def test_the_daily_batch_takes_what_waits_before_the_cutoff_and_not_what_was_cancelled(
@@ -183,7 +202,7 @@ def test_the_postal_operator_reports_with_a_signature_and_a_replay_or_tamper_is_
     late = send("r-3", "despatched")
     assert late["status"] == "returned" and late["history"][-1]["late"] is True
     kinds = [e["type"].split(".")[-2] for e in events(db, letter["_id"])]
-    assert kinds == ["signed", "batched", "despatched", "returned"]
+    assert kinds == ["rendered", "signed", "batched", "despatched", "returned"]
     assert [e["sequence"] for e in events(db, letter["_id"])] == sorted(
         e["sequence"] for e in events(db, letter["_id"])
     )

@@ -1,19 +1,24 @@
 """The legal slips the dossier events owe the citizen: each event records its letter once, the
 sender issues it (numbered, rendered from notify's copy of the catalogue, signed) and attaches it
-to the citizen's email; a citizen without email gets the letter by post only."""
+to the citizen's email; a citizen without email gets the letter by post only. A decision not to
+resolve, or to stop, owes a notice with the reasons the same way. The signed result of a dossier
+delivered online arrives on its own topic and goes with the result email, which waits for it."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 from pypdf import PdfReader
 
+from eventkit import signing
 from eventkit.blobs import open_blob_store
+from eventkit.envelope import new_event
 from eventkit.topics import Groups
 from notify import letters, store
 from notify.handlers import build_handlers
@@ -22,8 +27,12 @@ from notify.service import letters as letter_service
 from notify.service import sending
 from notify.templates import Renderer
 from processing.importer import SEED_DIR
+from processing.service.results import file_event_data
+from tests.factories import pdf_bytes
 from tests.integration.notify_tools import (
+    OFFICE,
     PROCEDURE,
+    UNIT,
     Mailbox,
     accepted,
     new_address,
@@ -56,12 +65,69 @@ def blobs(tmp_path):
     return open_blob_store((tmp_path / "blobs").as_uri())
 
 
-def deliver(db, event: dict[str, Any]) -> None:
-    group = (
-        Groups.NOTIFY_INTAKE_DOSSIERS if ".intake." in event["type"] else Groups.NOTIFY_PROCESSING_DOSSIERS
-    )
-    handler = build_handlers(db, Renderer(PORTAL))[group][event["type"]]
+def deliver(db, event: dict[str, Any], blobs=None) -> None:
+    if event["type"].endswith(".result.issued.v1"):
+        group = Groups.NOTIFY_RESULTS
+    elif ".intake." in event["type"]:
+        group = Groups.NOTIFY_INTAKE_DOSSIERS
+    else:
+        group = Groups.NOTIFY_PROCESSING_DOSSIERS
+    handler = build_handlers(db, Renderer(PORTAL), blobs)[group][event["type"]]
     handler.handle(event, handler.schema.load(event["data"]))
+
+
+def signed_result(signing_certs, code: str, size: int = 3000) -> bytes:
+    """A result signed as processing signs it."""
+    return signing.sign_result(
+        pdf_bytes(size),
+        str(signing_certs),
+        unit_code=UNIT,
+        unit_address="Lương Tài, Bắc Ninh",
+        dossier_code=code,
+        signed_at=datetime.now(UTC),
+    )
+
+
+def result_events(code: str, signed: bytes, sent: bool = True, sequence: int = 2) -> tuple[dict, dict]:
+    """Processing's `result_issued` and, on processing.results.v1, the signed file it sent."""
+    record = {
+        "file_id": "f-1",
+        "sha256": hashlib.sha256(signed).hexdigest(),
+        "size": len(signed),
+        "signed": True,
+        "signed_by_unit": UNIT,
+        "file_sent": sent,
+    }
+    issued = processing_event("result_issued", code, sequence, "result_ready", result=record)
+    file = new_event(
+        type="vn.motcua.processing.result.issued.v1",
+        source="/services/processing",
+        subject=code,
+        data=file_event_data(code, record, signed),
+        sequence=sequence,
+    )
+    return issued, file
+
+
+def mailer_of(platform) -> Mailer:
+    return Mailer(platform.mailpit.smtp_url, "Bộ phận một cửa <motcua@luongtai.example.vn>", timeout=5)
+
+
+def send(db, platform, blobs) -> dict[str, int]:
+    hook = letter_service.slip_attachments(db, blobs)
+    return dict(sending.send_due(db, mailer_of(platform), Renderer(PORTAL), POLICY, attachments_for=hook))
+
+
+def due_now(db, code: str) -> None:
+    """Bring the dossier's waiting notifications' next attempt forward (instead of waiting 30 s)."""
+    db.notifications.update_many(
+        {"dossier": code, "status": "temporary-failure"}, {"$set": {"send_after": datetime.now(UTC)}}
+    )
+
+
+def part(platform, message: dict, attachment: dict) -> bytes:
+    url = f"{platform.mailpit.api_url}/api/v1/message/{message['ID']}/part/{attachment['PartID']}"
+    return requests.get(url, timeout=5).content
 
 
 def text_of(pdf: bytes) -> str:
@@ -224,3 +290,162 @@ def test_a_slip_that_cannot_be_made_leaves_the_email_going_without_it(db, blobs,
         m for m in Mailbox(platform.mailpit.api_url).wait_for(address, 2) if "không được" in m["Subject"]
     )
     assert refusal["Attachments"] == [] and "Không đủ điều kiện." in refusal["Text"]
+
+
+def test_an_online_result_waits_for_its_signed_file_and_is_mailed_once_with_it(
+    db, blobs, signing_certs, platform
+):
+    code, address = new_code(), new_address()
+    deliver(db, submitted(code, address, delivery="online"))
+    signed = signed_result(signing_certs, code)
+    issued, file = result_events(code, signed)
+    deliver(db, issued)
+    deliver(db, issued)  # delivered twice: one notification
+    [notification] = [
+        n for n in store.notifications_of_dossier(db, code, 10) if n["template"] == "result_issued"
+    ]
+    assert notification["attachments"] == ["result"] and notification["template_version"] == "2"
+
+    # The file has not arrived (another topic, another group): the email waits, nothing is sent.
+    assert send(db, platform, blobs) == {"delivered": 1, "temporary-failure": 1}
+    mailbox = Mailbox(platform.mailpit.api_url)
+    assert [m["Subject"] for m in mailbox.wait_for(address, 1)] == [f"Đã nhận hồ sơ {code}"]
+    waiting = store.get_notification(db, notification["_id"])
+    assert waiting["status"] == "temporary-failure" and waiting["error"]["kind"] == "attachment"
+
+    deliver(db, file, blobs)
+    deliver(db, file, blobs)  # kept once: the same bytes under the same key
+    due_now(db, code)
+    assert send(db, platform, blobs) == {"delivered": 1}
+    deliver(db, issued)
+    due_now(db, code)
+    assert send(db, platform, blobs) == {}, "nothing is sent twice"
+    messages = mailbox.wait_for(address, 2)
+    [message] = [m for m in messages if m["Subject"] == f"Hồ sơ {code} đã có kết quả"]
+    assert len(messages) == 2
+    [attachment] = message["Attachments"]
+    assert attachment["FileName"] == f"ket-qua-{code}.pdf" and attachment["ContentType"] == "application/pdf"
+    content = part(platform, message, attachment)
+    assert hashlib.sha256(content).hexdigest() == issued["data"]["result"]["sha256"]
+    assert signing.verify_result(content, signing_certs).intact
+    assert (
+        "Kết quả (bản điện tử có chữ ký số của cơ quan giải quyết) được đính kèm thư này." in message["Text"]
+    )
+
+
+def test_a_signed_file_that_does_not_match_its_hash_is_refused(db, blobs, signing_certs):
+    code = new_code()
+    _, file = result_events(code, signed_result(signing_certs, code))
+    file["data"]["sha256"] = "0" * 64
+    handler = build_handlers(db, Renderer(PORTAL), blobs)[Groups.NOTIFY_RESULTS][file["type"]]
+    with pytest.raises(Exception, match="SHA-256") as refused:
+        handler.schema.load(file["data"])
+    assert "content_base64" in str(refused.value)
+
+
+def test_a_result_not_sent_by_email_says_where_to_get_it(db, blobs, signing_certs, platform):
+    online, counter, address, other = new_code(), new_code(), new_address(), new_address("binh")
+    deliver(db, submitted(online, address, delivery="online"))
+    deliver(db, submitted(counter, other, delivery="counter"))
+    too_large, _ = result_events(online, signed_result(signing_certs, online), sent=False)
+    at_counter, _ = result_events(counter, signed_result(signing_certs, counter), sent=False)
+    deliver(db, too_large)
+    deliver(db, at_counter)
+    assert send(db, platform, blobs) == {"delivered": 4}, "none of them waits for a file"
+    mailbox = Mailbox(platform.mailpit.api_url)
+    [by_email] = [m for m in mailbox.wait_for(address, 2) if "đã có kết quả" in m["Subject"]]
+    assert by_email["Attachments"] == []
+    assert (
+        "Kết quả (bản điện tử có chữ ký số của cơ quan giải quyết) không đính kèm theo thư này. Bạn tải về"
+        " trên Cổng dịch vụ công, tại trang tra cứu hồ sơ dưới đây, hoặc nhận trực tiếp tại Bộ phận Tiếp"
+        " nhận và Trả kết quả của Ủy ban nhân dân thị trấn Thứa, thị trấn Thứa, huyện Lương Tài, tỉnh Bắc"
+        " Ninh, trong giờ hành chính các ngày làm việc."
+    ) in by_email["Text"]
+    assert f"{PORTAL}/tra-cuu-ho-so?ma={online}" in by_email["Text"]
+    [collect] = [m for m in mailbox.wait_for(other, 2) if "đã có kết quả" in m["Subject"]]
+    assert collect["Attachments"] == [] and "đính kèm" not in collect["Text"]
+    assert (
+        "Bạn nhận kết quả trực tiếp tại Bộ phận Tiếp nhận và Trả kết quả của Ủy ban nhân dân thị trấn Thứa,"
+        " thị trấn Thứa, huyện Lương Tài, tỉnh Bắc Ninh, trong giờ hành chính các ngày làm việc."
+    ) in collect["Text"]
+
+
+@pytest.mark.parametrize(
+    ("verb", "slip", "form", "title", "decision"),
+    [
+        (
+            "rejected",
+            "rejection_notice",
+            "tb-khong-giai-quyet",
+            "THÔNG BÁO VỀ VIỆC KHÔNG GIẢI QUYẾT HỒ SƠ",
+            "Phòng Tư pháp huyện Lương Tài không giải quyết hồ sơ của ông/bà với lý do như sau:",
+        ),
+        (
+            "stopped",
+            "stop_notice",
+            "tb-dung-giai-quyet",
+            "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ",
+            "Phòng Tư pháp huyện Lương Tài dừng giải quyết hồ sơ mã số",
+        ),
+    ],
+)
+def test_a_decision_not_to_resolve_or_to_stop_owes_a_signed_notice_with_the_reasons(
+    db, blobs, signing_certs, platform, verb, slip, form, title, decision
+):
+    code, address = new_code(), new_address()
+    deliver(db, submitted(code, address, delivery="post"))
+    reason = (
+        "Người yêu cầu đăng ký lại việc khai sinh đã có Giấy khai sinh hợp lệ; không có căn cứ đăng ký lại."
+    )
+    decided = processing_event(
+        verb,
+        code,
+        4,
+        verb,
+        unit=OFFICE,
+        reason=reason,
+        resolved_at="2023-11-02T15:00:00+07:00",
+        by_name="Phạm Xuân Nam",
+    )
+    deliver(db, decided)
+    deliver(db, decided)
+    letter_id = letter_service.slip_letter_id(decided["id"], slip)
+    assert db.letters.count_documents({"dossier_code": code}) == 1
+    assert send(db, platform, blobs) == {"delivered": 1, "temporary-failure": 1}, (
+        "the notice is not issued yet"
+    )
+    letter_service.issue_pending(
+        db, blobs, str(signing_certs), store.get_letter(db, letter_id)["created_at"] + timedelta(seconds=1)
+    )
+    letter = store.get_letter(db, letter_id)
+    assert (letter["template_id"], letter["version"], letter["unit"], letter["status"]) == (
+        form,
+        "nd61.1",
+        OFFICE,
+        "signed",
+    )
+    assert [h["status"] for h in letter["history"]] == ["created", "rendered", "signed"]
+    assert letter["by_post"] is True and letter["post"] == "waiting", "the result goes by post: so does this"
+    assert letter["number_text"] == "1/TB"
+    pdf = store.letter_pdf(blobs, letter_id)
+    text = " ".join(text_of(pdf).split())  # the lines as drawn, joined where they wrap
+    for expected in (
+        title,
+        decision,
+        reason,
+        "Phạm Xuân Nam",
+        "Lãnh đạo Phòng Tư pháp huyện Lương Tài",
+        f"Mã hồ sơ: {code}",
+        "Hồ sơ được trả lại cho ông/bà qua Ủy ban nhân dân thị trấn Thứa.",
+    ):
+        assert expected in text, expected
+    assert letters.verify_letter(pdf, signing_certs).unit_code == OFFICE
+
+    due_now(db, code)
+    assert send(db, platform, blobs) == {"delivered": 1}
+    [message] = [m for m in Mailbox(platform.mailpit.api_url).wait_for(address, 2) if m["Attachments"]]
+    assert f"Lý do: {reason}" in message["Text"]
+    assert "và gửi qua dịch vụ bưu chính công ích đến địa chỉ bạn đã đăng ký." in message["Text"]
+    [attachment] = message["Attachments"]
+    assert attachment["FileName"] == f"{letter_service.SLIP_FILES[form]}-{code}.pdf"
+    assert part(platform, message, attachment) == pdf

@@ -3,6 +3,7 @@ often they are delivered, and each notification's statuses are published on its 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from devstack.infra import free_ports
 from eventkit.envelope import decode, encode
@@ -174,3 +176,65 @@ def test_the_worker_keeps_the_newest_unit_and_procedure_whatever_the_order(platf
         assert store.get_procedure(db, procedure)["name"] == "Đăng ký khai sinh"
     finally:
         db.client.close()
+
+
+def test_a_signed_result_of_megabytes_goes_through_kafka_to_the_email_that_waited_for_it(
+    platform, worker, mongo_db, signing_certs
+):
+    from kafka.errors import MessageSizeTooLargeError
+
+    from eventkit.kafka import make_producer, make_resilient_producer
+    from eventkit.outbox import OutboxRelay, insert_with_outbox, outbox_entry
+    from tests.integration.test_notify_slips import result_events, signed_result
+
+    ensure_topics(platform.bootstrap, topic_specs_for("notify") + topic_specs_for("processing"))
+    mailbox = Mailbox(platform.mailpit.api_url)
+    code, address = new_code(), new_address()
+    signed = signed_result(signing_certs, code, size=4 * 1024 * 1024)
+    issued, file = result_events(code, signed)
+    key = code.encode()
+    write_raw(
+        platform.bootstrap,
+        Topics.INTAKE_DOSSIERS.name,
+        [(key, encode(submitted(code, address, delivery="online")))],
+    )
+    write_raw(
+        platform.bootstrap, Topics.PROCESSING_DOSSIERS.name, [(key, encode(issued)), (key, encode(issued))]
+    )
+    assert [m["Subject"] for m in mailbox.wait_for(address, 1, timeout=60)] == [f"Đã nhận hồ sơ {code}"]
+    time.sleep(2.0)  # several sender passes: the result email waits for its file
+    assert len(mailbox.to(address)) == 1
+
+    # The file comes later, as processing's relay sends it: the platform's producer, the topic's
+    # own record size. Sent twice (a re-send after a crash): kept once, mailed once.
+    outbox = mongo_db["results_outbox"]
+    for copy in range(2):
+        insert_with_outbox(
+            outbox, {"_id": f"{code}-{copy}"}, [outbox_entry(Topics.PROCESSING_RESULTS.name, file)]
+        )
+    producer = make_resilient_producer(platform.bootstrap, "test-results-relay")
+    try:
+        assert OutboxRelay([outbox], producer, mongo_db["leases"], "test").relay_once() == 2
+    finally:
+        producer.close()
+    messages = mailbox.wait_for(address, 2, timeout=90)
+    assert len(messages) == 2, worker.read_text(errors="replace")[-4000:]
+    [message] = [m for m in messages if m["Attachments"]]
+    assert message["Subject"] == f"Hồ sơ {code} đã có kết quả"
+    [attachment] = message["Attachments"]
+    content = requests.get(
+        f"{platform.mailpit.api_url}/api/v1/message/{message['ID']}/part/{attachment['PartID']}", timeout=10
+    ).content
+    assert hashlib.sha256(content).hexdigest() == issued["data"]["result"]["sha256"] and content == signed
+    time.sleep(1.5)
+    assert len(mailbox.to(address)) == 2
+
+    # Every other topic keeps the broker's record size.
+    plain = make_producer(platform.bootstrap, "test-large-record")
+    try:
+        with pytest.raises(MessageSizeTooLargeError):
+            plain.send(Topics.PROCESSING_DOSSIERS.name, value=b"x" * (2 * 1024 * 1024), key=key).get(
+                timeout=15
+            )
+    finally:
+        plain.close()

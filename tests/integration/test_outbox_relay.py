@@ -158,8 +158,9 @@ def test_the_relay_finds_pending_documents_through_the_index_among_many_settled_
 
 def test_an_oversized_entry_is_parked_and_every_other_entry_is_published(platform, mongo_db, new_topic):
     topic = new_topic("oversized")
-    # The broker of this topic takes records up to 20 kB, the producer up to 1 MB: one entry is
-    # refused by the producer as it is sent, the other by the broker.
+    # The broker takes records up to its default (about 1 MiB) on this topic and up to 20 kB on
+    # the other: both entries are refused by the broker (the producer takes up to 8 MiB, for the
+    # topic of signed results).
     small_limit = f"test.small.{uuid.uuid4().hex[:8]}"
     ensure_topics(platform.bootstrap, [TopicSpec(small_limit, 1, {"max.message.bytes": "20000"})])
     counters = mongo_db["counters"]
@@ -184,6 +185,33 @@ def test_an_oversized_entry_is_parked_and_every_other_entry_is_published(platfor
     parked = {p["id"]: p["error_type"] for p in document[PARKED]}
     assert parked == {huge["id"]: "MessageSizeTooLargeError", large["id"]: "MessageSizeTooLargeError"}
     assert relay.relay_once() == 0, "a parked entry is not sent again"
+
+
+def test_an_entry_as_large_as_the_largest_signed_result_is_published_or_parked_whole(platform, mongo_db):
+    from eventkit.topics import FILE_MESSAGE_MAX_BYTES
+    from processing.config import MAX_ATTACHED_RESULT
+
+    # A topic sized like processing.results.v1 takes it; one of the broker's default refuses it,
+    # and parking it (removed and kept aside in one update, twice its size) still fits the store.
+    files = f"test.files.{uuid.uuid4().hex[:8]}"
+    plain = f"test.plain.{uuid.uuid4().hex[:8]}"
+    ensure_topics(
+        platform.bootstrap,
+        [TopicSpec(files, 1, {"max.message.bytes": str(FILE_MESSAGE_MAX_BYTES)}), TopicSpec(plain, 1)],
+    )
+    counters = mongo_db["counters"]
+    padding = "x" * (MAX_ATTACHED_RESULT * 4 // 3)  # the largest file, as base64
+    sent, refused = incremented("file-sent", 1), incremented("file-refused", 1)
+    sent["data"] = refused["data"] = {"seq": 1, "padding": padding}
+    insert_with_outbox(counters, {"_id": "file-sent"}, [outbox_entry(files, sent)])
+    insert_with_outbox(counters, {"_id": "file-refused"}, [outbox_entry(plain, refused)])
+
+    assert relay_for(mongo_db, platform.bootstrap).relay_once() == 1
+    [record] = read_topic(platform.bootstrap, files, expect=1)
+    assert decode(record.value)["data"]["padding"] == padding
+    kept = counters.find_one({"_id": "file-refused"})
+    assert kept[OUTBOX] == [] and [p["error_type"] for p in kept[PARKED]] == ["MessageSizeTooLargeError"]
+    assert counters.find_one({"_id": "file-sent"})[OUTBOX] == []
 
 
 def test_flagged_documents_with_nothing_to_send_are_settled_and_the_real_ones_published(

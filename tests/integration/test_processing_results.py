@@ -3,6 +3,7 @@ processing's blob store and downloaded intact."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 from pathlib import Path
@@ -46,9 +47,11 @@ def upload(client, headers, data: bytes, name: str = "ket-qua.pdf", query: str =
     )
 
 
-def to_approved(client, as_, unit: str = UNIT) -> None:
+def to_approved(client, as_, unit: str = UNIT, delivery: str = "counter") -> None:
     """A counter filing (accepted on arrival) taken through the API to `approved` in `unit`."""
-    deliver(client.application.extensions["db"], submitted("counter"))
+    filed = submitted("counter")
+    filed["data"]["delivery"] = {"method": delivery, "address": None}
+    deliver(client.application.extensions["db"], filed)
     if unit != UNIT:
         moved = act(client, "transfer", as_("receptionist"), to_unit=unit, note="Chuyển xử lý")
         assert moved.status_code == 200, moved.json
@@ -112,7 +115,9 @@ def test_an_issued_result_is_signed_by_the_dossiers_unit_and_downloads_intact(db
         "size": len(signed),
         "signed": True,
         "signed_by_unit": UNIT,
+        "file_sent": False,  # delivered at the counter: the file stays with processing
     }
+    assert [e["type"] for e in events(db)].count("vn.motcua.processing.result.issued.v1") == 0
     # The one-stop unit follows the dossier; others do not read its result.
     assert client.get(f"/api/v1/dossiers/{CODE}/result", headers=as_("leader", "09499")).status_code == 403
     assert client.get(f"/api/v1/dossiers/{CODE}/result").status_code == 401
@@ -185,3 +190,51 @@ def test_an_attempt_that_loses_the_write_leaves_the_issued_file_as_it_was(
     download = client.get(f"/api/v1/dossiers/{CODE}/result", headers=as_("leader"))
     assert hashlib.sha256(download.data).hexdigest() == issued["sha256"]
     assert store.get_dossier(db, CODE)["result"]["sha256"] == issued["sha256"]
+
+
+def outbox_entries(db, code: str = CODE) -> list[dict]:
+    return list(store.get_dossier_outbox(db, code))
+
+
+@pytest.mark.parametrize(("limit", "sent"), [(None, True), (2000, False)])
+def test_a_result_delivered_online_goes_to_notify_with_its_event_in_one_write(
+    db, client, as_, processing_app, limit, sent
+):
+    from dataclasses import replace
+
+    from eventkit.envelope import decode
+
+    if limit is not None:  # RESULT_ATTACH_MAX_BYTES below the signed file's size
+        config = processing_app.extensions["service_config"]
+        processing_app.extensions["service_config"] = replace(config, result_attach_max_bytes=limit)
+    draft = pdf_bytes(3000)
+    file_id = upload(client, as_("specialist"), draft).json["id"]
+    to_approved(client, as_, delivery="online")
+    issued = act(client, "issue_result", as_("leader"), upload_id=file_id)
+    assert issued.status_code == 200, issued.json
+    result = issued.json["result"]
+    signed = client.get(f"/api/v1/dossiers/{CODE}/result", headers=as_("leader")).data
+
+    entries = outbox_entries(db)
+    last = [
+        decode(entry["value"].encode()) for entry in entries if entry["sequence"] == entries[-1]["sequence"]
+    ]
+    assert last[0]["type"] == "vn.motcua.processing.dossier.result_issued.v1"
+    assert last[0]["data"]["result"]["file_sent"] is sent
+    if not sent:
+        assert len(last) == 1, "too large for an email: no file goes to notify"
+        return
+    issued_event, file_event = last
+    [file_entry] = [entry for entry in entries if entry["topic"] == "processing.results.v1"]
+    assert file_entry["key"] == CODE and file_entry["sequence"] == issued_event["sequence"]
+    assert file_event["type"] == "vn.motcua.processing.result.issued.v1" and file_event["subject"] == CODE
+    assert file_event["causationid"] == issued_event["causationid"]
+    data = file_event["data"]
+    content = base64.b64decode(data["content_base64"])
+    assert content == signed and hashlib.sha256(content).hexdigest() == data["sha256"] == result["sha256"]
+    assert (data["size"], data["file_id"], data["signed_by_unit"], data["media_type"]) == (
+        len(signed),
+        file_id,
+        UNIT,
+        "application/pdf",
+    )

@@ -13,7 +13,7 @@ from kafka import errors as Errors
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from prometheus_client import Counter
 
-from eventkit.topics import TopicSpec
+from eventkit.topics import FILE_MESSAGE_MAX_BYTES, TopicSpec
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +23,10 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT_MS = 10_000
 REQUEST_TIMEOUT_MS = 5_000
 MAX_BLOCK_MS = 5_000
+# The largest record the producer sends: the largest any topic takes (a file on
+# processing.results.v1) with room for the request's own framing. Each topic's
+# `max.message.bytes` still bounds what it accepts, so the others keep the broker's default.
+MAX_REQUEST_BYTES = FILE_MESSAGE_MAX_BYTES + 64 * 1024
 
 RECREATED = Counter(
     "kafka_producer_recreated_total", "Producers closed and built again after repeated failures", ["client"]
@@ -55,6 +59,7 @@ def make_producer(bootstrap: str, client_id: str) -> KafkaProducer:
         delivery_timeout_ms=SEND_TIMEOUT_MS,
         bootstrap_timeout_ms=MAX_BLOCK_MS,
         allow_auto_create_topics=False,
+        max_request_size=MAX_REQUEST_BYTES,
     )
 
 

@@ -18,6 +18,11 @@ DAY_MS = 24 * 60 * 60 * 1000
 # Topics that carry applicants' contact data keep it no longer than this.
 PERSONAL_DATA_RETENTION_MS = 90 * DAY_MS
 DEAD_LETTER_RETENTION_MS = 90 * DAY_MS
+MIB = 1024 * 1024
+# The largest record a topic that carries files takes (`max.message.bytes`); every other topic
+# keeps the broker's default (about 1 MiB). The signed result sent to notify is at most 5 MiB
+# (processing's RESULT_ATTACH_MAX_BYTES), i.e. 6.7 MiB in base64, plus its envelope.
+FILE_MESSAGE_MAX_BYTES = 8 * MIB
 
 
 class Services:
@@ -45,6 +50,8 @@ class Groups:
     # Notify's copy of the units and procedures: the names, addresses and times its letters print.
     NOTIFY_CATALOGUE = "notify.catalogue"
     PORTAL_NOTIFICATIONS = "portal.notifications"
+    # The signed results notify attaches to the citizen's email (online delivery).
+    NOTIFY_RESULTS = "notify.results"
 
 
 @dataclass(frozen=True)
@@ -60,13 +67,19 @@ class Topic:
     event_types: tuple[str, ...] = ()
     # Per consumer group, the types of this topic it skips on purpose (it will never need them).
     skipped: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
+    # `max.message.bytes` of a topic whose records are larger than the broker's default; it holds
+    # for the topic's retry and dead-letter topics too, so a big record can be retried and parked.
+    max_message_bytes: int | None = None
+
+    def size_configs(self) -> dict[str, str]:
+        return {"max.message.bytes": str(self.max_message_bytes)} if self.max_message_bytes else {}
 
     def configs(self) -> dict[str, str]:
         if self.compacted:
-            return {"cleanup.policy": "compact"}
+            return {"cleanup.policy": "compact", **self.size_configs()}
         if self.personal_data:
-            return {"retention.ms": str(PERSONAL_DATA_RETENTION_MS)}
-        return {}
+            return {"retention.ms": str(PERSONAL_DATA_RETENTION_MS), **self.size_configs()}
+        return self.size_configs()
 
 
 @dataclass(frozen=True)
@@ -141,6 +154,16 @@ class Topics:
             ),
         },
     )
+    PROCESSING_RESULTS = Topic(
+        "processing.results.v1",
+        owner=Services.PROCESSING,
+        consumers=(Groups.NOTIFY_RESULTS,),
+        personal_data=True,
+        description="the signed result PDF of a dossier delivered online, for the citizen's email,"
+        " keyed by dossier code",
+        event_types=("vn.motcua.processing.result.issued.v1",),
+        max_message_bytes=FILE_MESSAGE_MAX_BYTES,
+    )
     PROCESSING_PROCEDURES = Topic(
         "processing.procedures.v1",
         owner=Services.PROCESSING,
@@ -182,6 +205,7 @@ class Topics:
         event_types=tuple(
             f"vn.motcua.notify.letter.{status}.v1"
             for status in (
+                "rendered",
                 "signed",
                 "technical_failure",
                 "batched",
@@ -197,6 +221,7 @@ class Topics:
 REGISTRY: tuple[Topic, ...] = (
     Topics.INTAKE_DOSSIERS,
     Topics.PROCESSING_DOSSIERS,
+    Topics.PROCESSING_RESULTS,
     Topics.PROCESSING_PROCEDURES,
     Topics.PROCESSING_UNITS,
     Topics.NOTIFY_NOTIFICATIONS,
@@ -248,13 +273,13 @@ def topic_specs_for(service: str, registry: tuple[Topic, ...] = REGISTRY) -> lis
         if topic.owner == service or mine:
             specs.append(TopicSpec(topic.name, topic.partitions, topic.configs()))
         for group in mine:
-            retry_configs = {} if topic.compacted else topic.configs()
+            retry_configs = topic.size_configs() if topic.compacted else topic.configs()
             specs.append(TopicSpec(retry_topic(topic.name, group), topic.partitions, retry_configs))
             specs.append(
                 TopicSpec(
                     dead_letter_topic(topic.name, group),
                     topic.partitions,
-                    {"retention.ms": str(DEAD_LETTER_RETENTION_MS)},
+                    {"retention.ms": str(DEAD_LETTER_RETENTION_MS), **topic.size_configs()},
                 )
             )
     return specs

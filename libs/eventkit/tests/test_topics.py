@@ -122,3 +122,21 @@ def test_topics_are_created_with_the_replication_factor_and_min_insync_replicas(
         },
     }
     assert creation_requests(specs)["a.things.v1.b.dlt"]["replication_factor"] == 1
+
+
+def test_only_the_results_topic_and_its_failure_topics_take_records_of_megabytes():
+    from eventkit.topics import FILE_MESSAGE_MAX_BYTES, Topics
+
+    large = {
+        spec.name: spec.configs.get("max.message.bytes")
+        for spec in all_topic_specs()
+        if spec.name.startswith(Topics.PROCESSING_RESULTS.name)
+    }
+    assert large == {
+        "processing.results.v1": str(FILE_MESSAGE_MAX_BYTES),
+        "processing.results.v1.notify.results.retry": str(FILE_MESSAGE_MAX_BYTES),
+        "processing.results.v1.notify.results.dlt": str(FILE_MESSAGE_MAX_BYTES),
+    }
+    others = [s.name for s in all_topic_specs() if s.name not in large and "max.message.bytes" in s.configs]
+    assert others == []
+    assert Topics.PROCESSING_RESULTS.personal_data and Topics.PROCESSING_RESULTS.configs()["retention.ms"]

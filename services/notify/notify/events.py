@@ -10,6 +10,7 @@ class EventTypes:
     NOTIFICATION_TEMPORARY_FAILURE = "vn.motcua.notify.notification.temporary_failure.v1"
     NOTIFICATION_PERMANENT_FAILURE = "vn.motcua.notify.notification.permanent_failure.v1"
     NOTIFICATION_TECHNICAL_FAILURE = "vn.motcua.notify.notification.technical_failure.v1"
+    LETTER_RENDERED = "vn.motcua.notify.letter.rendered.v1"
     LETTER_SIGNED = "vn.motcua.notify.letter.signed.v1"
     LETTER_TECHNICAL_FAILURE = "vn.motcua.notify.letter.technical_failure.v1"
     LETTER_BATCHED = "vn.motcua.notify.letter.batched.v1"
@@ -43,6 +44,7 @@ class ConsumedTypes:
     DOSSIER_RETURNED = "vn.motcua.processing.dossier.returned.v1"
     DOSSIER_DUE_SOON = "vn.motcua.processing.dossier.due_soon.v1"
     DOSSIER_OVERDUE = "vn.motcua.processing.dossier.overdue.v1"
+    RESULT_FILE = "vn.motcua.processing.result.issued.v1"
 
     INTAKE = (DOSSIER_SUBMITTED, DOSSIER_SUPPLEMENTED, DOSSIER_WITHDRAWN)
     PROCEDURE_PUBLISHED = "vn.motcua.processing.procedure.published.v1"

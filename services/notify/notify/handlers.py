@@ -9,14 +9,16 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, fields
 
+from eventkit.blobs import BlobStore
 from eventkit.consumer import Handler
 from eventkit.envelope import Event
+from eventkit.errors import TransientError
 from eventkit.mongo import Db
 from eventkit.projections import keep_latest
 from eventkit.topics import Groups, Topics
 from notify import store
 from notify.events import ConsumedTypes
-from notify.service import notifications
+from notify.service import notifications, results
 from notify.service.slips import SlipSettings
 from notify.templates import Renderer, RenderError
 
@@ -68,8 +70,20 @@ SCHEMA_OF: dict[str, type[Schema]] = {
 }
 
 
-def build_handlers(db: Db, renderer: Renderer | None = None) -> dict[str, dict[str, Handler]]:
-    # Only the groups notify runs; each handles every type of its topic.
+def result_file(blobs: BlobStore | None) -> Handler:
+    def keep_result(event: Event, data: dict[str, Any]) -> None:
+        if blobs is None:  # handlers built without a store (a tool, a test): nothing is committed
+            raise TransientError("notify has no blob store to keep the signed result in")
+        results.keep(blobs, event, data)
+
+    return Handler(results.ResultFileSchema(), keep_result)
+
+
+def build_handlers(
+    db: Db, renderer: Renderer | None = None, blobs: BlobStore | None = None
+) -> dict[str, dict[str, Handler]]:
+    """Only the groups notify runs; each handles every type of its topic. The worker gives
+    `blobs`, where the signed results are kept."""
     renderer = renderer or Renderer(portal_url="http://127.0.0.1")
     version_of = template_versions(renderer)
     slip_settings = SlipSettings(portal_url=renderer.portal_url)
@@ -80,7 +94,7 @@ def build_handlers(db: Db, renderer: Renderer | None = None) -> dict[str, dict[s
             for t in types
         }
 
-    return {
+    groups = {
         Groups.NOTIFY_INTAKE_DOSSIERS: table(Topics.INTAKE_DOSSIERS.event_types),
         Groups.NOTIFY_PROCESSING_DOSSIERS: table(Topics.PROCESSING_DOSSIERS.event_types),
         # The newest version of each unit and procedure, for what letters print of them.
@@ -89,3 +103,6 @@ def build_handlers(db: Db, renderer: Renderer | None = None) -> dict[str, dict[s
             ConsumedTypes.UNIT_PUBLISHED: keep_latest(db[store.UNITS]),
         },
     }
+    # The signed results of dossiers delivered online, kept for their `result_issued` email.
+    groups[Groups.NOTIFY_RESULTS] = {ConsumedTypes.RESULT_FILE: result_file(blobs)}
+    return groups

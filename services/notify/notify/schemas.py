@@ -85,6 +85,9 @@ class LetterHistorySchema(BaseSchema):
     by = fields.String()
     report = fields.String()
     late = fields.Boolean()
+    # On `rendered`: the form version drawn and its page count.
+    template_version = fields.String()
+    pages = fields.Integer()
 
 
 class LetterSchema(BaseSchema):

@@ -20,6 +20,7 @@ Collections:
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -378,6 +379,26 @@ def save_letter_pdf(blobs: BlobStore, letter_id: str, data: bytes) -> None:
 
 def letter_pdf(blobs: BlobStore, letter_id: str) -> bytes:
     return b"".join(blobs.chunks(letter_blob_key(letter_id)))
+
+
+# A dossier's signed result, as processing sent it (processing.results.v1): the blob
+# `result-<code>-<sha256 of the file>` (the code hashed if it holds characters a key may not), so
+# each signing has its own key and a second delivery writes the same bytes under the same key.
+_SAFE_KEY_PART = re.compile(r"^[A-Za-z0-9._-]{1,120}$")
+
+
+def result_blob_key(code: str, sha256: str) -> str:
+    name = code if _SAFE_KEY_PART.match(code) else hashlib.sha256(code.encode()).hexdigest()
+    return f"result-{name}-{sha256}"
+
+
+def save_result_pdf(blobs: BlobStore, code: str, sha256: str, data: bytes) -> None:
+    blobs.put(result_blob_key(code, sha256), data)
+
+
+def result_pdf(blobs: BlobStore, code: str, sha256: str) -> bytes:
+    """The signed result's bytes; BlobMissing while it has not arrived."""
+    return b"".join(blobs.chunks(result_blob_key(code, sha256)))
 
 
 def get_batch(db: Db, day: str) -> Document | None:

@@ -102,11 +102,12 @@ def postal_batches(db: Db, config: NotifyConfig) -> Duty:
 def main() -> None:
     config = load_config(worker=True)
     renderer = renderer_of(config)
+    blobs = open_blob_store(config.blob_url)
     run_service_worker(
         config,
         connect=store.connect,
         outbox_collections=store.OUTBOX_COLLECTIONS,
-        build_handlers=lambda db: handlers.build_handlers(db, renderer),
+        build_handlers=lambda db: handlers.build_handlers(db, renderer, blobs),
         ensure_indexes=store.ensure_indexes,
         duties=lambda db: [sender(db, config), sweeper(db, config), postal_batches(db, config)],
     )

@@ -500,3 +500,40 @@ def test_the_development_certificates_cover_the_units_that_send_letters() -> Non
     # The one-stop counter receives (Mẫu 01-03), the offices resolve (Mẫu 04), communes do both.
     assert {"264.MC", "264.TNMT", "09499"} <= codes
     assert "264" not in codes
+
+
+NOTICES = {
+    "tb-khong-giai-quyet": (
+        "THÔNG BÁO VỀ VIỆC KHÔNG GIẢI QUYẾT HỒ SƠ",
+        "Phòng Tư pháp huyện Lương Tài không giải quyết hồ sơ của ông/bà với lý do như sau:",
+    ),
+    "tb-dung-giai-quyet": (
+        "THÔNG BÁO DỪNG GIẢI QUYẾT HỒ SƠ",
+        "Phòng Tư pháp huyện Lương Tài dừng giải quyết hồ sơ mã số",
+    ),
+}
+
+
+@pytest.mark.parametrize("form", sorted(NOTICES))
+def test_the_notices_of_a_dossier_not_resolved_or_stopped_print_the_reason_and_the_signer(form: str) -> None:
+    title, decision = NOTICES[form]
+    data = {
+        **COMMON,
+        "unit": {"parent_name": "Ủy ban nhân dân huyện Lương Tài", "name": "Phòng Tư pháp huyện Lương Tài"},
+        "applicant": {"full_name": APPLICANT["full_name"], "address": APPLICANT["address"]},
+        "procedure_name": PROCEDURE,
+        "reason": "Giấy tờ chứng minh nơi cư trú không hợp lệ.",
+        "counter": {"name": "Bộ phận Tiếp nhận và Trả kết quả huyện Lương Tài"},
+        "contact": {"phone": "0222 3866 123"},
+        "signer": {"title": "Lãnh đạo Phòng Tư pháp huyện Lương Tài", "name": "Phạm Xuân Nam"},
+    }
+    assert versions(form) == ["nd61.1"], "notify's own forms, outside the circular's 2019 set"
+    letter = render_letter_full(form, "nd61.1", data)
+    text = " ".join(text_of(letter.pdf).split())
+    for expected in (title, decision, data["reason"], "Phạm Xuân Nam", f"Số: {COMMON['number']}"):
+        assert expected in text, expected
+    assert "Hồ sơ được trả lại cho ông/bà qua Bộ phận Tiếp nhận và Trả kết quả huyện Lương Tài." in text
+    assert [line for line in letter.lines if line not in text_of(letter.pdf)] == []
+    with pytest.raises(LetterDataError) as missing:
+        render_letter_full(form, "nd61.1", {**data, "reason": ""})
+    assert missing.value.field == "reason"

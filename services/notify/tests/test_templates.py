@@ -31,6 +31,11 @@ CONTEXT = {
     "delivery_address": "Thị trấn Thứa",
     "method": "counter",
     "resolved_at": "2023-11-02T15:00:00+07:00",
+    "result_sha256": "0" * 64,
+    "result_attached": False,
+    "counter_name": "Ủy ban nhân dân thị trấn Thứa",
+    "counter_address": "Thị trấn Thứa, Lương Tài, Bắc Ninh",
+    "counter_phone": "0222 3867 123",
 }
 
 
@@ -74,3 +79,26 @@ def test_an_undefined_variable_or_a_missing_file_is_a_render_error_naming_it(tmp
 def test_the_newest_version_is_the_highest_number():
     assert Renderer("https://x.example.vn").latest_version(Templates.ACCEPTED) == "1"
     assert (TEMPLATES_DIR / "email" / "accepted" / "1" / "body.html").is_file()
+
+
+@pytest.mark.parametrize(
+    ("method", "attached", "says"),
+    [
+        ("online", True, "được đính kèm thư này"),
+        ("online", False, "không đính kèm theo thư này. Bạn tải về trên Cổng dịch vụ công"),
+        ("post", False, "gửi qua dịch vụ bưu chính công ích đến địa chỉ Thị trấn Thứa."),
+        (
+            "counter",
+            False,
+            "trực tiếp tại Bộ phận Tiếp nhận và Trả kết quả của Ủy ban nhân dân thị trấn Thứa, Thị trấn Thứa",
+        ),
+    ],
+)
+def test_the_result_email_says_where_and_how_to_receive_the_result(method, attached, says):
+    renderer = Renderer("https://x.example.vn")
+    context = {**CONTEXT, "delivery_method": method, "result_attached": attached}
+    rendered = renderer.render(Templates.RESULT_ISSUED, "2", context, "citizen")
+    assert says in rendered.text and says.split(".")[0] in rendered.html
+    assert ("Điện thoại liên hệ: 0222 3867 123." in rendered.text) is True
+    if method != "online":
+        assert "đính kèm" not in rendered.text

@@ -66,3 +66,38 @@ def test_a_notification_id_depends_on_the_event_the_recipient_and_the_template_o
         )
         == 4
     )
+
+
+def test_the_result_email_carries_the_signed_file_only_when_delivered_online_and_sent():
+    def result_intent(method: str, sent: bool | None):
+        result = {"sha256": "a" * 64, **({} if sent is None else {"file_sent": sent})}
+        data = {"result": result}
+        dossier = {**DOSSIER, "delivery": {"method": method}}
+        unit = {"name": "Ủy ban nhân dân thị trấn Thứa", "address": "thị trấn Thứa", "phone": None}
+        [intent] = intents_for(event(ConsumedTypes.RESULT_ISSUED, **data), data, dossier, unit)
+        return intent
+
+    online = result_intent("online", True)
+    assert online.attachments == ("result",)
+    assert online.personalisation["result_sha256"] == "a" * 64 and online.personalisation["result_attached"]
+    assert online.personalisation["counter_name"] == "Ủy ban nhân dân thị trấn Thứa"
+    assert online.personalisation["counter_phone"] == ""
+    # Too large (not sent), made before the field existed, or not delivered online: no file awaited.
+    for method, sent in (("online", False), ("online", None), ("counter", True), ("post", True)):
+        intent = result_intent(method, sent)
+        assert intent.attachments == () and intent.personalisation["result_attached"] is False
+
+
+def test_a_decision_not_to_resolve_or_to_stop_carries_its_notice():
+    for event_type, notice in (
+        (ConsumedTypes.DOSSIER_REJECTED, "rejection_notice"),
+        (ConsumedTypes.DOSSIER_STOPPED, "stop_notice"),
+    ):
+        [intent] = intents_for(event(event_type, reason="Lý do"), {"reason": "Lý do"}, DOSSIER)
+        assert intent.attachments == (notice,)
+        assert intent.personalisation["reason"] == "Lý do"
+        assert intent.personalisation["delivery_method"] == "post"
+    [returned] = intents_for(
+        event(ConsumedTypes.DOSSIER_RETURNED, method="post"), {"method": "post"}, DOSSIER
+    )
+    assert returned.attachments == (), "a returned result owes no letter"

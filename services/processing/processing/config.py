@@ -11,6 +11,10 @@ SERVICE = "processing"
 API_PORT = 8002
 WORKER_HEALTH_PORT = 9002
 MIB = 1024 * 1024
+# The largest signed result sent to notify: in base64 with its envelope it fits the results topic's
+# records (8 MiB), and twice that fits one store command (16 MiB), which an outbox entry the
+# broker refused needs: the relay removes it and keeps it aside in the same update.
+MAX_ATTACHED_RESULT = 11 * MIB // 2
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,10 @@ class ProcessingConfig(ServiceConfig):
     # Intake's API as the officers' browsers reach it: a dossier's documents link to their download
     # there (`<INTAKE_URL>/api/v1/uploads/<id>`, the officer's own token). Empty: the path alone.
     intake_url: str = ""
+    # A signed result at most this large is sent to notify (processing.results.v1) and attached
+    # to the citizen's email when the dossier is delivered online; a larger one is downloaded or
+    # collected instead. At most MAX_ATTACHED_RESULT.
+    result_attach_max_bytes: int = 5 * MIB
 
 
 def load_config(
@@ -58,6 +66,12 @@ def load_config(
         raise ConfigError(f"{SERVICE}: DEADLINE_WATCH_SECONDS is not a number") from exc
     if not deadline_watch_seconds > 0:
         raise ConfigError(f"{SERVICE}: DEADLINE_WATCH_SECONDS must be positive")
+    try:
+        result_attach_max_bytes = int(env.get("RESULT_ATTACH_MAX_BYTES", 5 * MIB))
+    except ValueError as exc:
+        raise ConfigError(f"{SERVICE}: RESULT_ATTACH_MAX_BYTES is not a number") from exc
+    if not 0 <= result_attach_max_bytes <= MAX_ATTACHED_RESULT:
+        raise ConfigError(f"{SERVICE}: RESULT_ATTACH_MAX_BYTES must be between 0 and {MAX_ATTACHED_RESULT}")
     intake_url = (env.get("INTAKE_URL") or "").rstrip("/")
     if intake_url and not intake_url.startswith(("http://", "https://")):
         raise ConfigError(f"{SERVICE}: INTAKE_URL must be an http(s) URL: {intake_url}")
@@ -68,4 +82,5 @@ def load_config(
         upload_max_bytes=upload_max_bytes,
         deadline_watch_seconds=deadline_watch_seconds,
         intake_url=intake_url,
+        result_attach_max_bytes=result_attach_max_bytes,
     )

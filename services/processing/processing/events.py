@@ -15,6 +15,8 @@ class EventTypes:
     DOSSIER_RETURNED = "vn.motcua.processing.dossier.returned.v1"
     DOSSIER_DUE_SOON = "vn.motcua.processing.dossier.due_soon.v1"
     DOSSIER_OVERDUE = "vn.motcua.processing.dossier.overdue.v1"
+    # The signed result's bytes, on processing.results.v1, for a dossier delivered online.
+    RESULT_FILE = "vn.motcua.processing.result.issued.v1"
     PROCEDURE_PUBLISHED = "vn.motcua.processing.procedure.published.v1"
     UNIT_PUBLISHED = "vn.motcua.processing.unit.published.v1"
 

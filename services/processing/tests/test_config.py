@@ -47,3 +47,12 @@ def test_make_run_gives_each_service_its_own_blob_folder(tmp_path: Path, monkeyp
     processing = load_config(environ=env).blob_url
     assert env["BLOB_URL"] == (tmp_path / "blobs" / "intake").as_uri()
     assert processing == (tmp_path / "blobs" / "processing").as_uri() != env["BLOB_URL"]
+
+
+def test_the_attached_result_limit_fits_the_results_topic():
+    environ = {**BASE, "BLOB_URL": "file:///srv/blobs"}
+    assert load_config(environ=environ).result_attach_max_bytes == 5 * 1024 * 1024
+    assert load_config(environ={**environ, "RESULT_ATTACH_MAX_BYTES": "0"}).result_attach_max_bytes == 0
+    for bad in ("many", "-1", str(6 * 1024 * 1024)):  # 6 MiB in base64 (8 MiB) would not fit the records
+        with pytest.raises(ConfigError, match="RESULT_ATTACH_MAX_BYTES"):
+            load_config(environ={**environ, "RESULT_ATTACH_MAX_BYTES": bad})

@@ -2,8 +2,9 @@
 signed with the unit's certificate, kept, and sent by post in a daily print batch (Decision
 45/2016) whose progress the postal operator reports.
 
-A letter's life: `created` → `signed` (or `technical_failure` with the reason: data the form lacks,
-no certificate) → for the post: `batched` → `despatched` → `delivered` or `returned` (flagged for
+A letter's life: `created` → `rendered` → `signed` (or `technical_failure` with the reason: data
+the form lacks, no certificate; rendering and signing are one step, recorded as two statuses in
+one write) → for the post: `batched` → `despatched` → `delivered` or `returned` (flagged for
 staff), or `cancelled` before its batch closes. Each step is one conditional write of the letter
 carrying its status event, so a step taken twice, or by two workers, happens once.
 """
@@ -33,10 +34,11 @@ from eventkit.outbox import outbox_entry
 from eventkit.topics import Topics
 from notify import letters, postal, store
 from notify.mailer import Attachment
+from notify.service import results
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SOURCE = "/services/notify"
-CREATED, SIGNED, TECHNICAL_FAILURE = "created", "signed", "technical_failure"
+CREATED, RENDERED, SIGNED, TECHNICAL_FAILURE = "created", "rendered", "signed", "technical_failure"
 BATCHED, CANCELLED = "batched", "cancelled"
 DESPATCHED, DELIVERED, RETURNED = "despatched", "delivered", "returned"
 # What the postal operator may report, and from which statuses (a late report of an earlier step
@@ -151,6 +153,13 @@ def issue_one(db: Db, blobs: BlobStore, certs_dir: str | None, current: Document
     number_text = f"{number}/{suffix}" if suffix else str(number)
     form_data = current.get("form_data") or {}
     data = {**form_data, "number": number_text, "date": local.date().isoformat()}
+    errors = (
+        letters.LetterDataError,
+        letters.UnknownTemplate,
+        signing.SigningUnavailable,
+        signing.SigningError,
+    )
+    rendered: letters.Rendered | None = None
     try:
         rendered = letters.render_letter_full(template_id, version, data)
         signed = letters.sign_letter(
@@ -161,20 +170,13 @@ def issue_one(db: Db, blobs: BlobStore, certs_dir: str | None, current: Document
             location=form_data.get("place", ""),
             signed_at=now,
         )
-    except (
-        letters.LetterDataError,
-        letters.UnknownTemplate,
-        signing.SigningUnavailable,
-        signing.SigningError,
-    ) as exc:
+    except errors as exc:
         reason = str(exc)
-        store.update_letter(
-            db,
-            letter_id,
-            {"status": CREATED},
-            _moved(TECHNICAL_FAILURE, now, {"failure": reason, "register_number": number}, reason=reason),
-            _event(current, TECHNICAL_FAILURE, now, reason=reason),
-        )
+        failed = _moved(TECHNICAL_FAILURE, now, {"failure": reason, "register_number": number}, reason=reason)
+        steps = [(TECHNICAL_FAILURE, {"reason": reason}, {"reason": reason})]
+        if rendered is not None:  # rendered, then the signing failed: both in the history
+            steps.insert(0, _rendered_step(rendered))
+        store.update_letter(db, letter_id, {"status": CREATED}, *_steps(current, failed, steps, now))
         return _letter(db, letter_id)
     store.save_letter_pdf(blobs, letter_id, signed)
     fields: Document = {
@@ -189,14 +191,37 @@ def issue_one(db: Db, blobs: BlobStore, certs_dir: str | None, current: Document
     }
     if current["by_post"]:
         fields["post"] = "waiting"
+    # Rendered and signed: both statuses, with their events, in the one write of the letter.
+    signed_step = (SIGNED, {}, {"register_number": number_text, "by_post": current["by_post"]})
     store.update_letter(
         db,
         letter_id,
         {"status": CREATED},
-        _moved(SIGNED, now, fields),
-        _event(current, SIGNED, now, register_number=number_text, by_post=current["by_post"]),
+        *_steps(current, _moved(SIGNED, now, fields), [_rendered_step(rendered), signed_step], now),
     )
     return _letter(db, letter_id)
+
+
+StatusStep = tuple[str, Document, Document]  # a status entered, its history note, its event's extra fields
+
+
+def _rendered_step(rendered: letters.Rendered) -> StatusStep:
+    what = {"template_version": rendered.version, "pages": rendered.pages}
+    return (RENDERED, what, what)
+
+
+def _steps(
+    letter: Document, update: Document, steps: list[StatusStep], at: datetime
+) -> tuple[Document, list[dict[str, Any]]]:
+    """`update` recording several statuses entered at once: each in the history, each with its
+    event, numbered one after the other; the letter's `status` is the last one's."""
+    history = list(letter.get("history", []))
+    entries: list[dict[str, Any]] = []
+    for status, note, extra in steps:
+        entries += _event({**letter, "history": history}, status, at, **extra)
+        history.append({"status": status, "at": at, **note})
+    merged = {**update, "$push": {"history": {"$each": history[len(letter.get("history", [])) :]}}}
+    return merged, entries
 
 
 def _letter(db: Db, letter_id: str) -> Document:
@@ -377,18 +402,25 @@ SLIP_FILES = {
     "mau-02": "phieu-yeu-cau-bo-sung",
     "mau-03": "phieu-tu-choi",
     "mau-04": "phieu-xin-loi",
+    "tb-khong-giai-quyet": "thong-bao-khong-giai-quyet",
+    "tb-dung-giai-quyet": "thong-bao-dung-giai-quyet",
 }
 
 
 def slip_attachments(db: Db, blobs: BlobStore) -> Callable[[Document], list[Attachment]]:
     """The sender's hook: the signed slips a notification names (`attachments`), from the letters
-    its event made. Not issued yet: a transient error (the email waits for it). One that could not
-    be made is left out: the citizen still gets the email, and the letter's `technical_failure`
-    (with its reason, and its event) tells the staff to issue the slip by hand."""
+    its event made, and the dossier's signed result (`result`, service/results.py). Not issued
+    or not arrived yet: a transient error (the email waits for it). A slip that could not be made
+    is left out: the citizen still gets the email, and the letter's `technical_failure` (with its
+    reason, and its event) tells the staff to issue the slip by hand."""
 
     def attachments_for(notification: Document) -> list[Attachment]:
         files = []
         for name in notification.get("attachments") or []:
+            if name == results.RESULT:
+                # The signed result processing sent; the email waits until it has arrived.
+                files.append(results.result_attachment(blobs, notification))
+                continue
             letter = store.get_letter(db, slip_letter_id(notification["event_id"], name))
             if letter is None:
                 continue  # an event that owed no letter (made before letters were kept)

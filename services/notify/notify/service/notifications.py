@@ -21,7 +21,7 @@ from eventkit.mongo import Db, Document
 from eventkit.outbox import outbox_entry
 from eventkit.topics import Topics
 from notify import store
-from notify.events import status_event_type
+from notify.events import ConsumedTypes, status_event_type
 from notify.service import dossiers, letters, slips
 from notify.service.triggers import CITIZEN, Channels, Intent, intents_for, needs_contact
 
@@ -140,7 +140,10 @@ def handle_dossier_event(
     now = now or datetime.now(UTC)
     dossiers.apply(db, event, data)
     dossier = store.get_dossier(db, event["subject"]) or {}
-    intents = intents_for(event, data, dossier)
+    unit = None
+    if event["type"] == ConsumedTypes.RESULT_ISSUED:  # the result email says where to collect it
+        unit = store.get_unit(db, str(dossier.get("receiving_unit") or data.get("receiving_unit") or ""))
+    intents = intents_for(event, data, dossier, unit)
     if intents and needs_contact(event) and not dossier.get("applicant"):
         # The filing (intake's `submitted`) has not reached notify yet: this waits for it.
         raise TransientError("the dossier's filing has not arrived yet")

@@ -1,5 +1,8 @@
 """The legal slips a dossier event owes the citizen, as letters (Circular 01/2018): Mẫu 01 receipt
-and appointment (`accepted`), 02 supplement request, 03 refusal, 04 apology with the new date.
+and appointment (`accepted`), 02 supplement request, 03 refusal, 04 apology with the new date;
+and the written reasons owed when the office decides not to resolve a dossier (`rejected`,
+Decree 61/2018 Art. 16) or stops resolving it (`stopped`): notices of the resolving unit, forms
+of notify's own (`nd61.1`), since the circular's six have none for them.
 
 Pure: the form's data comes from the event, notify's copy of the dossier and its copy of the
 units and procedures (`lookup`). Each slip is one letter per event (its id derived from both). The
@@ -17,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from eventkit.envelope import Event
 from eventkit.mongo import Document
+from notify import letters
 from notify.events import ConsumedTypes
 from notify.service.letters import LetterRequest, slip_letter_id
 
@@ -27,15 +31,30 @@ SLIP_OF_EVENT = {
     ConsumedTypes.SUPPLEMENT_REQUESTED: ("supplement_request", "mau-02"),
     ConsumedTypes.DOSSIER_REFUSED: ("refusal", "mau-03"),
     ConsumedTypes.DOSSIER_EXTENDED: ("apology", "mau-04"),
+    ConsumedTypes.DOSSIER_REJECTED: ("rejection_notice", "tb-khong-giai-quyet"),
+    ConsumedTypes.DOSSIER_STOPPED: ("stop_notice", "tb-dung-giai-quyet"),
 }
+# The notices issued by the unit that decided (numbered in its register, signed with its key),
+# in their own form set; the slips are the one-stop unit's, in the circular's.
+NOTICES = {"tb-khong-giai-quyet", "tb-dung-giai-quyet"}
+NOTICE_VERSION = "nd61.1"
 SLIP_TITLES = {
     "mau-01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
     "mau-02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
     "mau-03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
     "mau-04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+    "tb-khong-giai-quyet": "Thông báo về việc không giải quyết hồ sơ",
+    "tb-dung-giai-quyet": "Thông báo dừng giải quyết hồ sơ",
 }
 # What the register number is followed by on each form ("12/TB-MC").
-NUMBER_SUFFIX = {"mau-01": "GTN", "mau-02": "PBS", "mau-03": "PTC", "mau-04": "PXL"}
+NUMBER_SUFFIX = {
+    "mau-01": "GTN",
+    "mau-02": "PBS",
+    "mau-03": "PTC",
+    "mau-04": "PXL",
+    "tb-khong-giai-quyet": "TB",
+    "tb-dung-giai-quyet": "TB",
+}
 TIME_UNITS = {"working_days": "ngày làm việc", "working_hours": "giờ làm việc", "calendar_days": "ngày"}
 NO_PHONE = "liên hệ trực tiếp Bộ phận Tiếp nhận và Trả kết quả"
 
@@ -111,7 +130,10 @@ def slip_letter(
         return None
     name, form = slip
     code = event["subject"]
-    unit_code = str(data.get("receiving_unit") or dossier.get("receiving_unit") or data.get("unit") or "")
+    counter_code = str(data.get("receiving_unit") or dossier.get("receiving_unit") or data.get("unit") or "")
+    unit_code = (
+        str(data.get("unit") or dossier.get("unit") or counter_code) if form in NOTICES else counter_code
+    )
     unit = _unit(lookup, unit_code)
     procedure_code = str(data.get("procedure_code") or dossier.get("procedure_code") or "")
     procedure = lookup("procedures", procedure_code) or {}
@@ -171,6 +193,15 @@ def slip_letter(
             "contact": {"name": officer or "Cán bộ tiếp nhận", "phone": unit["phone"]},
             "received_by_name": officer or "Cán bộ tiếp nhận",
         }
+    elif form in NOTICES:
+        counter = _unit(lookup, counter_code)
+        form_data = {
+            **common,
+            "reason": str(data.get("reason") or ""),
+            "counter": {"name": counter["name"]},
+            "contact": {"phone": unit["phone"] if unit["phone"] != NO_PHONE else counter["phone"]},
+            "signer": {"title": f"Lãnh đạo {unit['name']}", "name": officer or "Lãnh đạo đơn vị"},
+        }
     else:
         form_data = {
             **common,
@@ -192,5 +223,6 @@ def slip_letter(
         address=common["applicant"]["address"] or "",
         by_post=by_post,
         number_suffix=NUMBER_SUFFIX[form],
+        version=NOTICE_VERSION if form in NOTICES else letters.DEFAULT_VERSION,
         reason=f"{SLIP_TITLES[form]} của hồ sơ {code}",
     )

@@ -61,7 +61,12 @@ SLIPS = {
     Templates.SUPPLEMENT_REQUESTED: ("supplement_request",),
     Templates.REFUSED: ("refusal",),
     Templates.EXTENDED: ("apology",),
+    # The written reasons a decision not to resolve, or to stop, owes the citizen (service/slips.py).
+    Templates.REJECTED: ("rejection_notice",),
+    Templates.STOPPED: ("stop_notice",),
 }
+# The signed result, attached to the `result_issued` email of a dossier delivered online.
+RESULT_ATTACHMENT = "result"
 
 # Why each notification was sent, told to its reader.
 REASONS = {
@@ -111,7 +116,24 @@ def _base(event: Event, data: Document, dossier: Document) -> Document:
     }
 
 
-def _citizen_details(template: str, data: Document, dossier: Document) -> Document:
+def _counter(unit: Document | None) -> Document:
+    """Where the result is collected: the receiving unit as notify's catalogue copy has it."""
+    unit = unit or {}
+    return {
+        "counter_name": unit.get("name") or "đơn vị đã tiếp nhận hồ sơ",
+        "counter_address": unit.get("address") or "",
+        "counter_phone": unit.get("phone") or "",
+    }
+
+
+def result_attached(data: Document, dossier: Document) -> bool:
+    """Whether the `result_issued` email carries the signed file: the dossier is delivered online
+    and processing sent the file (`result.file_sent`; not when it is too large for an email)."""
+    method = (dossier.get("delivery") or {}).get("method")
+    return method == "online" and bool((data.get("result") or {}).get("file_sent"))
+
+
+def _citizen_details(template: str, data: Document, dossier: Document, unit: Document | None) -> Document:
     delivery = dossier.get("delivery") or {}
     if template == Templates.RECEIVED:
         return {"submitted_at": data.get("submitted_at")}
@@ -136,17 +158,24 @@ def _citizen_details(template: str, data: Document, dossier: Document) -> Docume
         return {
             "delivery_method": delivery.get("method") or "counter",
             "delivery_address": delivery.get("address"),
+            "result_sha256": (data.get("result") or {}).get("sha256"),
+            "result_attached": result_attached(data, dossier),
+            **_counter(unit),
         }
     if template == Templates.RETURNED:
         return {
             "method": data.get("method") or delivery.get("method") or "counter",
             "resolved_at": data.get("resolved_at"),
         }
-    return {"reason": data.get("reason") or ""}  # rejected, stopped
+    # rejected, stopped: the reason, and how the written notice (service/slips.py) reaches them
+    return {"reason": data.get("reason") or "", "delivery_method": delivery.get("method") or "counter"}
 
 
-def intents_for(event: Event, data: Document, dossier: Document) -> list[Intent]:
-    """The notifications `event` causes, given notify's copy of its dossier after it."""
+def intents_for(
+    event: Event, data: Document, dossier: Document, unit: Document | None = None
+) -> list[Intent]:
+    """The notifications `event` causes, given notify's copy of its dossier after it (and of the
+    receiving unit, where a result is collected)."""
     event_type, code = event["type"], event["subject"]
     template: str | None = None
     if event_type == ConsumedTypes.DOSSIER_SUBMITTED and data.get("channel") == "online":
@@ -154,9 +183,12 @@ def intents_for(event: Event, data: Document, dossier: Document) -> list[Intent]
     else:
         template = CITIZEN_TEMPLATE_OF.get(event_type)
     if template is not None:
-        details = {**_base(event, data, dossier), **_citizen_details(template, data, dossier)}
+        details = {**_base(event, data, dossier), **_citizen_details(template, data, dossier, unit)}
         reason = REASONS[template].format(code=code)
-        return [Intent(template, _citizen(dossier), reason, details, SLIPS.get(template, ()))]
+        attachments = SLIPS.get(template, ())
+        if template == Templates.RESULT_ISSUED and details["result_attached"]:
+            attachments = (RESULT_ATTACHMENT,)
+        return [Intent(template, _citizen(dossier), reason, details, attachments)]
     staff_template = STAFF_TEMPLATE_OF.get(event_type)
     if staff_template is None:
         return []

@@ -87,5 +87,6 @@ class DossierAction(MethodView):
         wants: 403 otherwise. An action not possible from the dossier's state, or a dossier
         changed meanwhile by another officer, is a 409 naming its state and what the caller may do.
         """
-        signing = ResultSigning(current_blobs(), current_app.extensions["service_config"].signing_certs_dir)
+        config = current_app.extensions["service_config"]
+        signing = ResultSigning(current_blobs(), config.signing_certs_dir, config.result_attach_max_bytes)
         return dossiers.perform(current_db(), code, action, data, current_staff(), results=signing)

@@ -223,7 +223,14 @@ def _event_data(dossier: Document, after: Document, by: str, now: datetime, sequ
     }
 
 
-def _entries(event_type: str, code: str, data: Document, sequence: int, cause: Event | None) -> list[Any]:
+def _entries(
+    event_type: str,
+    code: str,
+    data: Document,
+    sequence: int,
+    cause: Event | None,
+    topic: str = Topics.PROCESSING_DOSSIERS.name,
+) -> list[Any]:
     payload = jsonable({k: _local(v) if isinstance(v, datetime) else v for k, v in data.items()})
     if cause is not None:
         event = caused_by(
@@ -238,7 +245,7 @@ def _entries(event_type: str, code: str, data: Document, sequence: int, cause: E
             sequence=sequence,
             correlationid=correlation_id.get(),
         )
-    return [outbox_entry(Topics.PROCESSING_DOSSIERS.name, event)]
+    return [outbox_entry(topic, event)]
 
 
 def _slip_row(
@@ -289,6 +296,8 @@ class Step:
     event: Document = field(default_factory=dict)
     slip: Document | None = None
     results: ResultSigning | None = None
+    # Other events of the same write, each (topic, type, data), numbered like the dossier's event.
+    also: list[tuple[str, str, Document]] = field(default_factory=list)
 
     def hand_over(
         self, *, from_unit: str | None, from_user: str | None, to_unit: str | None, to_user: str | None
@@ -468,9 +477,20 @@ def _issue_result(step: Step) -> None:
     # The draft is signed by the dossier's unit and the signed file stored before the write.
     if step.results is None:
         raise SigningUnavailable("Chưa cấu hình nơi lưu và ký kết quả giải quyết.")
-    result = step.results.sign(step.db, step.dossier, str(step.body["upload_id"]), step.staff, step.now)
+    result, signed = step.results.sign_file(
+        step.db, step.dossier, str(step.body["upload_id"]), step.staff, step.now
+    )
+    # A dossier delivered online gets its signed result by email: the file goes to notify on its
+    # own topic, in this same write, unless it is too large for an email (then it is downloaded).
+    online = (step.dossier.get("delivery") or {}).get("method") == "online"
+    result["file_sent"] = online and len(signed) <= step.results.attach_max_bytes
     step.fields["result"] = {**result, "issued_by": step.staff.user_id, "issued_at": step.now}
     step.event["result"] = result
+    if result["file_sent"]:
+        from processing.service.results import file_event_data  # results reads dossiers
+
+        data = file_event_data(step.dossier["code"], result, signed)
+        step.also.append((Topics.PROCESSING_RESULTS.name, EventTypes.RESULT_FILE, data))
 
 
 def _return_result(step: Step) -> None:
@@ -519,8 +539,10 @@ def _write(
     slip: Document | None,
     expected: Document,
     cause: Event | None = None,
+    also: list[tuple[str, str, Document]] | None = None,
 ) -> bool:
-    """The one conditional write of a change: state, audit entry, control-slip row and event."""
+    """The one conditional write of a change: state, audit entry, control-slip row and event (and
+    `also`, events of other topics the change publishes, with the same sequence)."""
     fields, event, slip = _to_ms(fields), _to_ms(event), _to_ms(slip)
     if fields.get("state") in CLOCK_STOPPED:
         fields = {**fields, **_deadline_watch(db, None, now)}
@@ -531,6 +553,8 @@ def _write(
         sequence += 1
         data = {**_event_data(dossier, after_doc, who, now, sequence), **event}
         entries = _entries(event_type, dossier["code"], data, sequence, cause)
+        for topic, other_type, other in also or []:
+            entries += _entries(other_type, dossier["code"], other, sequence, cause, topic)
     entry = _history_entry(
         who=who,
         role=role,
@@ -602,6 +626,7 @@ def perform(
         event_type=EVENT_OF.get(action),
         event=step.event,
         slip=step.slip,
+        also=step.also,
         expected={
             "state": dossier["state"],
             "sequence": dossier.get("sequence"),

@@ -9,6 +9,7 @@ replaced one.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import uuid
@@ -82,9 +83,17 @@ class ResultSigning:
 
     blobs: BlobStore
     certs_dir: str | None
+    # A signed result at most this large travels to notify for the citizen's email (online delivery).
+    attach_max_bytes: int = 5 * MIB
 
     def sign(self, db: Db, dossier: Document, file_id: str, staff: Staff, now: datetime) -> Document:
-        """Sign draft `file_id` for `dossier` and store the signed file; the result it records.
+        """Sign draft `file_id` for `dossier` and store the signed file; the result it records."""
+        return self.sign_file(db, dossier, file_id, staff, now)[0]
+
+    def sign_file(
+        self, db: Db, dossier: Document, file_id: str, staff: Staff, now: datetime
+    ) -> tuple[Document, bytes]:
+        """As `sign`, with the signed file's bytes.
 
         Refusals: InvalidData naming `upload_id` (no such draft in a unit `staff` serves, or a PDF
         that cannot be signed), signing.SigningUnavailable (no certificate for the unit)."""
@@ -107,13 +116,27 @@ class ResultSigning:
             raise InvalidData({"upload_id": [str(exc)]}) from exc
         sha256 = hashlib.sha256(signed).hexdigest()
         store.save_signed_result(self.blobs, dossier["code"], sha256, signed)
-        return {
+        record = {
             "file_id": file_id,
             "sha256": sha256,
             "size": len(signed),
             "signed": True,
             "signed_by_unit": unit_code,
         }
+        return record, signed
+
+
+def file_event_data(code: str, result: Document, signed: bytes) -> Document:
+    """The payload of the signed result sent to notify (processing.results.v1)."""
+    return {
+        "code": code,
+        "file_id": result["file_id"],
+        "sha256": result["sha256"],
+        "size": result["size"],
+        "signed_by_unit": result["signed_by_unit"],
+        "media_type": MEDIA_TYPE,
+        "content_base64": base64.b64encode(signed).decode("ascii"),
+    }
 
 
 @dataclass(frozen=True)
