@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -38,6 +37,7 @@ from eventkit.errors import is_transient
 from eventkit.kafka import make_consumer
 from eventkit.logs import correlation
 from eventkit.outbox import Producer
+from eventkit.redact import scrub
 from eventkit.topics import dead_letter_topic, retry_topic
 
 log = logging.getLogger(__name__)
@@ -326,29 +326,6 @@ class ConsumerRunner:
                 "error_type": type(exc).__name__,
             },
         )
-
-
-# -- error messages without personal data ----------------------------------------------------------
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Phone numbers, ID card numbers and the like: six or more digits, maybe spaced or dashed.
-_DIGITS = re.compile(r"\+?\d(?:[\s.()/-]*\d){5,}")
-# A quote opens where no letter precedes it (not the apostrophe of "can't") and closes where none
-# follows it (so "'O'Brien'" goes whole); a quote left open runs to the end of the text.
-_QUOTED = re.compile(r"(?<!\w)(['\"“]).*?(?:['\"”](?!\w)|$)", re.S)
-
-
-def scrub(text: str, limit: int = MESSAGE_LIMIT) -> str:
-    """`text` without quoted values, e-mail addresses and long digit runs, truncated."""
-    if len(text) > 4 * limit:
-        # Bound the work; the token cut in two is dropped, as half a value may not match a pattern.
-        head = text[: 4 * limit]
-        text = head.rsplit(None, 1)[0] if head.strip() and " " in head.strip() else ""
-    text = _QUOTED.sub("'…'", text)
-    text = _EMAIL.sub("<email>", text)
-    text = _DIGITS.sub("<number>", text)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _flatten(messages: Any, path: str = "") -> list[str]:

@@ -12,8 +12,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
+
+from eventkit.redact import scrub_lines
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 causation_id: ContextVar[str | None] = ContextVar("causation_id", default=None)
@@ -33,10 +36,25 @@ class ContextFilter(logging.Filter):
         return True
 
 
+class ScrubbedJsonFormatter(JsonFormatter):
+    """JSON records whose tracebacks carry no personal data: an exception's message may quote
+    what it failed on (an address the relay refused, a value a driver rejected)."""
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 (logging's name)
+        return _scrubbed(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:  # noqa: N802
+        return _scrubbed(super().formatStack(stack_info))
+
+
+def _scrubbed(formatted: str | list[str]) -> str:
+    return scrub_lines(formatted if isinstance(formatted, str) else "\n".join(formatted))
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
-        JsonFormatter(
+        ScrubbedJsonFormatter(
             "{asctime}{levelname}{name}{message}",
             style="{",
             rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventkit.auth import Staff
-from eventkit.consumer import scrub
 from eventkit.envelope import Event, caused_by, jsonable
 from eventkit.errors import Forbidden, NotFound, TransientError
 from eventkit.mongo import Db, Document
 from eventkit.outbox import outbox_entry
+from eventkit.redact import scrub
 from eventkit.topics import Topics
 from notify import store
 from notify.events import ConsumedTypes, status_event_type
