@@ -16,6 +16,7 @@ from eventkit.envelope import decode
 from eventkit.errors import Conflict
 from notify import letters, postal, store
 from notify.service import letters as letter_service
+from tests.integration.notify_tools import notify_worker
 
 pytestmark = pytest.mark.integration
 
@@ -306,12 +307,7 @@ def test_the_api_serves_letters_to_their_unit_and_takes_signed_postal_reports(
 def test_the_real_worker_closes_the_days_batch_after_the_cutoff_and_publishes_it(
     platform, service_environ, signing_certs, tmp_path
 ):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from devstack.infra import free_ports, wait_until
+    from devstack.infra import wait_until
     from eventkit.kafka import ensure_topics
     from eventkit.mongo import connect
     from eventkit.topics import topic_specs_for
@@ -323,23 +319,8 @@ def test_the_real_worker_closes_the_days_batch_after_the_cutoff_and_publishes_it
     # Signed yesterday: before today's cut-off (00:00), so today's batch, due at once, takes it.
     yesterday = datetime.now(UTC) - timedelta(days=1)
     letter = letter_service.issue(db, blobs, str(signing_certs), request(1), yesterday)
-    root = Path(__file__).resolve().parents[2]
-    [port] = free_ports(1)
-    env = {
-        **service_environ,
-        "HEALTH_PORT": str(port),
-        "PYTHONPATH": os.pathsep.join(
-            str(p) for p in (root / "libs" / "eventkit", root / "services" / "notify", root)
-        ),
-        "POSTAL_CUTOFF": "00:00",
-        "POSTAL_BATCH_SECONDS": "0.5",
-    }
-    log = tmp_path / "notify-worker.log"
-    with log.open("ab") as output:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "notify.worker"], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    try:
+    settings = {"POSTAL_CUTOFF": "00:00", "POSTAL_BATCH_SECONDS": "0.5"}
+    with notify_worker(service_environ, tmp_path / "notify-worker.log", **settings) as log:
         today = datetime.now(UTC).astimezone(letter_service.TZ).date().isoformat()
         assert wait_until(lambda: (store.get_batch(db, today) or {}).get("status") == "closed", timeout=60), (
             log.read_text(errors="replace")[-3000:]
@@ -353,11 +334,4 @@ def test_the_real_worker_closes_the_days_batch_after_the_cutoff_and_publishes_it
         # The relay publishes the letter's events and empties its outbox.
         assert wait_until(lambda: not db.letters.find_one({"_id": letter["_id"]}).get("outbox"), timeout=60)
         assert letter_service.batch_file(db, blobs, today, "pdf").startswith(b"%PDF")
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        db.client.close()
+    db.client.close()

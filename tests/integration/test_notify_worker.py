@@ -4,16 +4,11 @@ often they are delivered, and each notification's statuses are published on its 
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
 
-from devstack.infra import free_ports
 from eventkit.envelope import decode, encode
 from eventkit.kafka import ensure_topics
 from eventkit.topics import Topics, topic_specs_for
@@ -24,6 +19,7 @@ from tests.integration.notify_tools import (
     accepted,
     new_address,
     new_code,
+    notify_worker,
     processing_event,
     submitted,
 )
@@ -31,33 +27,12 @@ from tests.integration.test_processing_worker_faults import TopicTail
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture
 def worker(service_environ, tmp_path):
-    [port] = free_ports(1)
-    paths = [ROOT / "libs" / "eventkit", ROOT / "services" / "notify", ROOT]
-    env = {
-        **service_environ,
-        "HEALTH_PORT": str(port),
-        "PYTHONPATH": os.pathsep.join(str(p) for p in paths),
-        "PYTHONUNBUFFERED": "1",
-        "SEND_INTERVAL_SECONDS": "0.3",
-        "PORTAL_URL": "https://dichvucong.luongtai.example.vn",
-    }
-    log = tmp_path / "notify-worker.log"
-    with log.open("ab") as output:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "notify.worker"], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    yield log
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    settings = {"SEND_INTERVAL_SECONDS": "0.3", "PORTAL_URL": "https://dichvucong.luongtai.example.vn"}
+    with notify_worker(service_environ, tmp_path / "notify-worker.log", **settings) as log:
+        yield log
 
 
 def test_events_through_kafka_become_one_email_each_and_published_statuses(platform, worker):
