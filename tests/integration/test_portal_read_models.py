@@ -19,6 +19,7 @@ from eventkit.secrets import ITERATIONS, hash_secret
 from portal import store
 from portal.service import dossiers, statistics
 from tests.integration.portal_tools import Deliverer, snapshot
+from tests.integration.test_store_indexes import plan, uses_index
 from tests.portal_events import (
     APPLICANT,
     DELIVERY,
@@ -283,3 +284,26 @@ def test_each_letter_and_citizen_notification_keeps_its_latest_status(db):
     assert letter["name"] == "Giấy tiếp nhận hồ sơ và hẹn trả kết quả"
     assert [n["status"] for n in view["notifications"]] == ["delivered"]  # the staff's is not kept
     assert db[store.NOTIFICATION_STATUSES].count_documents({"_id": "N-3"}) == 0
+
+
+@pytest.mark.parametrize(
+    ("collection", "query"),
+    [
+        (store.DOSSIERS, {"_id": "000.21.26.H06-231027-0001"}),
+        (store.DOSSIERS, {"_id": "000.21.26.H06-231027-0001", "processing_sequence": {"$lt": 3}}),
+        (store.STATS_COUNTERS, {"_id": "09496|2023-10"}),
+        (store.STATS_COUNTERS, {"month": "2023-10"}),
+        (store.STATS_COUNTERS, {"year": 2023}),
+        (store.STATS_COUNTERS, {"year": 2023, "unit": "09496"}),
+        (store.LETTER_STATUSES, {"dossier_code": "000.21.26.H06-231027-0001"}),
+        (store.NOTIFICATION_STATUSES, {"dossier": "000.21.26.H06-231027-0001"}),
+    ],
+    ids=["lookup", "apply-newer", "counter", "month", "year", "year-unit", "letters", "notifications"],
+)
+def test_every_read_model_query_is_served_by_an_index(db, collection, query):
+    unit = new_unit()
+    Deliverer(db)(*history(new_code(), SECRET_HASH, unit=unit))
+    Deliverer(db)(
+        letter_event("L-9", new_code(), 1, "rendered"), notification_event("N-9", new_code(), 1, "created")
+    )
+    assert uses_index(db, collection, query), plan(db, collection, query)
