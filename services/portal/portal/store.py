@@ -48,7 +48,8 @@ NOTIFICATION_STATUSES = "notification_statuses"
 # what they hold (see portal/rebuild.py), then the rest; the catalogue comes back from its
 # compacted topics.
 READ_MODELS = (STATS_COUNTERS, DOSSIERS, LETTER_STATUSES, NOTIFICATION_STATUSES, PROCEDURES, UNITS)
-SEQUENCE_FIELDS = ("intake_sequence", "processing_sequence")
+# Each source's newest sequence applied, and that of the newest processing event with a due time.
+SEQUENCE_FIELDS = ("intake_sequence", "processing_sequence", "due_sequence")
 
 
 def ensure_read_model_indexes(db: Db) -> None:

@@ -34,7 +34,13 @@ NOW = datetime.fromisoformat("2023-11-20T08:00:00+07:00")
 def fold(events: list[Event]) -> dict:
     """The status the store would hold after these events, in this order (pure: the same rules
     as dossiers.apply, with a dictionary for the document)."""
-    doc: dict = {"_id": events[0]["subject"], "intake_sequence": 0, "processing_sequence": 0, "steps": {}}
+    doc: dict = {
+        "_id": events[0]["subject"],
+        "intake_sequence": 0,
+        "processing_sequence": 0,
+        "due_sequence": 0,
+        "steps": {},
+    }
     for event in events:
         intake = event["type"] in ConsumedTypes.INTAKE
         seq_field = "intake_sequence" if intake else "processing_sequence"
@@ -46,6 +52,8 @@ def fold(events: list[Event]) -> dict:
         )
         if event["sequence"] > doc[seq_field]:
             doc.update(change.latest, **{seq_field: event["sequence"]})
+        if change.due_at is not None and event["sequence"] > doc["due_sequence"]:
+            doc.update(due_at=change.due_at, due_sequence=event["sequence"])
         doc.update(change.once)
         for name, value in change.newest.items():
             doc[name] = max(doc.get(name, value), value)
@@ -217,6 +225,13 @@ def test_a_counter_filing_is_received_on_its_filing_and_a_withdrawal_counts_only
     assert set(statistics.facts(fold([*online_withdrawn, accepted(CODE)]))) == {"received", "withdrawn"}
 
 
+def test_a_second_supplement_request_after_the_first_was_answered_is_open_again():
+    doc = fold(counter_filing_withdrawn(CODE)[:5])
+    assert dossiers.public_state(doc) == "supplement_requested"
+    assert dossiers.public_state(fold(counter_filing_withdrawn(CODE)[:4])) == "supplemented"
+    assert set(statistics.facts(fold(counter_filing_withdrawn(CODE)))) == {"received", "withdrawn"}
+
+
 def test_a_refusal_counts_as_refused_and_never_as_received():
     found = statistics.facts(
         fold(
@@ -242,11 +257,38 @@ def mixed_deliveries(events: list[Event], rng: random.Random) -> list[Event]:
     return delivered
 
 
-def test_any_order_of_delivery_with_repeats_gives_the_status_and_facts_of_the_history_in_order():
-    events = history(new_code(), "h")
+def counter_filing_withdrawn(code: str) -> list[Event]:
+    return [
+        submitted(code, "h", channel="counter"),
+        accepted(code, channel="counter"),
+        processing_event(
+            "supplement_requested",
+            code,
+            2,
+            "supplement_requested",
+            channel="counter",
+            at="2023-10-30T08:00:00+07:00",
+        ),
+        intake_event("supplemented", code, 2, supplemented_at="2023-10-31T08:00:00+07:00"),
+        processing_event(
+            "supplement_requested",
+            code,
+            3,
+            "supplement_requested",
+            channel="counter",
+            at="2023-11-01T08:00:00+07:00",
+        ),
+        intake_event("withdrawn", code, 3, withdrawn_at="2023-11-02T08:00:00+07:00"),
+    ]
+
+
+@pytest.mark.parametrize("life", [lambda code: history(code, "h"), counter_filing_withdrawn])
+def test_any_order_of_delivery_with_repeats_gives_the_status_and_facts_of_the_history_in_order(life):
+    events = life(new_code())
     expected = fold(events)
     rng = random.Random(11)
     for _ in range(200):
         doc = fold(mixed_deliveries(events, rng))
         assert doc == expected
         assert statistics.facts(doc) == statistics.facts(expected)
+        assert dossiers.public_state(doc) == dossiers.public_state(expected)

@@ -124,8 +124,8 @@ def _text(value: Any) -> str | None:
 class Change:
     """What one event sets on the status, by how it may be applied.
 
-    `latest`: fields that follow the source's newest event (state, current unit, due time), set
-    only by an event newer than the one applied. `once`: what only this event says (when it was
+    `latest`: fields that follow the source's newest event (state, current unit), set only by an
+    event newer than the one applied. `once`: what only this event says (when it was
     received, resolved, the filing's details), set whatever the order, so an event overtaken by a
     newer one still leaves them; each is set by one event of the dossier, with one value. `newest`:
     times kept at their latest (`$max`: supplements asked and brought, which may repeat).
@@ -134,9 +134,9 @@ class Change:
     latest: Document = field(default_factory=dict)
     once: Document = field(default_factory=dict)
     newest: Document = field(default_factory=dict)
-
-    def fields(self) -> Document:
-        return {**self.latest, **self.once, **self.newest}
+    # The due time, which only some events carry: it follows the newest event that carries one
+    # (`due_sequence`), so an overtaken event that does still sets it over an older one.
+    due_at: datetime | None = None
 
 
 def _present(fields: Document) -> Document:
@@ -186,9 +186,7 @@ def processing_change(event_type: str, data: Document) -> Change:
             change.once["timeliness"] = data["timeliness"]
         if verb == "returned" and _text(data.get("method")):
             change.once["return_method"] = data["method"]
-    due = instant(data.get("new_due_at") if verb == "extended" else data.get("due_at"))
-    if due is not None:
-        change.latest["due_at"] = due
+    change.due_at = instant(data.get("new_due_at") if verb == "extended" else data.get("due_at"))
     change.once = _present(change.once)
     return change
 
@@ -231,12 +229,17 @@ def apply(db: Db, event: Event, data: Document) -> bool:
     if step is not None:
         change.once[f"steps.{step[0]}"] = step[1]
     sequence_field = "intake_sequence" if intake else "processing_sequence"
-    if store.apply_to_dossier(
-        db, code, sequence_field, event["sequence"], _update({**change.latest, **change.once}, change.newest)
-    ):
+    sequence = event["sequence"]
+    fields = {**change.latest, **change.once}
+    if change.due_at is not None:
+        # Newer than every event of its source applied, so newer than the due time held too.
+        fields.update(due_at=change.due_at, due_sequence=sequence)
+    if store.apply_to_dossier(db, code, sequence_field, sequence, _update(fields, change.newest)):
         return True
     if change.once or change.newest:
         store.update_dossier(db, code, _update(change.once, change.newest))
+    if change.due_at is not None:
+        store.apply_to_dossier(db, code, "due_sequence", sequence, {"$set": {"due_at": change.due_at}})
     return False
 
 

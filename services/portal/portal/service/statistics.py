@@ -14,7 +14,8 @@ Counters (`stats_counters`, `_id` = `<receiving unit>|YYYY-MM`, with `unit`, `mo
 Each of these is a *fact* about one dossier, derived from its public status (service/dossiers.py)
 after the event is applied, so what is counted does not depend on the order in which the two
 topics deliver: a withdrawal delivered before the acceptance is counted when the acceptance
-arrives. A fact is counted once:
+arrives (one race stays order-dependent: a withdrawal intake took while processing was finishing
+the dossier counts only if applied before the final event). A fact is counted once:
 
 1. After every delivery (a repeat too) the handler reads the dossier and derives its facts; the
    dossier's `counted` marks say which were counted already.
