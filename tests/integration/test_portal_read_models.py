@@ -126,6 +126,13 @@ def test_a_dossier_filed_before_the_portal_saw_its_secret_is_not_found(db):
     Deliverer(db)(accepted(code))  # processing's event carries no secret hash
     assert store.get_dossier(db, code) is not None
     assert dossiers.lookup(db, code, SECRET) is None
+    # A filing whose event carries no hash is counted all the same, and found by no lookup.
+    unit = new_unit()
+    counter = submitted(new_code(), SECRET_HASH, channel="counter", unit=unit)
+    del counter["data"]["lookup_secret_hash"]
+    Deliverer(db)(counter)
+    assert statistics.period(db, 2023, 10, unit=unit)["received_counter"] == 1
+    assert dossiers.lookup(db, counter["subject"], SECRET) is None
 
 
 def test_statistics_count_each_fact_once_in_its_unit_and_local_month(db):

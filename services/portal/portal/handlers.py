@@ -28,7 +28,8 @@ class DossierSubmittedSchema(DossierEventSchema):
     procedure_code = fields.String(required=True)
     unit = fields.String(required=True)
     channel = fields.String(required=True)
-    lookup_secret_hash = fields.String(required=True)
+    # Without it the dossier is counted and shown to no one (the lookup needs it).
+    lookup_secret_hash = fields.String(load_default=None, allow_none=True)
 
 
 class ProcessingDossierSchema(DossierEventSchema):
