@@ -27,7 +27,7 @@ def test_the_family_name_is_kept_and_each_other_word_shows_its_first_letter(full
 
 
 def test_the_mask_does_not_tell_how_long_the_hidden_words_are():
-    assert mask_name("Phạm Thị Hương") == mask_name("Phạm Thư Hà").replace("T", "T") == "Phạm T*** H***"
+    assert mask_name("Phạm Thị Hương") == mask_name("Phạm Thuỷ Hà") == "Phạm T*** H***"
 
 
 def test_a_decomposed_name_comes_out_composed_nfc():
