@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .local/venv/bin
 export PYTHONPATH := libs/eventkit:tools:services/intake:services/processing:services/notify:services/portal:.
 
-.PHONY: install run test lint format token bench import replay
+.PHONY: install run test lint format token bench import replay rebuild-portal
 
 install:
 	@bash deploy/local/install.sh
@@ -46,3 +46,12 @@ import: install
 # (against KAFKA_BOOTSTRAP_SERVERS, by default the broker `make run` starts)
 replay: install
 	@$(VENV)/python -m eventkit.replay $(ARGS)
+
+# Rebuild the portal's read models (dossier status, statistics, letter statuses, catalogue) from the
+# topics: drops them and re-delivers every topic the portal reads to its groups' retry topics, for
+# the portal worker to apply (see services/portal/portal/rebuild.py); ARGS="--dry-run" only counts.
+# (against MONGO_URL and KAFKA_BOOTSTRAP_SERVERS, by default the store and broker `make run` starts)
+rebuild-portal: install
+	@MONGO_URL="$${MONGO_URL:-mongodb://127.0.0.1:$${MONGO_PORT:-27017}/}" \
+		KAFKA_BOOTSTRAP_SERVERS="$${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$${KAFKA_PORT:-9092}}" \
+		$(VENV)/python -m portal.rebuild $(ARGS)

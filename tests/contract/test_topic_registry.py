@@ -176,7 +176,12 @@ def test_services_whose_handlers_have_not_shipped_run_no_consumer_group():
         "notify.catalogue",
         "notify.results",
     }
-    assert set(handler_tables(Services.PORTAL)) == {"portal.catalogue"}
+    assert set(handler_tables(Services.PORTAL)) == {
+        "portal.catalogue",
+        "portal.intake-dossiers",
+        "portal.processing-dossiers",
+        "portal.notifications",
+    }
 
 
 def test_a_worker_refuses_a_group_the_registry_does_not_declare_or_a_handled_skipped_type():

@@ -2,9 +2,14 @@
 
 from typing import Any
 
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
 from eventkit.config import ServiceConfig
-from eventkit.mongo import Db
+from eventkit.inbox import apply_newer, apply_once
+from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
+from eventkit.projections import upsert_latest
 
 # Aggregates that carry an outbox of events for the worker's relay to publish.
 OUTBOX_COLLECTIONS: list[str] = []
@@ -15,8 +20,7 @@ def connect(config: ServiceConfig) -> Db:
 
 
 def ensure_indexes(db: Db) -> None:
-    # The portal's read models and content arrive with their features.
-    return None
+    ensure_read_model_indexes(db)
 
 
 # Projections of processing's catalogue (compacted topics), keyed by code, newest version only.
@@ -26,3 +30,98 @@ UNITS = "units"
 
 def get_published(db: Db, collection: str, code: str) -> dict[str, Any] | None:
     return db[collection].find_one({"_id": code})
+
+
+# -- read models fed by dossier and notify events ------------------------------------------------
+# What the public lookup and statistics read; rebuildable from the topics (portal/rebuild.py).
+
+# Each dossier's public status (`_id` = dossier code): no personal data but the masked name and
+# the lookup secret's hash.
+DOSSIERS = "dossiers"
+# Statistics per unit and month (`_id` = `<unit>|YYYY-MM`), changed by keyed `$inc` only.
+STATS_COUNTERS = "stats_counters"
+# The latest status of each letter (`_id` = letter id) and citizen notification (`_id` = its id).
+LETTER_STATUSES = "letter_statuses"
+NOTIFICATION_STATUSES = "notification_statuses"
+
+# What a rebuild drops, in this order: the counters before the dossiers whose `counted` marks say
+# what they hold (see portal/rebuild.py), then the rest; the catalogue comes back from its
+# compacted topics.
+READ_MODELS = (STATS_COUNTERS, DOSSIERS, LETTER_STATUSES, NOTIFICATION_STATUSES, PROCEDURES, UNITS)
+# Each source's newest sequence applied, and that of the newest processing event with a due time.
+SEQUENCE_FIELDS = ("intake_sequence", "processing_sequence", "due_sequence")
+
+
+def ensure_read_model_indexes(db: Db) -> None:
+    # Dossiers are read by `_id` only (the lookup); counters by `_id` for one unit and month, else
+    # by equality on these leading fields (FerretDB pushes equality on leading fields down).
+    db[STATS_COUNTERS].create_index([("month", ASCENDING)], name="month")
+    db[STATS_COUNTERS].create_index([("year", ASCENDING), ("unit", ASCENDING)], name="year_unit")
+    db[LETTER_STATUSES].create_index([("dossier_code", ASCENDING)], name="dossier_code")
+    db[NOTIFICATION_STATUSES].create_index([("dossier", ASCENDING)], name="dossier")
+
+
+def drop_read_models(db: Db) -> None:
+    for name in READ_MODELS:
+        db[name].drop()
+
+
+def ensure_dossier(db: Db, code: str) -> None:
+    """Create the dossier's status with no event applied yet (each source's sequence at 0)."""
+    try:
+        db[DOSSIERS].update_one(
+            {"_id": code}, {"$setOnInsert": {"code": code, **dict.fromkeys(SEQUENCE_FIELDS, 0)}}, upsert=True
+        )
+    except DuplicateKeyError:
+        pass  # created by a racing consumer meanwhile
+
+
+def apply_to_dossier(db: Db, code: str, sequence_field: str, sequence: int, update: Document) -> bool:
+    """Apply `update` if `sequence` is newer than the source's applied one (one conditional write)."""
+    return apply_newer(db[DOSSIERS], code, update, sequence_field, sequence)
+
+
+def update_dossier(db: Db, code: str, update: Document) -> None:
+    """An update whose result does not depend on order (fields only one event sets, a step keyed
+    by its event, a later time kept by `$max`, a mark)."""
+    db[DOSSIERS].update_one({"_id": code}, update)
+
+
+def set_on_dossier(db: Db, code: str, fields: Document) -> None:
+    update_dossier(db, code, {"$set": fields})
+
+
+def get_dossier(db: Db, code: str) -> Document | None:
+    return db[DOSSIERS].find_one({"_id": code})
+
+
+def add_to_counter(
+    db: Db, counter_id: str, identity: Document, increments: dict[str, int], applied_key: str
+) -> bool:
+    """`$inc` the counter unless `applied_key` was added to it already; True when added now (one
+    conditional write, creating the counter with its `identity` fields when missing)."""
+    update = {"$inc": increments, "$setOnInsert": identity}
+    return apply_once(db[STATS_COUNTERS], counter_id, update, applied_key, upsert=True)
+
+
+def get_counter(db: Db, counter_id: str) -> Document | None:
+    return db[STATS_COUNTERS].find_one({"_id": counter_id})
+
+
+def counters_of_month(db: Db, month: str) -> list[Document]:
+    return list(db[STATS_COUNTERS].find({"month": month}))
+
+
+def counters_of_year(db: Db, year: int, unit: str | None = None) -> list[Document]:
+    query: Document = {"year": year} if unit is None else {"year": year, "unit": unit}
+    return list(db[STATS_COUNTERS].find(query))
+
+
+def keep_latest_status(db: Db, collection: str, key: str, sequence: int, fields: Document) -> bool:
+    """Keep `fields` under `key` unless a status at least as new (its `version`: the event's
+    sequence in the letter's or notification's history) is kept."""
+    return upsert_latest(db[collection], key, sequence, fields)
+
+
+def statuses_of_dossier(db: Db, collection: str, field: str, code: str) -> list[Document]:
+    return list(db[collection].find({field: code}))
