@@ -37,6 +37,10 @@ def app() -> Flask:
     def broken() -> str:
         raise RuntimeError("boom")
 
+    @pages.get("/kho-luu-tru")
+    def store_down() -> str:
+        raise ConnectionError("store unreachable")
+
     @pages.get("/sai")
     def bad() -> str:
         raise PageError(400, "Trang: phải là số.")
@@ -49,6 +53,10 @@ def app() -> Flask:
 
     app.register_blueprint(pages)
     app.register_blueprint(api)
+
+    @app.errorhandler(ConnectionError)
+    def unavailable(_exc: Exception) -> object:
+        return {"message": "json 503"}, 503
 
     @app.errorhandler(Exception)
     def json_error(exc: Exception) -> object:
@@ -156,3 +164,10 @@ def test_errors_on_pages_are_vietnamese_html(app: Flask) -> None:
 
     bad = client.get("/sai")
     assert bad.status_code == 400 and "Trang: phải là số." in bad.get_data(as_text=True)
+
+
+def test_a_service_handler_keeps_its_status_on_a_page(app: Flask) -> None:
+    page = app.test_client().get("/kho-luu-tru")
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    assert "Dịch vụ tạm thời gián đoạn" in page.get_data(as_text=True)
+    assert page.headers["Cache-Control"] == "no-store"
