@@ -11,6 +11,7 @@ from eventkit.config import ServiceConfig
 from portal import listing
 from portal import store as portal_store
 from tests.factories import feed_portal_catalogue
+from tests.integration.test_store_indexes import EQUAL, explain, seeks_only
 
 pytestmark = pytest.mark.integration
 
@@ -89,6 +90,13 @@ def test_every_listing_reads_one_index_of_rows(portal_app):
     facet = listing.facet_key("Hộ tịch", None, None, "09496")
     rows = listing.find_listed(db, facet)
     assert {r["field"] for r in rows} == {"Hộ tịch"} and all("09496" in r["receiving_units"] for r in rows)
+    # The store seeks the index for the page's filter and for a version's clean-up, reading no table scan.
+    coll = listing.PROCEDURE_LISTING
+    assert seeks_only(db, coll, "facet_1_sort_key_1", {"facet": facet}, {"sort_key": 1}, seek=EQUAL), explain(
+        db, coll, {"facet": facet}, {"sort_key": 1}
+    )
+    stale = {"code": BIRTH, "version": {"$ne": 1}}
+    assert seeks_only(db, coll, "code_1", stale, seek=EQUAL), explain(db, coll, stale, None)
 
 
 def test_a_new_version_moves_the_procedure_between_filters(portal_app, client):
