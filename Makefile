@@ -1,7 +1,7 @@
 # The two commands of the README: `make run` and `make test`. Both install what is missing first.
 SHELL := /bin/bash
 VENV := .local/venv/bin
-export PYTHONPATH := libs/eventkit:tools:services/intake:services/processing:services/notify:services/portal:.
+export PYTHONPATH := libs/eventkit:libs/webui:tools:services/intake:services/processing:services/notify:services/portal:.
 
 .PHONY: install run test lint format token bench import replay rebuild-portal
 

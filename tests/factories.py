@@ -78,3 +78,30 @@ def image_bytes(kind: str = "PNG", width: int = 16, height: int = 16) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, format=kind)
     return buffer.getvalue()
+
+
+def feed_portal_catalogue(db: Any, procedure_codes: list[str] | None = None) -> None:
+    """The shipped units and procedures (those of `procedure_codes`, else all) handed to the portal's
+    catalogue handlers as processing's events, as its worker would."""
+    from eventkit.envelope import new_event
+    from eventkit.topics import Groups
+    from portal.events import ConsumedTypes
+    from portal.handlers import build_handlers
+    from processing.importer import SEED_DIR
+
+    handlers = build_handlers(db)[Groups.PORTAL_CATALOGUE]
+    kinds = (("units", ConsumedTypes.UNIT_PUBLISHED), ("procedures", ConsumedTypes.PROCEDURE_PUBLISHED))
+    for collection, event_type in kinds:
+        for item in json.loads((SEED_DIR / f"{collection}.json").read_text(encoding="utf-8")):
+            if (
+                collection == "procedures"
+                and procedure_codes is not None
+                and item["code"] not in procedure_codes
+            ):
+                continue
+            data = {**item, "version": 1, "updated_at": "2019-01-01T00:00:00Z"}
+            event = new_event(
+                type=event_type, source="/processing", subject=item["code"], data=data, sequence=1
+            )
+            handler = handlers[event_type]
+            handler.handle(event, handler.schema.load(data))

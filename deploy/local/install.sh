@@ -4,12 +4,16 @@
 #   .local/venv          Python virtual environment from the pinned requirements
 #   .local/kafka/libs    Apache Kafka broker jars from Maven Central (deploy/local/kafka/pom.xml)
 #   .local/bin           ferretdb (patched, deploy/local/ferretdb/) and mailpit built with Go
+#   .local/node          axe-core from npm, injected into pages by the browser tests
+#   /usr/bin/chromium    Debian's Chromium for the browser tests (apt; Playwright never downloads one)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL="${MOTCUA_LOCAL:-$ROOT/.local}"
 FERRETDB_VERSION="v1.24.2"
 MAILPIT_VERSION="v1.33.1"
+AXE_CORE_VERSION="4.14.1"
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 PYTHON="${PYTHON:-python3}"
 
 mkdir -p "$LOCAL/bin"
@@ -82,6 +86,29 @@ install_mailpit() {
   echo "$MAILPIT_VERSION" >"$stamp"
 }
 
+# The browser tests drive Debian's Chromium through Playwright (pinned in requirements-dev.txt) and
+# check pages with axe-core; a missing browser fails those tests, it never skips them.
+install_chromium() {
+  if [[ -x "$CHROMIUM" ]]; then return; fi
+  need apt-get "Debian's package manager, for chromium"
+  log "installing Debian's chromium"
+  local sudo=""
+  [[ "$(id -u)" == "0" ]] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
+}
+
+install_axe_core() {
+  local stamp="$LOCAL/node/.axe-core.version"
+  if [[ -f "$LOCAL/node/node_modules/axe-core/axe.min.js" && -f "$stamp" \
+    && "$(cat "$stamp")" == "$AXE_CORE_VERSION" ]]; then return; fi
+  need npm "Node.js package manager"
+  log "installing axe-core $AXE_CORE_VERSION"
+  mkdir -p "$LOCAL/node"
+  npm install --silent --no-audit --no-fund --no-save --prefix "$LOCAL/node" "axe-core@$AXE_CORE_VERSION"
+  echo "$AXE_CORE_VERSION" >"$stamp"
+}
+
 # The Go builds take the longest on a fresh machine, so they run beside the others.
 install_ferretdb &
 ferret_pid=$!
@@ -89,5 +116,7 @@ install_mailpit &
 mailpit_pid=$!
 install_python
 install_kafka
+install_chromium
+install_axe_core
 wait "$ferret_pid"
 wait "$mailpit_pid"

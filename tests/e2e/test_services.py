@@ -211,6 +211,12 @@ def test_the_seeded_catalogue_reaches_intake_and_the_portal_through_kafka(runnin
         assert birth["name"] == "Thủ tục đăng ký khai sinh" and birth["version"] == 1
     finally:
         client.close()
+    # The portal's worker wrote the public list's rows beside its projection: the pages show it.
+    portal = api_url("portal", running)
+    listed = requests.get(f"{portal}/thu-tuc", params={"unit": "09496", "field": "Hộ tịch"}, timeout=5)
+    assert listed.status_code == 200 and 'href="/thu-tuc/1.001193"' in listed.text
+    detail = requests.get(f"{portal}/thu-tuc/1.001193", timeout=5)
+    assert detail.status_code == 200 and "<h1>Thủ tục đăng ký khai sinh</h1>" in detail.text
     due = requests.get(
         f"{api_url('processing', running)}/api/v1/calendar/due",
         params={"procedure": "1.004884", "received_at": "2023-10-27T09:32:00+07:00"},

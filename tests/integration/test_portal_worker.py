@@ -46,7 +46,7 @@ SECRET_HASH = hash_secret(SECRET)
 @pytest.fixture
 def worker(service_environ: dict[str, str], tmp_path: Path) -> Iterator[Path]:
     [port] = free_ports(1)
-    paths = [ROOT / "libs" / "eventkit", ROOT / "services" / "portal", ROOT]
+    paths = [ROOT / "libs" / "eventkit", ROOT / "libs" / "webui", ROOT / "services" / "portal", ROOT]
     env = {
         **service_environ,
         "HEALTH_PORT": str(port),
@@ -184,7 +184,9 @@ def test_the_worker_builds_from_a_mixed_stream_what_delivery_in_order_builds_and
     mongo_db[store.DOSSIERS].insert_one({"_id": "stray", "intake_sequence": 9})
     env = {
         **service_environ,
-        "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in ("libs/eventkit", "services/portal", ".")),
+        "PYTHONPATH": os.pathsep.join(
+            str(ROOT / p) for p in ("libs/eventkit", "libs/webui", "services/portal", ".")
+        ),
     }
     rebuilt = subprocess.run(
         [sys.executable, "-m", "portal.rebuild"],

@@ -92,7 +92,7 @@ def service_env(
     """The services' environment; files (intake's uploads, processing's results) are kept in a folder
     per service under `data_dir` unless BLOB_URL / PROCESSING_BLOB_URL / NOTIFY_BLOB_URL are set,
     and processing signs results with the unit certificates under `signing_certs` when given."""
-    paths = [ROOT / "libs" / "eventkit", *(ROOT / "services" / s for s in SERVICES)]
+    paths = [ROOT / "libs" / "eventkit", ROOT / "libs" / "webui", *(ROOT / "services" / s for s in SERVICES)]
     env = {
         **os.environ,
         **{name: str(value) for name, value in ports.items()},

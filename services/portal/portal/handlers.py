@@ -10,7 +10,7 @@ from eventkit.envelope import Event
 from eventkit.mongo import Db
 from eventkit.projections import keep_latest
 from eventkit.topics import Groups
-from portal import store
+from portal import listing, store
 from portal.events import ConsumedTypes
 from portal.service import dossiers, letters, statistics
 
@@ -69,6 +69,18 @@ def status_event(schema: Schema, apply: Callable[[Db, Event, dict[str, Any]], bo
     return Handler(schema, handle_status_event)
 
 
+def procedure_published(db: Db) -> Handler:
+    """Keep the newest version of the procedure, then rewrite its rows of the public list."""
+    kept = keep_latest(db[store.PROCEDURES])
+
+    def handle_procedure_published(event: Event, data: dict[str, Any]) -> None:
+        kept.handle(event, data)
+        code = data["code"]
+        listing.refresh_procedure(db, code, store.get_published(db, store.PROCEDURES, code))
+
+    return Handler(kept.schema, handle_procedure_published)
+
+
 def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
     # Only the groups portal runs; each handles every type of its topics.
     intake = {
@@ -89,7 +101,7 @@ def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
     )
     return {
         Groups.PORTAL_CATALOGUE: {
-            ConsumedTypes.PROCEDURE_PUBLISHED: keep_latest(db[store.PROCEDURES]),
+            ConsumedTypes.PROCEDURE_PUBLISHED: procedure_published(db),
             ConsumedTypes.UNIT_PUBLISHED: keep_latest(db[store.UNITS]),
         },
         Groups.PORTAL_INTAKE_DOSSIERS: intake,

@@ -1,5 +1,6 @@
 """Every read and write of portal's database (the only module that uses pymongo)."""
 
+import secrets
 from typing import Any
 
 from pymongo import ASCENDING
@@ -10,6 +11,7 @@ from eventkit.inbox import apply_newer, apply_once
 from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
 from eventkit.projections import upsert_latest
+from portal import listing
 
 # Aggregates that carry an outbox of events for the worker's relay to publish.
 OUTBOX_COLLECTIONS: list[str] = []
@@ -21,6 +23,7 @@ def connect(config: ServiceConfig) -> Db:
 
 def ensure_indexes(db: Db) -> None:
     ensure_read_model_indexes(db)
+    listing.ensure_indexes(db)
 
 
 # Projections of processing's catalogue (compacted topics), keyed by code, newest version only.
@@ -47,7 +50,15 @@ NOTIFICATION_STATUSES = "notification_statuses"
 # What a rebuild drops, in this order: the counters before the dossiers whose `counted` marks say
 # what they hold (see portal/rebuild.py), then the rest; the catalogue comes back from its
 # compacted topics.
-READ_MODELS = (STATS_COUNTERS, DOSSIERS, LETTER_STATUSES, NOTIFICATION_STATUSES, PROCEDURES, UNITS)
+READ_MODELS = (
+    STATS_COUNTERS,
+    DOSSIERS,
+    LETTER_STATUSES,
+    NOTIFICATION_STATUSES,
+    PROCEDURES,
+    listing.PROCEDURE_LISTING,
+    UNITS,
+)
 # Each source's newest sequence applied, and that of the newest processing event with a due time.
 SEQUENCE_FIELDS = ("intake_sequence", "processing_sequence", "due_sequence")
 
@@ -125,3 +136,20 @@ def keep_latest_status(db: Db, collection: str, key: str, sequence: int, fields:
 
 def statuses_of_dossier(db: Db, collection: str, field: str, code: str) -> list[Document]:
     return list(db[collection].find({field: code}))
+
+
+# Settings the portal keeps for all its processes (the pages' CSRF signing key when none is set).
+SETTINGS = "settings"
+
+
+def shared_secret(db: Db, name: str) -> str:
+    """A random secret made once and read by every process of the portal."""
+    found = db[SETTINGS].find_one({"_id": name})
+    if found is None:
+        try:
+            db[SETTINGS].insert_one({"_id": name, "value": secrets.token_urlsafe(48)})
+        except DuplicateKeyError:
+            pass  # another process made it first
+        found = db[SETTINGS].find_one({"_id": name})
+    assert found is not None
+    return str(found["value"])

@@ -1,0 +1,53 @@
+"""The public web site: server-rendered pages on the shared look (libs/webui)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from flask import Flask
+
+from eventkit.mongo import Db
+from portal import store
+from portal.web.catalogue import FilterOptions
+from portal.web.pages import blp
+from webui import NavItem, Site, init_webui
+
+DEFAULT_HOME_UNIT = "264"  # Lương Tài district (GSO code)
+NAV = (NavItem("Trang chủ", "portal_web.home"), NavItem("Thủ tục hành chính", "portal_web.procedures"))
+
+
+def site_name(unit: Mapping[str, object] | None) -> str:
+    """ "Cổng thông tin điện tử huyện Lương Tài" from the home unit's short name."""
+    short = str((unit or {}).get("short_name") or "")
+    return f"Cổng thông tin điện tử {short[:1].lower()}{short[1:]}" if short else "Cổng thông tin điện tử"
+
+
+def register_web(app: Flask, db: Db, environ: Mapping[str, str] | None = None) -> None:
+    """Pages under `/`; PORTAL_HOME_UNIT names the unit whose portal this is (its name, address
+    and phone head and foot every page), PORTAL_HOTLINE a hotline when the unit records none,
+    PORTAL_URL the public address for canonical links and the sitemap, WEB_SECRET_KEY the forms'
+    signing key (else one made once and kept in the portal's store)."""
+    env = os.environ if environ is None else environ
+    home_unit = env.get("PORTAL_HOME_UNIT") or DEFAULT_HOME_UNIT
+    hotline = env.get("PORTAL_HOTLINE") or None
+
+    def site() -> Site:
+        unit = store.get_published(db, store.UNITS, home_unit)
+        return Site(
+            name=site_name(unit),
+            address=(unit or {}).get("address"),
+            hotline=(unit or {}).get("phone") or hotline,
+            email=(unit or {}).get("email"),
+            nav=NAV,
+        )
+
+    secret = env.get("WEB_SECRET_KEY")
+    app.extensions["portal_web"] = {"base_url": env.get("PORTAL_URL") or None, "options": FilterOptions()}
+    app.register_blueprint(blp)
+    init_webui(
+        app,
+        site=site,
+        page_blueprints=[blp.name],
+        secret_key=secret or (lambda: store.shared_secret(db, "web_csrf_key")),
+    )
