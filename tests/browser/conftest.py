@@ -102,7 +102,9 @@ def portal(infra, jwt_keys, tmp_path_factory) -> Iterator[Portal]:
         client.close()
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in this thread
+# while it is open, and the tests after the browser tier sign PDFs with pyHanko (`asyncio.run`).
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make install` (apt-get install chromium)")

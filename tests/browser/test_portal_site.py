@@ -96,7 +96,8 @@ def test_policy_is_sent_and_nothing_on_the_pages_breaks_it(portal, page):
     failed: list[str] = []
     page.on("requestfailed", lambda request: failed.append(request.url))
     for path in [*PAGES.values(), "/khong-co-trang-nay"]:
-        response = page.goto(portal.url + path)
+        # Each page's fonts loaded before the next: a navigation aborts the requests still going.
+        response = page.goto(portal.url + path, wait_until="networkidle")
         policy = response.headers.get("content-security-policy", "")
         assert "default-src 'self'" in policy and "unsafe-inline" not in policy
         assert response.headers.get("x-content-type-options") == "nosniff"
