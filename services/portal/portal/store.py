@@ -5,6 +5,7 @@ from typing import Any
 from eventkit.config import ServiceConfig
 from eventkit.mongo import Db
 from eventkit.mongo import connect as mongo_connect
+from portal.search.store_index import ensure_search_indexes
 
 # Aggregates that carry an outbox of events for the worker's relay to publish.
 OUTBOX_COLLECTIONS: list[str] = []
@@ -15,8 +16,8 @@ def connect(config: ServiceConfig) -> Db:
 
 
 def ensure_indexes(db: Db) -> None:
-    # The portal's read models and content arrive with their features.
-    return None
+    # The search index keeps its own collections (portal.search.store_index).
+    ensure_search_indexes(db)
 
 
 # Projections of processing's catalogue (compacted topics), keyed by code, newest version only.
