@@ -33,6 +33,7 @@ bench: install
 	@# The million-dossier store loads once (about 25 minutes) and is kept for the next runs.
 	@$(VENV)/python bench/bench_processing.py --store-dir .local/bench/processing
 	@$(VENV)/python bench/bench_notify.py
+	@$(VENV)/python bench/bench_portal_search.py
 
 # Import a catalogue file into processing: make import KIND=procedures FILE=path.json
 # (against MONGO_URL, by default the store `make run` starts)

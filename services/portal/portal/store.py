@@ -12,6 +12,7 @@ from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
 from eventkit.projections import upsert_latest
 from portal import listing
+from portal.search.store_index import ensure_search_indexes
 
 # Aggregates that carry an outbox of events for the worker's relay to publish.
 OUTBOX_COLLECTIONS: list[str] = []
@@ -24,6 +25,8 @@ def connect(config: ServiceConfig) -> Db:
 def ensure_indexes(db: Db) -> None:
     ensure_read_model_indexes(db)
     listing.ensure_indexes(db)
+    # The search index keeps its own collections (portal.search.store_index).
+    ensure_search_indexes(db)
 
 
 # Projections of processing's catalogue (compacted topics), keyed by code, newest version only.
