@@ -189,3 +189,19 @@ def test_csrf_key_is_made_once_in_the_store_and_shared(portal_app):
     db = portal_app.extensions["db"]
     first = portal_store.shared_secret(db, "web_csrf_key")
     assert portal_store.shared_secret(db, "web_csrf_key") == first and len(first) >= 48
+
+
+@pytest.mark.parametrize(
+    "query", ["dang ky khai sinh", "ĐĂNG KÝ KHAI SINH", "khai sinh", "dang ky khai snh", "đăng kí khai sinh"]
+)
+def test_a_search_with_or_without_diacritics_or_a_typo_puts_the_procedure_first(client, query):
+    html = client.get("/thu-tuc", query_string={"q": query}).get_data(as_text=True)
+    listed = names_listed(html)
+    assert listed and listed[0] == "Thủ tục đăng ký khai sinh", listed
+
+
+def test_a_search_keeps_the_filters(client):
+    everywhere = names_listed(client.get("/thu-tuc?q=khai+sinh").get_data(as_text=True))
+    district = names_listed(client.get("/thu-tuc?q=khai+sinh&level=district").get_data(as_text=True))
+    assert "Thủ tục đăng ký khai sinh" in everywhere
+    assert "Thủ tục đăng ký khai sinh" not in district  # a commune's procedure

@@ -12,6 +12,8 @@ from eventkit.projections import keep_latest
 from eventkit.topics import Groups
 from portal import listing, store
 from portal.events import ConsumedTypes
+from portal.search import sources
+from portal.search.store_index import StoreSearch
 from portal.service import dossiers, letters, statistics
 
 
@@ -70,13 +72,21 @@ def status_event(schema: Schema, apply: Callable[[Db, Event, dict[str, Any]], bo
 
 
 def procedure_published(db: Db) -> Handler:
-    """Keep the newest version of the procedure, then rewrite its rows of the public list."""
+    """Keep the newest version of the procedure, then rewrite its rows of the public list and
+    what the search index holds of it (both from the version kept, so a late record changes
+    neither)."""
     kept = keep_latest(db[store.PROCEDURES])
+    index = StoreSearch(db)
 
     def handle_procedure_published(event: Event, data: dict[str, Any]) -> None:
         kept.handle(event, data)
         code = data["code"]
-        listing.refresh_procedure(db, code, store.get_published(db, store.PROCEDURES, code))
+        procedure = store.get_published(db, store.PROCEDURES, code)
+        listing.refresh_procedure(db, code, procedure)
+        if procedure:
+            sources.put(index, sources.procedure_entry({**procedure, "code": code}))
+        else:
+            index.remove("procedure", code)
 
     return Handler(kept.schema, handle_procedure_published)
 

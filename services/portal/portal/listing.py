@@ -42,6 +42,15 @@ def ensure_indexes(db: Db) -> None:
     db[PROCEDURE_LISTING].create_index([("code", ASCENDING)])
 
 
+def summary(procedure: dict[str, Any]) -> dict[str, Any]:
+    """What a row of the list shows of `procedure` (the stored version)."""
+    return {
+        "code": procedure.get("code") or procedure.get("_id"),
+        "version": procedure.get("version"),
+        **{name: procedure.get(name) for name in SUMMARY_FIELDS},
+    }
+
+
 def listing_rows(code: str, procedure: dict[str, Any]) -> list[dict[str, Any]]:
     summary = {name: procedure.get(name) for name in SUMMARY_FIELDS}
     sort_key = f"{fold(procedure.get('name') or '')}\x00{code}"

@@ -10,8 +10,11 @@ from typing import Any
 
 from eventkit.mongo import Db
 from portal import listing, store
+from portal.search.store_index import MAX_LIMIT, StoreSearch
 
 PAGE_SIZE = 20
+# A search shows its best matches only, on as many pages as they fill.
+MAX_RESULTS = MAX_LIMIT
 MAX_QUERY = 200
 LEVELS = {"province": "Cấp tỉnh", "district": "Cấp huyện", "commune": "Cấp xã"}
 ONLINE_MODES = {
@@ -64,6 +67,15 @@ class Filters:
     def facet(self) -> str:
         return listing.facet_key(self.field, self.level, self.online_mode, self.unit)
 
+    def search_fields(self) -> dict[str, str]:
+        """These filters as the search index's fields (portal.search.sources.procedure_entry)."""
+        return {
+            "field": self.field,
+            "level": self.level,
+            "online_mode": self.online_mode,
+            "receiving_units": self.unit,
+        }
+
     def args(self, **changes: Any) -> dict[str, Any]:
         """The query string of these filters with `changes`, leaving out what is not set."""
         values = {
@@ -86,19 +98,19 @@ class ProcedurePage:
     pages: int
 
 
-# The seam of free-text search: the search index will answer `q` here (with ranking and typos).
-# Until then the procedures of the filters are matched on their folded name, as a phrase.
 def search_procedures(db: Db, filters: Filters) -> ProcedurePage:
     start = (filters.page - 1) * PAGE_SIZE
     if not filters.q:
         total = listing.count_listed(db, filters.facet)
         items = listing.find_listed(db, filters.facet, skip=start, limit=PAGE_SIZE)
     else:
-        wanted = listing.fold(" ".join(filters.q.split()))
-        matched = [
-            r for r in listing.find_listed(db, filters.facet) if wanted in r["sort_key"].split("\x00")[0]
-        ]
-        total, items = len(matched), matched[start : start + PAGE_SIZE]
+        # The search index ranks (diacritics folded, one-letter typos); the page reads only its own
+        # procedures, each by its code.
+        wanted = {name: value for name, value in filters.search_fields().items() if value}
+        hits = StoreSearch(db).search(filters.q, kinds=["procedure"], filters=wanted, limit=MAX_RESULTS)
+        total = len(hits)
+        found = (store.get_published(db, store.PROCEDURES, hit.id) for hit in hits[start : start + PAGE_SIZE])
+        items = [listing.summary(procedure) for procedure in found if procedure]
     pages = max(1, math.ceil(total / PAGE_SIZE))
     return ProcedurePage(items=items, total=total, page=filters.page, pages=pages)
 
