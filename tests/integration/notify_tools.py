@@ -3,22 +3,16 @@ that reached Mailpit, read through its API, and notify's real worker as a proces
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from devstack.infra import free_ports
 from eventkit.envelope import jsonable, new_event
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.integration.workers import service_worker
 
 PROCEDURE = "1.004884"
 UNIT = "09496"
@@ -202,28 +196,8 @@ class CountingProxy:
         self._thread.join(2)
 
 
-@contextmanager
-def notify_worker(service_environ: dict[str, str], log: Path, **settings: str) -> Iterator[Path]:
+def notify_worker(
+    service_environ: dict[str, str], log: Path, **settings: str
+) -> AbstractContextManager[Path]:
     """`python -m notify.worker` with the platform's environment and `settings`; its log file."""
-    [port] = free_ports(1)
-    paths = [ROOT / "libs" / "eventkit", ROOT / "services" / "notify", ROOT]
-    env = {
-        **service_environ,
-        "HEALTH_PORT": str(port),
-        "PYTHONPATH": os.pathsep.join(str(p) for p in paths),
-        "PYTHONUNBUFFERED": "1",
-        **settings,
-    }
-    with log.open("ab") as output:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "notify.worker"], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    try:
-        yield log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    return service_worker("notify", service_environ, log, **settings)

@@ -4,7 +4,6 @@ rebuild-portal) drops them and builds them again, equal, from the topics."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -15,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from devstack.infra import free_ports
 from eventkit.envelope import Event, encode
 from eventkit.kafka import ensure_topics
 from eventkit.mongo import Db
@@ -25,6 +23,7 @@ from portal import store
 from portal.service import dossiers, statistics
 from tests.integration.kafka_tools import write_raw
 from tests.integration.portal_tools import Deliverer, snapshot
+from tests.integration.workers import service_pythonpath, service_worker
 from tests.portal_events import (
     SECRET,
     accepted,
@@ -39,32 +38,13 @@ from tests.portal_events import (
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET_HASH = hash_secret(SECRET)
 
 
 @pytest.fixture
 def worker(service_environ: dict[str, str], tmp_path: Path) -> Iterator[Path]:
-    [port] = free_ports(1)
-    paths = [ROOT / "libs" / "eventkit", ROOT / "libs" / "webui", ROOT / "services" / "portal", ROOT]
-    env = {
-        **service_environ,
-        "HEALTH_PORT": str(port),
-        "PYTHONPATH": os.pathsep.join(str(p) for p in paths),
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = tmp_path / "portal-worker.log"
-    with log.open("ab") as output:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "portal.worker"], env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-    yield log
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with service_worker("portal", service_environ, tmp_path / "portal-worker.log") as log:
+        yield log
 
 
 @pytest.fixture
@@ -182,12 +162,7 @@ def test_the_worker_builds_from_a_mixed_stream_what_delivery_in_order_builds_and
 
     # Something the topics do not say: the rebuild drops it.
     mongo_db[store.DOSSIERS].insert_one({"_id": "stray", "intake_sequence": 9})
-    env = {
-        **service_environ,
-        "PYTHONPATH": os.pathsep.join(
-            str(ROOT / p) for p in ("libs/eventkit", "libs/webui", "services/portal", ".")
-        ),
-    }
+    env = {**service_environ, "PYTHONPATH": service_pythonpath("portal")}
     rebuilt = subprocess.run(
         [sys.executable, "-m", "portal.rebuild"],
         env=env,
