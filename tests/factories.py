@@ -3,11 +3,31 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
+
+from eventkit.envelope import Event, jsonable, new_event
 
 # 1.004884: re-registration of a birth; commune level, 5 working days, document TP01 mandatory.
 PROCEDURE = "1.004884"
 UNIT = "09496"  # Thị trấn Thứa, electronic id 000.21.26.H06 in the seed
+
+
+def new_code(unit_id: str = "000.21.26.H06") -> str:
+    """A dossier code of the real shape (unit, day, number), unique per call."""
+    number = uuid.uuid4().int
+    return f"{unit_id}-{number % 1_000_000:06d}-{number // 1_000_000 % 10_000:04d}"
+
+
+def intake_event(kind: str, code: str, sequence: int, **data: Any) -> Event:
+    """An intake dossier event (`vn.motcua.intake.dossier.<kind>.v1`) as intake sends it."""
+    return new_event(
+        type=f"vn.motcua.intake.dossier.{kind}.v1",
+        source="/services/intake",
+        subject=code,
+        data=jsonable({"code": code, **data}),
+        sequence=sequence,
+    )
 
 
 def online_filing(upload_id: str, **overrides: Any) -> dict[str, Any]:

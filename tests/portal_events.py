@@ -7,6 +7,8 @@ import uuid
 from typing import Any
 
 from eventkit.envelope import Event, jsonable, new_event
+from tests.factories import intake_event
+from tests.factories import new_code as new_code  # the tests take it from here too
 
 PROCEDURE = "1.004884"
 UNIT = "09496"
@@ -24,21 +26,6 @@ DELIVERY = {"method": "post", "address": "Thôn Phú Thọ, Xã Phú Hòa, Lươ
 FORM = {"person_full_name": "Nguyễn Văn Bình", "person_birth_date": "2015-03-01"}
 OFFICER_NAME = "Trần Thị Mai"
 SECRET = "ABCD-EFGH-JK23"
-
-
-def new_code(unit_id: str = "000.21.26.H06") -> str:
-    number = uuid.uuid4().int
-    return f"{unit_id}-{number % 1_000_000:06d}-{number // 1_000_000 % 10_000:04d}"
-
-
-def intake_event(kind: str, code: str, sequence: int, **data: Any) -> Event:
-    return new_event(
-        type=f"vn.motcua.intake.dossier.{kind}.v1",
-        source="/services/intake",
-        subject=code,
-        data=jsonable({"code": code, **data}),
-        sequence=sequence,
-    )
 
 
 def submitted(

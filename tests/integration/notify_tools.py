@@ -12,6 +12,8 @@ from typing import Any
 import requests
 
 from eventkit.envelope import jsonable, new_event
+from tests.factories import intake_event
+from tests.factories import new_code as new_code  # the tests take it from here too
 from tests.integration.workers import service_worker
 
 PROCEDURE = "1.004884"
@@ -19,23 +21,8 @@ UNIT = "09496"
 OFFICE = "264.TP"
 
 
-def new_code() -> str:
-    number = uuid.uuid4().int
-    return f"000.21.26.H06-{number % 1_000_000:06d}-{number // 1_000_000 % 10_000:04d}"
-
-
 def new_address(name: str = "hoa") -> str:
     return f"{name}-{uuid.uuid4().hex[:10]}@example.vn"
-
-
-def intake_event(kind: str, code: str, sequence: int, **data: Any) -> dict[str, Any]:
-    return new_event(
-        type=f"vn.motcua.intake.dossier.{kind}.v1",
-        source="/services/intake",
-        subject=code,
-        data=jsonable({"code": code, **data}),
-        sequence=sequence,
-    )
 
 
 def submitted(
