@@ -37,7 +37,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -46,10 +45,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from harness import run_in_workdir
 from urllib3 import encode_multipart_formdata
 
 from devstack.infra import FerretDB, ManagedProcess, StartError, free_ports
-from devstack.paths import BIN, ROOT, VENV_BIN
+from devstack.paths import ROOT, VENV_BIN
 from devstack.tokens import ensure_keypair
 from eventkit.mongo import connect
 from intake import store as intake_store
@@ -459,16 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         help="rounds of baseline, floor and intake runs (default 5)",
     )
     args = parser.parse_args(argv)
-    if not (BIN / "ferretdb").exists():
-        sys.stderr.write(f"not installed: {BIN / 'ferretdb'}; run make install\n")
-        return 1
-    with tempfile.TemporaryDirectory(prefix="motcua-bench-") as workdir:
-        try:
-            measure(args, Path(workdir))
-        except StartError as exc:
-            sys.stderr.write(f"benchmark could not run: {exc}\n")
-            return 1
-    return 0
+    return run_in_workdir(measure, args)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ import json
 import smtplib
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -48,10 +47,10 @@ from typing import Any
 
 import requests
 from bench_intake import group_cpu_seconds
+from harness import fill_defaults, run_in_workdir
 
 from devstack.certificates import ensure_unit_certificates, signing_units
-from devstack.infra import FerretDB, Mailpit, StartError, free_ports
-from devstack.paths import BIN
+from devstack.infra import FerretDB, Mailpit, free_ports
 from eventkit.mongo import Db, Document, connect
 from eventkit.topics import Groups
 from notify import letters, store
@@ -450,21 +449,8 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="small sizes: " + ", ".join(f"{k} {v}" for k, v in QUICK.items())
     )
     args = parser.parse_args(argv)
-    defaults = QUICK if args.quick else {"emails": EMAILS, "letters": LETTERS, "rounds": ROUNDS}
-    for name, value in defaults.items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    missing = [str(p) for p in (BIN / "ferretdb", BIN / "mailpit") if not p.exists()]
-    if missing:
-        sys.stderr.write(f"not installed: {', '.join(missing)}; run make install\n")
-        return 1
-    with tempfile.TemporaryDirectory(prefix="motcua-bench-") as workdir:
-        try:
-            measure(args, Path(workdir))
-        except StartError as exc:
-            sys.stderr.write(f"benchmark could not run: {exc}\n")
-            return 1
-    return 0
+    fill_defaults(args, QUICK if args.quick else {"emails": EMAILS, "letters": LETTERS, "rounds": ROUNDS})
+    return run_in_workdir(measure, args, binaries=("ferretdb", "mailpit"))
 
 
 if __name__ == "__main__":

@@ -27,14 +27,14 @@ import json
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from devstack.infra import FerretDB, StartError, free_ports
-from devstack.paths import BIN
+from harness import fill_defaults, run_in_workdir
+
+from devstack.infra import FerretDB, free_ports
 from eventkit.mongo import Db, connect
 from portal import store
 from portal.search import StoreSearch, sources, text
@@ -198,20 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, help=f"times each query runs (default {ROUNDS})")
     parser.add_argument("--quick", action="store_true", help=f"small sizes: {QUICK}")
     args = parser.parse_args(argv)
-    defaults = QUICK if args.quick else {"sizes": SIZES, "rounds": ROUNDS}
-    for name, value in defaults.items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    if not (BIN / "ferretdb").exists():
-        sys.stderr.write(f"not installed: {BIN / 'ferretdb'}; run make install\n")
-        return 1
-    with tempfile.TemporaryDirectory(prefix="motcua-bench-") as workdir:
-        try:
-            measure(args, Path(workdir))
-        except StartError as exc:
-            sys.stderr.write(f"benchmark could not run: {exc}\n")
-            return 1
-    return 0
+    fill_defaults(args, QUICK if args.quick else {"sizes": SIZES, "rounds": ROUNDS})
+    return run_in_workdir(measure, args)
 
 
 if __name__ == "__main__":
