@@ -164,7 +164,7 @@ class NotificationChange:
 
 
 def due_filter(status: str, now: datetime) -> Document:
-    return {"status": status, "send_after": {"$gte": EPOCH, "$lte": now}}
+    return due_window_filter(status, EPOCH, now, closed=True)
 
 
 def due_window_filter(status: str, since: datetime, until: datetime, closed: bool) -> Document:
