@@ -37,7 +37,7 @@ def sender(db: Db, config: NotifyConfig) -> Duty:
     signed in the same pass."""
     mailer = Mailer(config.smtp_url, config.mail_from, timeout=config.smtp_timeout_seconds)
     blobs = open_blob_store(config.blob_url)
-    attachments_for = letters.slip_attachments(db, blobs)
+    attachments_for = letters.slip_attachments(db, blobs, config.signing_certs_dir)
     renderer = renderer_of(config)
     policy = policy_of(config)
     limit = sending.UnitRateLimit(config.unit_rate_per_minute) if config.unit_rate_per_minute else None

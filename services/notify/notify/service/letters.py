@@ -407,10 +407,14 @@ SLIP_FILES = {
 }
 
 
-def slip_attachments(db: Db, blobs: BlobStore) -> Callable[[Document], list[Attachment]]:
+def slip_attachments(
+    db: Db, blobs: BlobStore, certs_dir: str | None = None
+) -> Callable[[Document], list[Attachment]]:
     """The sender's hook: the signed slips a notification names (`attachments`), from the letters
-    its event made, and the dossier's signed result (`result`, service/results.py). Not issued
-    or not arrived yet: a transient error (the email waits for it). A slip that could not be made
+    its event made, and the dossier's signed result (`result`, service/results.py). A slip recorded
+    but not issued yet is issued at once when `certs_dir` is given (the worker's sender: the
+    letter's event may have come after the pass's issuing); without it, or a result not arrived
+    yet: a transient error (the email waits for it). A slip that could not be made
     is left out: the citizen still gets the email, and the letter's `technical_failure` (with its
     reason, and its event) tells the staff to issue the slip by hand."""
 
@@ -424,6 +428,8 @@ def slip_attachments(db: Db, blobs: BlobStore) -> Callable[[Document], list[Atta
             letter = store.get_letter(db, slip_letter_id(notification["event_id"], name))
             if letter is None:
                 continue  # an event that owed no letter (made before letters were kept)
+            if letter["status"] == CREATED and certs_dir is not None:
+                letter = issue_one(db, blobs, certs_dir, letter, datetime.now(UTC))
             if letter["status"] == CREATED:
                 raise TransientError(f"the slip {name} is not issued yet")
             if letter["status"] == TECHNICAL_FAILURE:
