@@ -34,6 +34,9 @@ bench: install
 	@$(VENV)/python bench/bench_processing.py --store-dir .local/bench/processing
 	@$(VENV)/python bench/bench_notify.py
 	@$(VENV)/python bench/bench_portal_search.py
+	@# Loading a million dossiers and 10,000 articles takes about 6 minutes, the whole run about 10
+	@# (--large 100000,10000 for a shorter one).
+	@$(VENV)/python bench/bench_portal.py
 
 # Import a catalogue file into processing: make import KIND=procedures FILE=path.json
 # (against MONGO_URL, by default the store `make run` starts)
