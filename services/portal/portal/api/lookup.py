@@ -117,7 +117,7 @@ class LookupLimit:
 
     def retry_after(self, client: str) -> int:
         stats = self._counted("get_window_stats", client)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        return max(1, math.ceil(float(stats.reset_time) - time.time()))
 
 
 def lookup_limit() -> LookupLimit:
