@@ -367,3 +367,14 @@ def test_an_open_dossier_offers_no_rating_and_refuses_one(client, portal_app):
     )
     assert portal_store.get_rating(db, code) is None
     assert rate(client, "not-a-token").status_code == 400
+
+
+def test_a_blank_form_names_every_missing_field_at_once(client, intake):
+    csrf, key = open_form(client)
+    blank = {name: "" for name in form_values()}
+    answer = send(client, csrf, key, files={}, **{**blank, "delivery.method": "counter"})
+    assert answer.status_code == 422
+    html = answer.get_data(as_text=True)
+    for field in ("applicant-full_name", "applicant-phone", "form-person_full_name", "unit", "documents-TP01"):
+        assert f'id="{field}-loi"' in html, field
+    assert intake.db.dossiers.count_documents({}) == 0

@@ -76,3 +76,25 @@ def test_files_are_checked_by_their_bytes_and_size_before_intake():
     assert filing.file_errors(PROCEDURE, filing.FileSent("TP01", "a.pdf", pdf), 5) == ["Tệp lớn hơn 0 MB."]
     assert filing.file_errors(PROCEDURE, filing.FileSent("TP01", "a.pdf", b""), 5) == ["Tệp rỗng."]
     assert filing.accept_attribute(["pdf"]) == ".pdf,application/pdf"
+
+
+def test_blank_required_fields_and_mandatory_documents_are_named():
+    several = {**PROCEDURE, "receiving_units": ["09496", "09499"]}
+    found = filing.blank_errors(several, {"delivery.method": "post", "applicant.phone": "0912"}, {"TP02"})
+    assert set(found) == {
+        "applicant.full_name",
+        "applicant.id_number",
+        "applicant.date_of_birth",
+        "form.person_full_name",
+        "unit",
+        "delivery.address",
+        "documents.TP01",
+    }
+    assert found["applicant.full_name"] == ["Hãy nhập họ và tên."]
+    assert filing.blank_errors(PROCEDURE, {"delivery.method": "counter"}, {"TP01"}).keys() == {
+        "applicant.full_name",
+        "applicant.id_number",
+        "applicant.date_of_birth",
+        "applicant.phone",
+        "form.person_full_name",
+    }

@@ -166,3 +166,33 @@ def field_errors(errors: Mapping[str, Any], documents_sent: list[str]) -> dict[s
         if name not in shown and top not in ("applicant", "delivery", "form", "documents"):
             add(GENERAL, found.pop(name))
     return found
+
+
+def blank_errors(
+    procedure: Mapping[str, Any], form: Mapping[str, str], document_types: set[str]
+) -> dict[str, list[str]]:
+    """The required fields left blank and mandatory documents without a file. Intake checks the
+    request's shape before its rules, so a blank applicant field would hide every other error:
+    these are shown beside the ones intake gives."""
+    found: dict[str, list[str]] = {}
+    for name, label, _, required in APPLICANT_FIELDS:
+        if required and not _text(form, f"applicant.{name}"):
+            found[f"applicant.{name}"] = [f"Hãy nhập {label[:1].lower()}{label[1:]}."]
+    for spec in procedure.get("form_fields") or []:
+        if spec.get("required", True) and not _text(form, f"form.{spec['name']}"):
+            found[f"form.{spec['name']}"] = [f"Thiếu {spec.get('label') or spec['name']}."]
+    if len(procedure.get("receiving_units") or []) > 1 and not _text(form, "unit"):
+        found["unit"] = ["Hãy chọn đơn vị tiếp nhận hồ sơ."]
+    if _text(form, "delivery.method") not in DELIVERY_METHODS:
+        found["delivery.method"] = ["Hãy chọn hình thức nhận kết quả."]
+    elif form.get("delivery.method") == "post" and not _text(form, "delivery.address"):
+        found["delivery.address"] = ["Cần địa chỉ nhận kết quả qua bưu điện."]
+    for spec in procedure.get("documents") or []:
+        if spec.get("mandatory", True) and spec["code"] not in document_types:
+            found[f"documents.{spec['code']}"] = ["Hãy chọn tệp cho giấy tờ bắt buộc này."]
+    return found
+
+
+def merge(first: Mapping[str, list[str]], then: Mapping[str, list[str]]) -> dict[str, list[str]]:
+    """`then`'s messages of each field, else `first`'s."""
+    return {**first, **then}

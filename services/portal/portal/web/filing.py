@@ -180,6 +180,11 @@ def file_dossier(code: str) -> Any:
             errors = filing.field_errors(exc.errors, sent_order) if exc.errors else {}
             if not errors:
                 errors = {filing.GENERAL: [exc.message or "Hồ sơ chưa được tiếp nhận. Vui lòng thử lại."]}
+            if exc.status == 422:
+                blanks = filing.blank_errors(procedure, request.form, set(upload_ids))
+                if "documents" in errors:  # intake's list names the missing types already
+                    blanks = {n: m for n, m in blanks.items() if not n.startswith("documents.")}
+                errors = filing.merge(blanks, errors)
             for name in errors:
                 if name.startswith("documents.") and name[10:] in kept:
                     # The file itself was refused (expired, of a wrong type): it must be chosen again.
