@@ -371,10 +371,25 @@ def test_an_open_dossier_offers_no_rating_and_refuses_one(client, portal_app):
 
 def test_a_blank_form_names_every_missing_field_at_once(client, intake):
     csrf, key = open_form(client)
-    blank = {name: "" for name in form_values()}
+    blank = dict.fromkeys(form_values(), "")
     answer = send(client, csrf, key, files={}, **{**blank, "delivery.method": "counter"})
     assert answer.status_code == 422
     html = answer.get_data(as_text=True)
-    for field in ("applicant-full_name", "applicant-phone", "form-person_full_name", "unit", "documents-TP01"):
+    for field in (
+        "applicant-full_name",
+        "applicant-phone",
+        "form-person_full_name",
+        "unit",
+        "documents-TP01",
+    ):
         assert f'id="{field}-loi"' in html, field
     assert intake.db.dossiers.count_documents({}) == 0
+
+
+def test_the_lookup_link_of_notify_opens_the_lookup_with_the_code(client):
+    moved = client.get("/tra-cuu-ho-so?ma=000.21.26.H06-231027-0001")
+    assert moved.status_code == 301 and moved.headers["Location"].endswith(
+        "/tra-cuu?ma=000.21.26.H06-231027-0001"
+    )
+    page = client.get("/tra-cuu?ma=000.21.26.H06-231027-0001").get_data(as_text=True)
+    assert 'name="code" value="000.21.26.H06-231027-0001"' in page

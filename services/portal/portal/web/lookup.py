@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, Response, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import parse, storage, strategies
 
@@ -115,6 +115,14 @@ def _lookup_page(status: int = 200, **context: Any) -> tuple[str, int]:
 def lookup_form() -> tuple[str, int]:
     code = (request.args.get("ma") or "").strip()
     return _lookup_page(code=code if len(code) <= CODE_MAX else "")
+
+
+@blp.get("/tra-cuu-ho-so")
+def lookup_link() -> Response:
+    """The address notify's emails and slips link to (`?ma=<code>`): the lookup with the code."""
+    code = (request.args.get("ma") or "").strip()
+    target = url_for("portal_web.lookup_form", **({"ma": code} if code and len(code) <= CODE_MAX else {}))
+    return redirect(target, code=301)
 
 
 @blp.post("/tra-cuu")
