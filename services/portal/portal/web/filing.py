@@ -46,7 +46,7 @@ def init_filing(app: Flask, env: Mapping[str, str]) -> None:
     """INTAKE_URL: intake's public API; PORTAL_UPLOAD_MAX_BYTES: the largest file (20 MiB, as
     intake's default); PORTAL_FILING_MAX_BYTES: the largest filing form with all its files."""
     url = (env.get("INTAKE_URL") or "").strip()
-    state = {
+    state: dict[str, Any] = {
         "intake": IntakeClient(url) if url else None,
         "file_max": int(env.get("PORTAL_UPLOAD_MAX_BYTES") or 20 * MIB),
         "form_max": int(env.get("PORTAL_FILING_MAX_BYTES") or 50 * MIB),

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, current_app, redirect, render_template, request, url_for
+from flask import Flask, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
 from limits import parse, storage, strategies
 
@@ -61,7 +61,7 @@ class LookupLimit:
 
     def retry_after(self, client: str) -> int:
         stats = self._counted("get_window_stats", client)
-        return max(1, math.ceil(stats.reset_time - time.time()))
+        return max(1, math.ceil(float(stats.reset_time) - time.time()))
 
 
 def init_lookup(app: Flask, env: Mapping[str, str]) -> None:
@@ -118,11 +118,12 @@ def lookup_form() -> tuple[str, int]:
 
 
 @blp.get("/tra-cuu-ho-so")
-def lookup_link() -> Response:
+def lookup_link() -> Any:
     """The address notify's emails and slips link to (`?ma=<code>`): the lookup with the code."""
     code = (request.args.get("ma") or "").strip()
-    target = url_for("portal_web.lookup_form", **({"ma": code} if code and len(code) <= CODE_MAX else {}))
-    return redirect(target, code=301)
+    if code and len(code) <= CODE_MAX:
+        return redirect(url_for("portal_web.lookup_form", ma=code), code=301)
+    return redirect(url_for("portal_web.lookup_form"), code=301)
 
 
 @blp.post("/tra-cuu")
