@@ -152,7 +152,7 @@ def test_counter_only_procedure_has_no_online_button_and_unknown_code_is_a_vietn
     code = re.search(r'<h2><a href="/thu-tuc/([^"]+)">', counter_only).group(1)
     assert "Nộp hồ sơ trực tuyến" not in client.get(f"/thu-tuc/{code}").get_data(as_text=True)
 
-    for path in ("/thu-tuc/9.999999", f"/thu-tuc/{BIRTH}/nop-ho-so", "/don-vi/khong-co"):
+    for path in ("/thu-tuc/9.999999", f"/thu-tuc/{code}/nop-ho-so", "/don-vi/khong-co"):
         missing = client.get(path)
         assert missing.status_code == 404 and "Không tìm thấy trang" in missing.get_data(as_text=True)
     assert client.get("/api/v1/khong-co").get_json()["message"] == "Không tìm thấy."

@@ -115,6 +115,9 @@ def service_env(
         "POSTAL_HMAC_KEY": os.environ.get("POSTAL_HMAC_KEY") or "khoa-buu-chinh-phat-trien",
         # Processing links a dossier's documents to their download at intake.
         "INTAKE_URL": os.environ.get("INTAKE_URL") or api_url("intake", ports),
+        # The portal's filing pages call intake with the citizen's address in X-Forwarded-For:
+        # intake trusts one proxy hop, so its upload limit counts citizens, not the portal.
+        "PROXY_HOPS": os.environ.get("PROXY_HOPS") or "1",
         # Notify's emails link to the dossier lookup on the portal.
         "PORTAL_URL": os.environ.get("PORTAL_URL") or api_url("portal", ports),
         "PYTHONUNBUFFERED": "1",

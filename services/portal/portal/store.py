@@ -27,6 +27,7 @@ def ensure_indexes(db: Db) -> None:
     listing.ensure_indexes(db)
     # The search index keeps its own collections (portal.search.store_index).
     ensure_search_indexes(db)
+    ensure_filing_indexes(db)
 
 
 # Projections of processing's catalogue (compacted topics), keyed by code, newest version only.
@@ -156,3 +157,54 @@ def shared_secret(db: Db, name: str) -> str:
         found = db[SETTINGS].find_one({"_id": name})
     assert found is not None
     return str(found["value"])
+
+
+# -- online filing and ratings ---------------------------------------------------------------------
+
+# The files a filing form sent to intake, per Idempotency-Key (`_id`): `uploads.<document type>` =
+# {upload_id, sha256}. A resent form reuses them, so its request to intake is the same body.
+# No personal data: ids and hashes only.
+FILING_UPLOADS = "filing_uploads"
+# One rating per dossier (`_id` = dossier code): the levels chosen, the unit and month; no person.
+RATINGS = "ratings"
+
+
+def ensure_filing_indexes(db: Db) -> None:
+    # Read by `_id` only; `at` for removing old keys' records in a bounded range.
+    db[FILING_UPLOADS].create_index([("at", ASCENDING)], name="at")
+
+
+def get_filing_uploads(db: Db, key: str) -> dict[str, Document]:
+    found = db[FILING_UPLOADS].find_one({"_id": key})
+    return dict((found or {}).get("uploads") or {})
+
+
+def keep_filing_upload(db: Db, key: str, document_type: str, upload: Document, at: Any) -> None:
+    """Record the upload of `document_type` for `key`, replacing one of another file; one of the
+    same file (a racing copy of the request recorded it first) is kept."""
+    field = f"uploads.{document_type}"
+    try:
+        db[FILING_UPLOADS].update_one(
+            {"_id": key, f"{field}.sha256": {"$ne": upload["sha256"]}},
+            {"$set": {field: upload}, "$setOnInsert": {"at": at}},
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        pass  # the same file is recorded already
+
+
+def forget_filing_upload(db: Db, key: str, document_type: str) -> None:
+    db[FILING_UPLOADS].update_one({"_id": key}, {"$unset": {f"uploads.{document_type}": ""}})
+
+
+def insert_rating(db: Db, rating: Document) -> bool:
+    """Insert the dossier's rating; False when it was rated already."""
+    try:
+        db[RATINGS].insert_one(rating)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+def get_rating(db: Db, code: str) -> Document | None:
+    return db[RATINGS].find_one({"_id": code})

@@ -55,8 +55,8 @@ FIELDS = (
     "withdrawn",
     "refused",
 )
-# Ratings of the service (domain.md §2.5) will count as facts of their own through `record`, with
-# fields such as `rated` and `rating_points`; `summarise` sums every numeric field it finds.
+# Ratings of the service (domain.md §2.5) are added by service/ratings.py on the same counters
+# (`rated`, `rating_<level>`, applied key `<code>:rated`); `summarise` sums every numeric field.
 
 
 def month_of(moment: datetime) -> str:

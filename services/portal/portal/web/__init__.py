@@ -10,11 +10,17 @@ from flask import Flask
 from eventkit.mongo import Db
 from portal import store
 from portal.web.catalogue import FilterOptions
+from portal.web.filing import init_filing
+from portal.web.lookup import init_lookup
 from portal.web.pages import blp
 from webui import NavItem, Site, init_webui
 
 DEFAULT_HOME_UNIT = "264"  # Lương Tài district (GSO code)
-NAV = (NavItem("Trang chủ", "portal_web.home"), NavItem("Thủ tục hành chính", "portal_web.procedures"))
+NAV = (
+    NavItem("Trang chủ", "portal_web.home"),
+    NavItem("Thủ tục hành chính", "portal_web.procedures"),
+    NavItem("Tra cứu hồ sơ", "portal_web.lookup_form"),
+)
 
 
 def site_name(unit: Mapping[str, object] | None) -> str:
@@ -44,6 +50,10 @@ def register_web(app: Flask, db: Db, environ: Mapping[str, str] | None = None) -
 
     secret = env.get("WEB_SECRET_KEY")
     app.extensions["portal_web"] = {"base_url": env.get("PORTAL_URL") or None, "options": FilterOptions()}
+    # Filing: INTAKE_URL and the upload limits; lookups: LOOKUP_RATE_LIMIT (portal/web/filing.py,
+    # lookup.py). Before init_webui: the filing form's size limit is set before its CSRF check.
+    init_filing(app, env)
+    init_lookup(app, env)
     app.register_blueprint(blp)
     init_webui(
         app,

@@ -1,0 +1,233 @@
+"""Online filing (`/thu-tuc/<code>/nop-ho-so`): the form, its files sent to intake, the receipt.
+
+A double click or a resent form files once: the form carries an Idempotency-Key made when it was
+rendered; the files it sent are kept under that key (store.FILING_UPLOADS), so the same form sent
+again reuses their uploads and intake gets the same request, answered with the first answer. After
+intake refuses the form, it is shown again with what was typed and the files already sent kept
+(the citizen chooses a file again only to replace one, or where intake refused the file).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import segno
+from flask import Flask, abort, current_app, render_template, request
+from werkzeug.datastructures import FileStorage
+
+from eventkit.web import current_db
+from portal import store
+from portal.intake_client import IntakeClient, IntakeRefused, IntakeUnavailable
+from portal.service import filing
+from portal.service.dossiers import TZ, instant
+from portal.web import catalogue
+from portal.web.pages import absolute, blp
+from webui import PageError
+
+MIB = 1024 * 1024
+KEY_FIELD = "filing_key"
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+INTAKE_DOWN = (
+    "Hệ thống tiếp nhận hồ sơ tạm thời không truy cập được, hồ sơ của bạn chưa được nộp. "
+    "Vui lòng thử lại sau ít phút."
+)
+TOO_MANY_UPLOADS = "Bạn gửi tệp quá nhiều lần trong thời gian ngắn; vui lòng đợi một lát rồi gửi lại."
+
+log = logging.getLogger(__name__)
+
+
+def init_filing(app: Flask, env: Mapping[str, str]) -> None:
+    """INTAKE_URL: intake's public API; PORTAL_UPLOAD_MAX_BYTES: the largest file (20 MiB, as
+    intake's default); PORTAL_FILING_MAX_BYTES: the largest filing form with all its files."""
+    url = (env.get("INTAKE_URL") or "").strip()
+    state: dict[str, Any] = {
+        "intake": IntakeClient(url) if url else None,
+        "file_max": int(env.get("PORTAL_UPLOAD_MAX_BYTES") or 20 * MIB),
+        "form_max": int(env.get("PORTAL_FILING_MAX_BYTES") or 50 * MIB),
+    }
+    app.extensions["portal_filing"] = state
+
+    # Before the CSRF check reads the form: only the filing form may be larger than the app's limit.
+    @app.before_request
+    def allow_files() -> None:
+        if request.endpoint == "portal_web.file_dossier" and request.method == "POST":
+            request.max_content_length = state["form_max"]
+
+
+def _settings() -> dict[str, Any]:
+    settings: dict[str, Any] = current_app.extensions["portal_filing"]
+    return settings
+
+
+def _procedure(code: str) -> dict[str, Any]:
+    if len(code) > 40:
+        abort(404)
+    found = store.get_published(current_db(), store.PROCEDURES, code)
+    if found is None or not catalogue.offers_online_filing(found):
+        abort(404)
+    return found
+
+
+def _units(procedure: Mapping[str, Any]) -> dict[str, str]:
+    db = current_db()
+    units = {}
+    for code in (procedure.get("receiving_units") or [])[:50]:
+        unit = store.get_published(db, store.UNITS, code)
+        units[code] = (unit or {}).get("name") or code
+    return units
+
+
+def _form_page(
+    procedure: dict[str, Any],
+    key: str,
+    *,
+    values: Mapping[str, str] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    kept: Mapping[str, Any] | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    code = procedure["_id"]
+    body = render_template(
+        "portal/filing.html",
+        canonical_url=absolute("portal_web.file_dossier", code=code),
+        procedure=procedure,
+        code=code,
+        units=_units(procedure),
+        applicant_fields=filing.APPLICANT_FIELDS,
+        delivery_methods=filing.DELIVERY_METHODS,
+        accept=filing.accept_attribute,
+        values=values or {},
+        errors=errors or {},
+        kept=kept or {},
+        filing_key=key,
+        file_max_mb=_settings()["file_max"] // MIB,
+    )
+    return body, status
+
+
+@blp.get("/thu-tuc/<code>/nop-ho-so")
+def filing_form(code: str) -> tuple[str, int]:
+    return _form_page(_procedure(code), secrets.token_urlsafe(24))
+
+
+def _files_sent(procedure: Mapping[str, Any], limit: int) -> list[filing.FileSent]:
+    sent = []
+    for spec in procedure.get("documents") or []:
+        upload: FileStorage | None = request.files.get(f"documents.{spec['code']}")
+        if upload is None or not upload.filename:
+            continue
+        data = upload.stream.read(limit + 1)
+        sent.append(filing.FileSent(spec["code"], upload.filename[-100:], data))
+    return sent
+
+
+def _too_many(retry_after: str | None) -> tuple[str, int, dict[str, str]]:
+    page = render_template("webui/error.html", code=429, title="Quá nhiều yêu cầu", message=TOO_MANY_UPLOADS)
+    return page, 429, {"Retry-After": retry_after or "60"}
+
+
+@blp.post("/thu-tuc/<code>/nop-ho-so")
+def file_dossier(code: str) -> Any:
+    procedure = _procedure(code)
+    key = request.form.get(KEY_FIELD, "")
+    if not KEY_PATTERN.fullmatch(key):
+        raise PageError(400, "Biểu mẫu không hợp lệ. Vui lòng tải lại trang nộp hồ sơ và nhập lại.")
+    settings = _settings()
+    intake: IntakeClient | None = settings["intake"]
+    if intake is None:
+        log.error("INTAKE_URL is not set: online filing is unavailable")
+        raise PageError(503, INTAKE_DOWN)
+    db = current_db()
+    client = request.remote_addr or "unknown"
+    values = {name: value for name, value in request.form.items() if name not in ("csrf_token", KEY_FIELD)}
+    errors: dict[str, list[str]] = {}
+    kept = store.get_filing_uploads(db, key)
+    try:
+        for sent in _files_sent(procedure, settings["file_max"]):
+            name = f"documents.{sent.document_type}"
+            if refused := filing.file_errors(procedure, sent, settings["file_max"]):
+                errors[name] = refused
+                continue
+            kind = filing.file_type(sent.data) or "pdf"
+            held = kept.get(sent.document_type)
+            sha = _sha256(sent.data)
+            if held and held.get("sha256") == sha:
+                continue  # the same file sent again with the same form: its upload is reused
+            try:
+                uploaded = intake.upload(sent.data, sent.filename, filing.MEDIA_TYPES[kind], client)
+            except IntakeRefused as exc:
+                if exc.status == 429:
+                    return _too_many(exc.retry_after)
+                errors[name] = _upload_messages(exc)
+                continue
+            record = {"upload_id": str(uploaded["id"]), "sha256": sha}
+            store.keep_filing_upload(db, key, sent.document_type, record, datetime.now(UTC))
+        kept = store.get_filing_uploads(db, key)
+        if errors:
+            return _form_page(procedure, key, values=values, errors=errors, kept=kept, status=422)
+        upload_ids = {t: str(u["upload_id"]) for t, u in kept.items()}
+        body = filing.filing_body(procedure, request.form, upload_ids)
+        try:
+            filed = intake.file(body, key, client)
+        except IntakeRefused as exc:
+            sent_order = filing.document_order(procedure, upload_ids)
+            errors = filing.field_errors(exc.errors, sent_order) if exc.errors else {}
+            if not errors:
+                errors = {filing.GENERAL: [exc.message or "Hồ sơ chưa được tiếp nhận. Vui lòng thử lại."]}
+            if exc.status == 422:
+                blanks = filing.blank_errors(procedure, request.form, set(upload_ids))
+                if "documents" in errors:  # intake's list names the missing types already
+                    blanks = {n: m for n, m in blanks.items() if not n.startswith("documents.")}
+                errors = filing.merge(blanks, errors)
+            for name in errors:
+                if name.startswith("documents.") and name[10:] in kept:
+                    # The file itself was refused (expired, of a wrong type): it must be chosen again.
+                    store.forget_filing_upload(db, key, name[10:])
+            log.info("filing refused by intake", extra={"status": exc.status, "fields": sorted(errors)})
+            kept = store.get_filing_uploads(db, key)
+            return _form_page(procedure, key, values=values, errors=errors, kept=kept, status=exc.status)
+    except IntakeUnavailable as exc:
+        log.warning("intake unavailable", extra={"error_type": str(exc)})
+        raise PageError(503, INTAKE_DOWN) from None
+    return _receipt(procedure, filed)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _upload_messages(exc: IntakeRefused) -> list[str]:
+    if exc.status == 413:
+        return ["Tệp vượt quá dung lượng cho phép."]
+    if exc.status == 415:
+        return ["Tệp không phải PDF, JPEG hoặc PNG hợp lệ."]
+    messages = [m for value in exc.errors.values() for m in (value if isinstance(value, list) else [value])]
+    return [str(m) for m in messages] or [exc.message or "Tệp không được chấp nhận."]
+
+
+def _receipt(procedure: Mapping[str, Any], filed: Mapping[str, Any]) -> str:
+    code = str(filed["code"])
+    lookup_url = absolute("portal_web.lookup_form", ma=code)
+    qr = segno.make(lookup_url, error="m").svg_data_uri(scale=4, border=2)
+    return render_template(
+        "portal/filed.html",
+        canonical_url=None,
+        procedure=procedure,
+        code=code,
+        secret=str(filed["lookup_secret"]),
+        submitted_at=local_time(str(filed.get("submitted_at") or "")),
+        lookup_url=lookup_url,
+        qr=qr,
+    )
+
+
+def local_time(value: str) -> str:
+    """An ISO time as the citizen reads it: 09:32 ngày 27/10/2023 (local time)."""
+    moment = instant(value)
+    return moment.astimezone(TZ).strftime("%H:%M ngày %d/%m/%Y") if moment else ""

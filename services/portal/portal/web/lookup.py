@@ -1,0 +1,186 @@
+"""Dossier lookup (`/tra-cuu`) and the rating after the result is returned.
+
+The code and the lookup secret are POSTed, so the secret is never in a URL or a request log. A
+wrong secret and an unknown code get the same page after the same work
+(`service.dossiers.lookup`). Lookups and ratings are limited per client address
+(`LOOKUP_RATE_LIMIT`, counted with `limits` as intake counts uploads). The rating form carries no
+secret: the lookup that showed it signs a token naming the dossier, valid for `RATING_TOKEN_AGE`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, current_app, redirect, render_template, request, url_for
+from itsdangerous import BadData, URLSafeTimedSerializer
+from limits import parse, storage, strategies
+
+from eventkit.mongo import Document
+from eventkit.web import current_db
+from portal import store
+from portal.service import ratings
+from portal.service.dossiers import TZ, lookup, public_view
+from portal.web.pages import absolute, blp
+
+RATING_SALT = "portal.rating"
+RATING_TOKEN_AGE = 30 * 60
+CODE_MAX = 40
+SECRET_MAX = 40
+TOO_MANY_LOOKUPS = "Bạn tra cứu quá nhiều lần trong thời gian ngắn; vui lòng đợi một lát rồi thử lại."
+NOT_FOUND = (
+    "Không tìm thấy hồ sơ với mã và mã tra cứu đã nhập. Vui lòng kiểm tra lại mã hồ sơ và mã tra cứu "
+    "trên giấy tiếp nhận."
+)
+
+log = logging.getLogger(__name__)
+
+
+class LookupLimit:
+    """A moving window of lookups per client address; a shared store that fails counts in the
+    process meanwhile."""
+
+    def __init__(self, rate: str, storage_uri: str) -> None:
+        self.limit = parse(rate)
+        self.window = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
+        self.fallback = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
+
+    def _counted(self, action: str, client: str) -> Any:
+        try:
+            return getattr(self.window, action)(self.limit, "portal:lookups", client)
+        except Exception:
+            log.warning("lookup limit store unreachable: counting in this process", exc_info=True)
+            return getattr(self.fallback, action)(self.limit, "portal:lookups", client)
+
+    def allows(self, client: str) -> bool:
+        return bool(self._counted("hit", client))
+
+    def retry_after(self, client: str) -> int:
+        stats = self._counted("get_window_stats", client)
+        return max(1, math.ceil(float(stats.reset_time) - time.time()))
+
+
+def init_lookup(app: Flask, env: Mapping[str, str]) -> None:
+    app.extensions["portal_lookup"] = LookupLimit(
+        env.get("LOOKUP_RATE_LIMIT") or "20/minute", env.get("RATE_LIMIT_STORAGE_URI") or "memory://"
+    )
+
+
+def _limited() -> Any:
+    """The 429 page when this client looked up too often, else None."""
+    limit: LookupLimit = current_app.extensions["portal_lookup"]
+    client = request.remote_addr or "unknown"
+    if limit.allows(client):
+        return None
+    page = render_template("webui/error.html", code=429, title="Quá nhiều yêu cầu", message=TOO_MANY_LOOKUPS)
+    return page, 429, {"Retry-After": str(limit.retry_after(client))}
+
+
+def _tokens() -> URLSafeTimedSerializer:
+    state = current_app.extensions["webui"]
+    secret = state["secret_key"]
+    if callable(secret):
+        secret = state["secret_key"] = secret()
+    return URLSafeTimedSerializer(secret, salt=RATING_SALT)
+
+
+def _typed(name: str, longest: int) -> str:
+    return (request.form.get(name) or "").strip()[:longest]
+
+
+def local(moment: datetime | None) -> str:
+    return moment.astimezone(TZ).strftime("%H:%M ngày %d/%m/%Y") if moment else ""
+
+
+def _lookup_page(status: int = 200, **context: Any) -> tuple[str, int]:
+    context.setdefault("code", "")
+    context.setdefault("message", None)
+    context.setdefault("view", None)
+    body = render_template(
+        "portal/lookup.html",
+        canonical_url=absolute("portal_web.lookup_form"),
+        local=local,
+        criteria=ratings.CRITERIA,
+        levels=ratings.LEVELS,
+        **context,
+    )
+    return body, status
+
+
+@blp.get("/tra-cuu")
+def lookup_form() -> tuple[str, int]:
+    code = (request.args.get("ma") or "").strip()
+    return _lookup_page(code=code if len(code) <= CODE_MAX else "")
+
+
+@blp.get("/tra-cuu-ho-so")
+def lookup_link() -> Any:
+    """The address notify's emails and slips link to (`?ma=<code>`): the lookup with the code."""
+    code = (request.args.get("ma") or "").strip()
+    if code and len(code) <= CODE_MAX:
+        return redirect(url_for("portal_web.lookup_form", ma=code), code=301)
+    return redirect(url_for("portal_web.lookup_form"), code=301)
+
+
+@blp.post("/tra-cuu")
+def lookup_dossier() -> Any:
+    if (limited := _limited()) is not None:
+        return limited
+    code, secret = _typed("code", CODE_MAX), _typed("secret", SECRET_MAX)
+    if not code or not secret:
+        errors = {
+            name: message
+            for name, value, message in (
+                ("code", code, "Hãy nhập mã hồ sơ."),
+                ("secret", secret, "Hãy nhập mã tra cứu."),
+            )
+            if not value
+        }
+        return _lookup_page(422, code=code, errors=errors)
+    view = lookup(current_db(), code, secret)
+    if view is None:
+        # The same page for an unknown code and a wrong secret: the code typed is not echoed.
+        return _lookup_page(404, message=NOT_FOUND)
+    return _lookup_page(view=view, **_rating_context(view))
+
+
+def _rating_context(view: Document) -> dict[str, Any]:
+    if view["state"] != "returned":
+        return {}
+    if store.get_rating(current_db(), view["code"]) is not None:
+        return {"rated": True}
+    return {"rating_token": _tokens().dumps(view["code"])}
+
+
+@blp.post("/tra-cuu/danh-gia")
+def rate_dossier() -> Any:
+    if (limited := _limited()) is not None:
+        return limited
+    try:
+        code = _tokens().loads(request.form.get("rating_token", ""), max_age=RATING_TOKEN_AGE)
+    except BadData:
+        return _lookup_page(400, message="Phiên đánh giá đã hết hạn. Vui lòng tra cứu lại hồ sơ để đánh giá.")
+    db = current_db()
+    doc = store.get_dossier(db, str(code))
+    if doc is None or not ratings.may_rate(doc):
+        return _lookup_page(409, message="Hồ sơ chỉ được đánh giá sau khi đã trả kết quả.")
+    try:
+        levels = ratings.check_levels({name: request.form.get(name, "") for name in ratings.CRITERIA})
+    except ratings.BadRating as exc:
+        view = lookup_view_for_rating(doc)
+        return _lookup_page(
+            422, view=view, rating_token=request.form["rating_token"], rating_errors=exc.errors
+        )
+    rated = ratings.rate(db, doc, levels)
+    return render_template("portal/rated.html", canonical_url=None, code=code, stored_now=rated.stored_now), (
+        200 if rated.stored_now else 409
+    )
+
+
+def lookup_view_for_rating(doc: Document) -> Document:
+    """What the rating form shows again beside its errors: the dossier's public view."""
+    return public_view(doc, datetime.now(TZ))
