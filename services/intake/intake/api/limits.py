@@ -1,62 +1,20 @@
-"""How often clients without a staff token may upload.
-
-Counted with `limits` (the library under Flask-Limiter) and checked only where it applies: an
-upload. Flask-Limiter's per-request hooks resolve every route's limits, which cost each filing
-request a third of a millisecond of a worker's time although only uploads are limited.
-"""
+"""How often clients without a staff token may upload (eventkit.ratelimit, checked on uploads
+only: Flask-Limiter's per-request hooks cost each filing request a third of a millisecond)."""
 
 from __future__ import annotations
 
-import logging
-import math
-import time
 from typing import Any
 
 from flask import Flask, jsonify, request
-from limits import parse, storage, strategies
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from eventkit.auth import AuthError, TokenVerifier
+from eventkit.ratelimit import ClientLimit
 from intake.api import uploads
 from intake.config import IntakeConfig
 
 TOO_MANY_UPLOADS = "Bạn gửi tệp quá nhiều lần trong thời gian ngắn; vui lòng đợi một lát rồi thử lại."
-
-log = logging.getLogger(__name__)
-
-
-class UploadLimit:
-    """A moving window of `UPLOAD_RATE_LIMIT` uploads per client address.
-
-    Counts live in `RATE_LIMIT_STORAGE_URI`: "memory://" keeps them per API process; a store shared
-    by the processes (e.g. Redis) makes the limit exact across them. A shared store that fails does
-    not stop uploads: they are counted in the process meanwhile.
-    """
-
-    def __init__(self, config: IntakeConfig) -> None:
-        self.limit = parse(config.upload_rate_limit)
-        self.namespace = f"{config.service}:uploads"
-        self.window = strategies.MovingWindowRateLimiter(
-            storage.storage_from_string(config.rate_limit_storage_uri)
-        )
-        self.fallback = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
-
-    def _counted(self, action: str, client: str) -> Any:
-        try:
-            return getattr(self.window, action)(self.limit, self.namespace, client)
-        except Exception:
-            log.warning("upload limit store unreachable: counting in this process", exc_info=True)
-            return getattr(self.fallback, action)(self.limit, self.namespace, client)
-
-    def allows(self, client: str) -> bool:
-        """Count one upload of `client`; False once it is over the limit."""
-        return bool(self._counted("hit", client))
-
-    def retry_after(self, client: str) -> int:
-        """Seconds until `client` may upload again."""
-        stats = self._counted("get_window_stats", client)
-        return max(1, math.ceil(stats.reset_time - time.time()))
 
 
 def _has_valid_staff_token(app: Flask) -> bool:
@@ -78,13 +36,15 @@ def _too_many(retry_after: int) -> Any:
     return response
 
 
-def limit_uploads(app: Flask, config: IntakeConfig) -> UploadLimit:
+def limit_uploads(app: Flask, config: IntakeConfig) -> ClientLimit:
     """Uploads sent without a staff token are limited per client address (`UPLOAD_RATE_LIMIT`);
     officers at the counter upload for citizens without a limit. Behind proxies (`PROXY_HOPS`) the
     client's address is taken from X-Forwarded-For."""
     if config.proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.proxy_hops)  # type: ignore[method-assign]
-    upload_limit = UploadLimit(config)
+    upload_limit = ClientLimit(
+        config.upload_rate_limit, config.rate_limit_storage_uri, f"{config.service}:uploads"
+    )
 
     @app.before_request
     def count_upload() -> Any:

@@ -9,28 +9,21 @@ makes it exact across processes), and only on this route, as intake counts its u
 
 from __future__ import annotations
 
-import logging
-import math
-import os
-import time
 from typing import Any
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from limits import parse, storage, strategies
 from marshmallow import fields
 from werkzeug.http import HTTP_STATUS_CODES
 
+from eventkit.ratelimit import ClientLimit
 from eventkit.schemas import BaseSchema, length
 from eventkit.web import current_db
 from portal.service import dossiers
 
 NOT_FOUND = "Không tìm thấy hồ sơ với mã và mã tra cứu đã nhập. Vui lòng kiểm tra lại."
 TOO_MANY = "Bạn tra cứu quá nhiều lần trong thời gian ngắn; vui lòng đợi một lát rồi thử lại."
-DEFAULT_LIMIT = "20/minute"
-
-log = logging.getLogger(__name__)
 
 blp = Blueprint("lookup", __name__, url_prefix="/api/v1/lookup", description="Dossier lookup")
 
@@ -89,41 +82,9 @@ class PublicStatusSchema(BaseSchema):
     notifications = fields.List(fields.Nested(NotificationSchema))
 
 
-class LookupLimit:
-    """A moving window of lookups per client address; a shared store that fails does not stop
-    lookups, they are counted in the process meanwhile."""
-
-    def __init__(self, limit: str, storage_uri: str) -> None:
-        self.limit = parse(limit)
-        self.window = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
-        self.fallback = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
-
-    @classmethod
-    def from_env(cls) -> LookupLimit:
-        return cls(
-            os.environ.get("LOOKUP_RATE_LIMIT") or DEFAULT_LIMIT,
-            os.environ.get("RATE_LIMIT_STORAGE_URI") or "memory://",
-        )
-
-    def _counted(self, action: str, client: str) -> Any:
-        try:
-            return getattr(self.window, action)(self.limit, "portal:lookup", client)
-        except Exception:
-            log.warning("lookup limit store unreachable: counting in this process", exc_info=True)
-            return getattr(self.fallback, action)(self.limit, "portal:lookup", client)
-
-    def allows(self, client: str) -> bool:
-        return bool(self._counted("hit", client))
-
-    def retry_after(self, client: str) -> int:
-        stats = self._counted("get_window_stats", client)
-        return max(1, math.ceil(float(stats.reset_time) - time.time()))
-
-
-def lookup_limit() -> LookupLimit:
-    limit: LookupLimit | None = current_app.extensions.get("lookup_limit")
-    if limit is None:
-        limit = current_app.extensions["lookup_limit"] = LookupLimit.from_env()
+def lookup_limit() -> ClientLimit:
+    """The count the lookup page keeps too (portal.web.lookup.init_lookup): one per client."""
+    limit: ClientLimit = current_app.extensions["portal_lookup"]
     return limit
 
 

@@ -10,17 +10,15 @@ secret: the lookup that showed it signs a token naming the dossier, valid for `R
 from __future__ import annotations
 
 import logging
-import math
-import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
-from limits import parse, storage, strategies
 
 from eventkit.mongo import Document
+from eventkit.ratelimit import ClientLimit
 from eventkit.web import current_db
 from portal import store
 from portal.service import ratings
@@ -40,39 +38,18 @@ NOT_FOUND = (
 log = logging.getLogger(__name__)
 
 
-class LookupLimit:
-    """A moving window of lookups per client address; a shared store that fails counts in the
-    process meanwhile."""
-
-    def __init__(self, rate: str, storage_uri: str) -> None:
-        self.limit = parse(rate)
-        self.window = strategies.MovingWindowRateLimiter(storage.storage_from_string(storage_uri))
-        self.fallback = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
-
-    def _counted(self, action: str, client: str) -> Any:
-        try:
-            return getattr(self.window, action)(self.limit, "portal:lookups", client)
-        except Exception:
-            log.warning("lookup limit store unreachable: counting in this process", exc_info=True)
-            return getattr(self.fallback, action)(self.limit, "portal:lookups", client)
-
-    def allows(self, client: str) -> bool:
-        return bool(self._counted("hit", client))
-
-    def retry_after(self, client: str) -> int:
-        stats = self._counted("get_window_stats", client)
-        return max(1, math.ceil(float(stats.reset_time) - time.time()))
-
-
 def init_lookup(app: Flask, env: Mapping[str, str]) -> None:
-    app.extensions["portal_lookup"] = LookupLimit(
-        env.get("LOOKUP_RATE_LIMIT") or "20/minute", env.get("RATE_LIMIT_STORAGE_URI") or "memory://"
+    """One count of lookups per client for the page and the JSON API (api/lookup.py) alike."""
+    app.extensions["portal_lookup"] = ClientLimit(
+        env.get("LOOKUP_RATE_LIMIT") or "20/minute",
+        env.get("RATE_LIMIT_STORAGE_URI") or "memory://",
+        "portal:lookups",
     )
 
 
 def _limited() -> Any:
     """The 429 page when this client looked up too often, else None."""
-    limit: LookupLimit = current_app.extensions["portal_lookup"]
+    limit: ClientLimit = current_app.extensions["portal_lookup"]
     client = request.remote_addr or "unknown"
     if limit.allows(client):
         return None
