@@ -2,4 +2,6 @@
 
 from flask_smorest import Blueprint
 
-BLUEPRINTS: tuple[Blueprint, ...] = ()
+from portal.api import content
+
+BLUEPRINTS: tuple[Blueprint, ...] = (content.articles, content.documents)

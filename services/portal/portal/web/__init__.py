@@ -9,12 +9,18 @@ from flask import Flask
 
 from eventkit.mongo import Db
 from portal import store
+from portal.web import content as _content_pages  # noqa: F401  (its routes join the pages' blueprint)
 from portal.web.catalogue import FilterOptions
 from portal.web.pages import blp
 from webui import NavItem, Site, init_webui
 
 DEFAULT_HOME_UNIT = "264"  # Lương Tài district (GSO code)
-NAV = (NavItem("Trang chủ", "portal_web.home"), NavItem("Thủ tục hành chính", "portal_web.procedures"))
+NAV = (
+    NavItem("Trang chủ", "portal_web.home"),
+    NavItem("Thủ tục hành chính", "portal_web.procedures"),
+    NavItem("Tin tức", "portal_web.news"),
+    NavItem("Văn bản", "portal_web.documents"),
+)
 
 
 def site_name(unit: Mapping[str, object] | None) -> str:
