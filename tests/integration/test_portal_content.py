@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -357,3 +359,127 @@ def test_the_worker_publishes_at_the_set_time_and_the_events_reach_kafka(
         data["kind"] == "article" and data["unit"] == DISTRICT and data["path"] == f"/tin-tuc/{item['slug']}"
     )
     assert made["title"] not in client.get("/tin-tuc").get_data(as_text=True)
+
+
+def published(client, headers, kind: str = "articles", pdf: bool = True, **fields: Any) -> dict[str, Any]:
+    """A new item taken through review to published by the API."""
+    body = article(**fields) if kind == "articles" else document(**fields)
+    item = client.post(f"/api/v1/{kind}", json=body, headers=headers).get_json()
+    url = f"/api/v1/{kind}/{item['id']}"
+    version = client.post(
+        f"{url}/status", json={"status": "review", "version": 1}, headers=headers
+    ).get_json()["version"]
+    if kind == "documents" and pdf:
+        version = client.put(f"{url}/pdf", data=PDF, headers={**headers, **if_match(version)}).get_json()[
+            "version"
+        ]
+    answer = client.post(f"{url}/status", json={"status": "published", "version": version}, headers=headers)
+    assert answer.status_code == 200, answer.get_json()
+    return answer.get_json()
+
+
+def titles(html: str) -> list[str]:
+    return re.findall(r'<h2><a href="/(?:tin-tuc|van-ban)/[^"]+">([^<]+)</a></h2>', html)
+
+
+def test_news_pages_show_only_published_articles_by_unit_category_and_year(client, editor, staff_headers):
+    commune = staff_headers("editor", COMMUNE, user_id="bt-2")
+    first = published(client, editor, title="Hội nghị cải cách hành chính huyện")
+    second = published(client, editor, title="Tuyên truyền phòng chống lụt bão", category="Thông báo")
+    third = published(client, commune, title="Xã An Thịnh ra quân làm giao thông nông thôn", unit=COMMUNE)
+    draft = client.post(
+        "/api/v1/articles", json=article(title="Bản nháp chưa đăng"), headers=editor
+    ).get_json()
+
+    everything = client.get("/tin-tuc").get_data(as_text=True)
+    assert titles(everything) == [third["title"], second["title"], first["title"]]  # newest first
+    assert "Bản nháp chưa đăng" not in everything
+    assert titles(client.get(f"/tin-tuc?unit={COMMUNE}").get_data(as_text=True)) == [third["title"]]
+    assert titles(client.get("/tin-tuc?category=Thông+báo").get_data(as_text=True)) == [second["title"]]
+    this_year = datetime.now(UTC).year
+    assert len(titles(client.get(f"/tin-tuc?year={this_year}").get_data(as_text=True))) == 3
+    assert titles(client.get("/tin-tuc?year=2016").get_data(as_text=True)) == []
+    assert client.get("/tin-tuc?category=Không+có").status_code == 400
+    assert client.get("/tin-tuc?page=0").status_code == 400
+
+    detail = client.get(f"/tin-tuc/{first['slug']}")
+    html = detail.get_data(as_text=True)
+    assert detail.status_code == 200 and "<h2>Nội dung</h2>" in html and "<strong>đạt</strong>" in html
+    assert f'<link rel="canonical" href="https://luongtai.example.vn/tin-tuc/{first["slug"]}">' in html
+    by_id = client.get(f"/tin-tuc/{first['id']}")
+    assert by_id.status_code == 301 and by_id.headers["Location"].endswith(f"/tin-tuc/{first['slug']}")
+    assert client.get(f"/tin-tuc/{draft['slug']}").status_code == 404
+
+    unit_page = client.get(f"/don-vi/{COMMUNE}").get_data(as_text=True)
+    assert third["title"] in unit_page and first["title"] not in unit_page
+    home = client.get("/").get_data(as_text=True)
+    assert all(item["title"] in home for item in (first, second, third))
+
+    found = client.get("/tin-tuc?q=hoi+nghi+cai+cach").get_data(as_text=True)
+    assert titles(found)[0] == first["title"]
+
+
+def test_paging_reads_one_page_of_the_list(client, editor):
+    made = [published(client, editor, title=f"Tin số {n:02d} của huyện Lương Tài") for n in range(12)]
+    page_one = titles(client.get("/tin-tuc").get_data(as_text=True))
+    page_two = titles(client.get("/tin-tuc?page=2").get_data(as_text=True))
+    assert len(page_one) == 10 and page_two == [made[1]["title"], made[0]["title"]]
+    assert "Tìm thấy 12 tin, trang 2/2." in client.get("/tin-tuc?page=2").get_data(as_text=True)
+
+
+def test_views_are_counted_in_memory_and_flushed_with_one_increment(client, editor, portal_app, monkeypatch):
+    from portal.web import content as pages
+
+    counts = pages.ViewCounts(flush_seconds=3600)
+    monkeypatch.setattr(pages, "VIEWS", counts)
+    item = published(client, editor)
+    db = portal_app.extensions["db"]
+    for n in range(3):
+        assert f"{n + 1} lượt xem" in client.get(f"/tin-tuc/{item['slug']}").get_data(as_text=True)
+    assert content_store.views_of(db, item["id"]) == 0  # nothing written per view
+    counts.flush()
+    assert content_store.views_of(db, item["id"]) == 3
+    assert "4 lượt xem" in client.get(f"/tin-tuc/{item['slug']}").get_data(as_text=True)
+
+
+def test_document_pages_filter_by_type_issuer_year_and_status(client, editor):
+    old = published(
+        client, editor, kind="documents", number="12/QĐ-UBND", issued_on="2025-05-04", effective_on=None
+    )
+    new = published(
+        client, editor, kind="documents", replaces=[old["id"]], doc_type="Chỉ thị", number="03/CT-UBND"
+    )
+    everything = titles(client.get("/van-ban").get_data(as_text=True))
+    assert everything == [new["title"], old["title"]]
+    assert titles(client.get("/van-ban?doc_type=Chỉ+thị").get_data(as_text=True)) == [new["title"]]
+    assert titles(client.get("/van-ban?year=2025").get_data(as_text=True)) == [old["title"]]
+    assert titles(client.get("/van-ban?legal_status=replaced").get_data(as_text=True)) == [old["title"]]
+    assert titles(client.get("/van-ban?legal_status=in_force").get_data(as_text=True)) == [new["title"]]
+    issuer = titles(client.get("/van-ban?issuer=UBND+huyện+Lương+Tài").get_data(as_text=True))
+    assert issuer == [new["title"], old["title"]]
+    detail = client.get(f"/van-ban/{old['id']}").get_data(as_text=True)
+    assert "Đã được thay thế" in detail and f'href="/van-ban/{new["id"]}"' in detail
+    assert f'href="/van-ban/{old["id"]}/tep.pdf"' in detail
+    assert client.get("/van-ban?legal_status=valid").status_code == 400
+
+
+def test_the_atom_feed_and_sitemap_list_what_is_published(client, editor, staff_headers):
+    district = published(client, editor)
+    commune = published(
+        client, staff_headers("editor", COMMUNE, user_id="bt-2"), title="Tin của xã", unit=COMMUNE
+    )
+    document_item = published(client, editor, kind="documents")
+    atom = "{http://www.w3.org/2005/Atom}"
+    feed = client.get(f"/tin-tuc/atom.xml?unit={COMMUNE}")
+    assert feed.headers["Content-Type"].startswith("application/atom+xml")
+    root = ET.fromstring(feed.data)
+    entries = root.findall(f"{atom}entry")
+    assert [e.findtext(f"{atom}title") for e in entries] == ["Tin của xã"]
+    assert (
+        entries[0].find(f"{atom}link").get("href") == f"https://luongtai.example.vn/tin-tuc/{commune['slug']}"
+    )
+    assert len(ET.fromstring(client.get("/tin-tuc/atom.xml").data).findall(f"{atom}entry")) == 2
+
+    sitemap = client.get("/sitemap.xml").get_data(as_text=True)
+    assert f"https://luongtai.example.vn/tin-tuc/{district['slug']}" in sitemap
+    assert f"https://luongtai.example.vn/van-ban/{document_item['id']}" in sitemap
