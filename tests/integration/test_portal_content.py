@@ -142,9 +142,10 @@ def test_invalid_fields_are_named_in_vietnamese(client, editor):
         headers=editor,
     )
     assert late.status_code == 422 and "publish_at" in late.get_json()["errors"]["json"]
-    empty = client.patch(f"/api/v1/articles/{made['id']}", json={"version": 1}, headers=editor)
-    assert empty.status_code == 422
-    assert empty.get_json()["errors"]["json"] == {"_schema": ["Không có trường nào để sửa."]}
+    unchanged = client.patch(f"/api/v1/articles/{made['id']}", json={"version": 1}, headers=editor)
+    assert (
+        unchanged.status_code == 200 and unchanged.get_json()["version"] == 1
+    )  # nothing sent, nothing saved
     assert (
         client.patch(
             f"/api/v1/articles/{made['id']}", json={"title": "Tiêu đề mới"}, headers=editor
@@ -342,7 +343,8 @@ def test_the_worker_publishes_at_the_set_time_and_the_events_reach_kafka(
             microsecond=at.microsecond // 1000 * 1000
         )
         assert datetime.now(UTC) >= at
-        assert made["title"] in client.get("/tin-tuc").get_data(as_text=True)
+        # The public list's rows are written just after the item's own write.
+        assert wait_for(lambda: made["title"] in client.get("/tin-tuc").get_data(as_text=True), 10)
 
         client.post(
             f"{url}/status", json={"status": "unpublished", "version": item["version"]}, headers=editor

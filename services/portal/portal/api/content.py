@@ -14,7 +14,6 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
 from eventkit.auth import Roles, current_staff, staff_required
-from eventkit.blobs import BlobStore
 from eventkit.web import current_db
 from portal.api.content_schemas import (
     ArticleListSchema,
@@ -34,7 +33,12 @@ from portal.service import content
 from portal.service.content import ARTICLE, DOCUMENT, Editor
 
 SECURITY = [{"staffToken": []}]
-IF_MATCH = {"in": "header", "name": "If-Match", "schema": {"type": "string"}, "required": False}
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "schema": {"type": "string", "pattern": r'^(W/)?"?[0-9]{1,9}"?$'},
+    "required": False,
+}
 
 
 def editor() -> Editor:
@@ -42,15 +46,16 @@ def editor() -> Editor:
     return Editor(user_id=staff.user_id, units=staff.units)
 
 
-def expected_version(body_version: int | None) -> int:
-    """The version the request edits: the body's `version`, else the If-Match header's."""
+def expected_version(body_version: int | None) -> int | None:
+    """The version the request edits: the body's `version`, else the If-Match header's (None when
+    neither is sent: the item, once found, answers 428)."""
     if body_version is not None:
         return body_version
     header = request.headers.get("If-Match", "").strip()
     value = header.removeprefix("W/").strip('"')
     if not value:
-        abort(428, message="Cần phiên bản đang sửa: trường “version” hoặc tiêu đề If-Match.")
-    if not value.isdigit():
+        return None
+    if not value.isdigit() or len(value) > 9:
         abort(400, message='Tiêu đề If-Match phải là số phiên bản, ví dụ "3".')
     return int(value)
 
@@ -61,14 +66,6 @@ def shown(kind: str, item: dict[str, Any]) -> dict[str, Any]:
 
 def versioned(kind: str, item: dict[str, Any], status: int = 200) -> Any:
     return shown(kind, item), status, {"ETag": f'"{item["version"]}"'}
-
-
-def blobs() -> BlobStore:
-    store: BlobStore | None = current_app.extensions.get("blobs")
-    if store is None:
-        abort(503, message="Chưa cấu hình nơi lưu tệp (PORTAL_BLOB_URL) nên chưa nhận được tệp đính kèm.")
-    assert store is not None
-    return store
 
 
 def content_blueprint(kind: str) -> Blueprint:
@@ -172,11 +169,9 @@ def content_blueprint(kind: str) -> Blueprint:
         @blp.doc(
             security=SECURITY,
             parameters=[IF_MATCH],
+            # The raw bytes, whatever Content-Type says: the type is judged from the bytes.
             requestBody={
-                "content": {
-                    media: {"schema": {"type": "string", "format": "binary"}}
-                    for media in (("image/png", "image/jpeg") if kind == ARTICLE else ("application/pdf",))
-                }
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
             },
         )
         @blp.response(200, out_schema)
@@ -189,7 +184,9 @@ def content_blueprint(kind: str) -> Blueprint:
             version = expected_version(None)
             limit = content.COVER_MAX_BYTES if kind == ARTICLE else content.PDF_MAX_BYTES
             data = request.stream.read(limit + 1)
-            item = content.attach(current_db(), blobs(), kind, editor(), item_id, version, data)
+            item = content.attach(
+                current_db(), current_app.extensions.get("blobs"), kind, editor(), item_id, version, data
+            )
             return versioned(kind, item)
 
     @blp.route("/<item_id>/revisions")

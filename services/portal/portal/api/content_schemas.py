@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from marshmallow import ValidationError, fields, validates_schema
+from marshmallow import fields
 
 from eventkit.schemas import BaseSchema, between, items, length, one_of, pattern
 from portal.service.content import BODY_FORMATS, CATEGORIES, DOCUMENT_TYPES, LEGAL_STATUSES, Status
@@ -24,17 +22,10 @@ class ArticleSchema(BaseSchema):
     unit = fields.String(required=True, validate=UNIT)
 
 
-class EditMixin:
-    """An edit (loaded with `partial=True`): only the fields sent change; `version` (or If-Match)
-    is the version edited."""
+class ArticleUpdateSchema(ArticleSchema):
+    """An edit (loaded with `partial=True`): only the fields sent change, none sent changes nothing;
+    `version` (or If-Match) is the version edited."""
 
-    @validates_schema
-    def check_not_empty(self, data: dict[str, Any], **_kwargs: Any) -> None:
-        if not set(data) - {"version"}:
-            raise ValidationError("Không có trường nào để sửa.", "_schema")
-
-
-class ArticleUpdateSchema(EditMixin, ArticleSchema):
     version = fields.Integer(**VERSION)
 
 
@@ -56,7 +47,7 @@ class DocumentSchema(BaseSchema):
     unit = fields.String(required=True, validate=UNIT)
 
 
-class DocumentUpdateSchema(EditMixin, DocumentSchema):
+class DocumentUpdateSchema(DocumentSchema):
     version = fields.Integer(**VERSION)
 
 

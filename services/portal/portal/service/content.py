@@ -25,7 +25,7 @@ from markdown_it import MarkdownIt
 
 from eventkit.blobs import BlobStore
 from eventkit.envelope import new_event
-from eventkit.errors import Conflict, Forbidden, InvalidData, NotFound, TooLarge, UnsupportedType
+from eventkit.errors import Conflict, DomainError, Forbidden, InvalidData, NotFound, TooLarge, UnsupportedType
 from eventkit.mongo import Db, Document
 from eventkit.outbox import outbox_entry
 from eventkit.topics import Topics
@@ -272,6 +272,23 @@ def create(db: Db, kind: str, editor: Editor, fields: Mapping[str, Any]) -> Docu
     return get(db, kind, item_id)
 
 
+class NoFileStore(DomainError):
+    status = 503
+
+
+class VersionRequired(DomainError):
+    status = 428
+
+
+def _check_version(current: Document, version: int | None) -> int:
+    """The version edited, which must be the item's current one."""
+    if version is None:
+        raise VersionRequired("Cần phiên bản đang sửa: trường “version” hoặc tiêu đề If-Match.")
+    if current["version"] != version:
+        raise _stale(current)
+    return version
+
+
 def _stale(current: Document) -> Conflict:
     return Conflict(
         f"Nội dung đã được sửa bởi người khác (phiên bản hiện tại {current['version']}); "
@@ -317,15 +334,16 @@ def _commit(
 
 
 def update(
-    db: Db, kind: str, editor: Editor, item_id: str, version: int, fields: Mapping[str, Any]
+    db: Db, kind: str, editor: Editor, item_id: str, version: int | None, fields: Mapping[str, Any]
 ) -> Document:
     current = get(db, kind, item_id, editor)
-    if current["version"] != version:
-        raise _stale(current)
+    version = _check_version(current, version)
     if current["status"] not in Status.EDITABLE:
         raise Conflict(
             f"Không sửa được nội dung {STATUS_NAMES[current['status']]}: hãy gỡ hoặc đưa về chờ duyệt trước."
         )
+    if not fields:
+        return current  # nothing to change: no new version
     if "unit" in fields:
         check_unit(editor, fields["unit"])
     fields = stored_fields(fields)
@@ -341,7 +359,7 @@ def transition(
     kind: str,
     editor: Editor,
     item_id: str,
-    version: int,
+    version: int | None,
     status: str,
     publish_at: datetime | None,
     index: SearchIndex,
@@ -354,8 +372,7 @@ def transition(
         target = Status.SCHEDULED
     elif publish_at is not None and status != Status.PUBLISHED:
         raise InvalidData({"publish_at": ["Chỉ đặt giờ đăng khi chuyển sang trạng thái đăng (published)."]})
-    if current["version"] != version:
-        raise _stale(current)
+    version = _check_version(current, version)
     allowed = TRANSITIONS[current["status"]]
     if target not in allowed:
         names = ", ".join(sorted(allowed))
@@ -438,17 +455,16 @@ def _mark_replaced(db: Db, item: Document, index: SearchIndex) -> None:
 
 def attach(
     db: Db,
-    blobs: BlobStore,
+    blobs: BlobStore | None,
     kind: str,
     editor: Editor,
     item_id: str,
-    version: int,
+    version: int | None,
     data: bytes,
 ) -> Document:
     """Keep the article's cover image (PNG/JPEG) or the document's PDF, checked from its bytes."""
     current = get(db, kind, item_id, editor)
-    if current["version"] != version:
-        raise _stale(current)
+    version = _check_version(current, version)
     if current["status"] not in Status.EDITABLE:
         raise Conflict(f"Không sửa được nội dung {STATUS_NAMES[current['status']]}.")
     if kind == DOCUMENT:
@@ -466,6 +482,8 @@ def attach(
         raise TooLarge(f"Tệp vượt quá giới hạn {limit // MIB} MiB.")
     if media_type is None:
         raise UnsupportedType(wrong)
+    if blobs is None:
+        raise NoFileStore("Chưa cấu hình nơi lưu tệp (PORTAL_BLOB_URL) nên chưa nhận được tệp đính kèm.")
     digest = hashlib.sha256(data).hexdigest()
     key = f"portal-{name}-{item_id}-{digest[:16]}"
     blobs.put(key, data)
