@@ -34,7 +34,7 @@ from portal.events import EventTypes
 from portal.listing import fold
 from portal.search.interface import SearchIndex
 
-SOURCE = "/motcua/portal"
+SOURCE = "/services/portal"
 LOCAL_TIME = ZoneInfo("Asia/Ho_Chi_Minh")
 ARTICLE = "article"
 DOCUMENT = "document"
