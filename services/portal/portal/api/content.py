@@ -32,7 +32,7 @@ from portal.search import StoreSearch
 from portal.service import content
 from portal.service.content import ARTICLE, DOCUMENT, Editor
 
-SECURITY = [{"staffToken": []}]
+SECURITY: list[dict[str, list[str]]] = [{"staffToken": []}]
 IF_MATCH = {
     "in": "header",
     "name": "If-Match",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from marshmallow import fields
 
 from eventkit.schemas import BaseSchema, between, items, length, one_of, pattern
@@ -9,7 +11,10 @@ from portal.service.content import BODY_FORMATS, CATEGORIES, DOCUMENT_TYPES, LEG
 
 UNIT = pattern(r"^[A-Za-z0-9._-]{1,40}$", "Mã đơn vị không hợp lệ.")
 ITEM_ID = pattern(r"^[0-9a-f]{12}$", "Mã nội dung không hợp lệ.")
-VERSION = {"validate": between(1), "metadata": {"description": "the version edited (or the If-Match header)"}}
+VERSION: dict[str, Any] = {
+    "validate": between(1),
+    "metadata": {"description": "the version edited (or the If-Match header)"},
+}
 
 
 class ArticleSchema(BaseSchema):

@@ -159,7 +159,7 @@ def local_date(value: Any) -> str:
 @blp.get("/tin-tuc")
 def news() -> str:
     db = current_db()
-    filters = {
+    filters: dict[str, Any] = {
         "unit": text_arg("unit", 40),
         "category": choice_arg("category", CATEGORIES),
         "year": year_arg(),
