@@ -111,6 +111,8 @@ def service_env(
         or (data_dir / "blobs" / "processing").as_uri(),
         # Notify's signed letters and print batches.
         "NOTIFY_BLOB_URL": os.environ.get("NOTIFY_BLOB_URL") or (data_dir / "blobs" / "notify").as_uri(),
+        # The portal's cover images and directive documents' PDFs.
+        "PORTAL_BLOB_URL": os.environ.get("PORTAL_BLOB_URL") or (data_dir / "blobs" / "portal").as_uri(),
         # The postal operator's reports are signed with this key (development only).
         "POSTAL_HMAC_KEY": os.environ.get("POSTAL_HMAC_KEY") or "khoa-buu-chinh-phat-trien",
         # Processing links a dossier's documents to their download at intake.

@@ -216,6 +216,17 @@ class Topics:
             )
         ),
     )
+    PORTAL_CONTENT = Topic(
+        "portal.content.v1",
+        owner=Services.PORTAL,
+        # For readers outside the four services (syndication, a search cluster): none of ours yet.
+        consumers=(),
+        description="news articles and directive documents published / unpublished, keyed by item id",
+        event_types=(
+            "vn.motcua.portal.content.published.v1",
+            "vn.motcua.portal.content.unpublished.v1",
+        ),
+    )
 
 
 REGISTRY: tuple[Topic, ...] = (
@@ -226,6 +237,7 @@ REGISTRY: tuple[Topic, ...] = (
     Topics.PROCESSING_UNITS,
     Topics.NOTIFY_NOTIFICATIONS,
     Topics.NOTIFY_LETTERS,
+    Topics.PORTAL_CONTENT,
 )
 
 

@@ -84,3 +84,10 @@ class ConsumedTypes:
 def verb_of(event_type: str) -> str:
     """`vn.motcua.processing.dossier.accepted.v1` → `accepted`."""
     return event_type.split(".")[-2]
+
+
+class EventTypes:
+    """Types portal publishes (topic portal.content.v1, key = the article's or document's id)."""
+
+    CONTENT_PUBLISHED = "vn.motcua.portal.content.published.v1"
+    CONTENT_UNPUBLISHED = "vn.motcua.portal.content.unpublished.v1"

@@ -11,11 +11,11 @@ from eventkit.inbox import apply_newer, apply_once
 from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
 from eventkit.projections import upsert_latest
-from portal import listing
+from portal import content_store, listing
 from portal.search.store_index import ensure_search_indexes
 
 # Aggregates that carry an outbox of events for the worker's relay to publish.
-OUTBOX_COLLECTIONS: list[str] = []
+OUTBOX_COLLECTIONS: list[str] = [*content_store.CONTENT]
 
 
 def connect(config: ServiceConfig) -> Db:
@@ -28,6 +28,8 @@ def ensure_indexes(db: Db) -> None:
     # The search index keeps its own collections (portal.search.store_index).
     ensure_search_indexes(db)
     ensure_filing_indexes(db)
+    # The editors' articles and documents keep their own (portal.content_store).
+    content_store.ensure_content_indexes(db)
 
 
 # Projections of processing's catalogue (compacted topics), keyed by code, newest version only.

@@ -2,6 +2,6 @@
 
 from flask_smorest import Blueprint
 
-from portal.api import lookup
+from portal.api import content, lookup
 
-BLUEPRINTS: tuple[Blueprint, ...] = (lookup.blp,)
+BLUEPRINTS: tuple[Blueprint, ...] = (lookup.blp, content.articles, content.documents)

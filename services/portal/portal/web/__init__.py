@@ -9,6 +9,7 @@ from flask import Flask
 
 from eventkit.mongo import Db
 from portal import store
+from portal.web import content as _content_pages  # noqa: F401  (its routes join the pages' blueprint)
 from portal.web.catalogue import FilterOptions
 from portal.web.filing import init_filing
 from portal.web.lookup import init_lookup
@@ -19,6 +20,8 @@ DEFAULT_HOME_UNIT = "264"  # Lương Tài district (GSO code)
 NAV = (
     NavItem("Trang chủ", "portal_web.home"),
     NavItem("Thủ tục hành chính", "portal_web.procedures"),
+    NavItem("Tin tức", "portal_web.news"),
+    NavItem("Văn bản", "portal_web.documents"),
     NavItem("Tra cứu hồ sơ", "portal_web.lookup_form"),
 )
 

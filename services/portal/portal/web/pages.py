@@ -106,5 +106,8 @@ def sitemap() -> Response:
     rows = catalogue.listing.find_listed(db, catalogue.listing.facet_key(None, None, None, None))
     urls = [absolute("portal_web.home"), absolute("portal_web.procedures")]
     urls += [absolute("portal_web.procedure", code=r["code"]) for r in rows]
+    from portal.web.content import sitemap_urls  # beside this module, on the same blueprint
+
+    urls += sitemap_urls()
     body = render_template("portal/sitemap.xml", urls=urls)
     return Response(body, mimetype="application/xml")
