@@ -9,12 +9,19 @@ from flask import Flask
 
 from eventkit.mongo import Db
 from portal import store
+from portal.web import statistics as _statistics  # noqa: F401  (its routes on `blp`)
 from portal.web.catalogue import FilterOptions
 from portal.web.pages import blp
+from portal.web.signatures import configure_signature_check
 from webui import NavItem, Site, init_webui
 
 DEFAULT_HOME_UNIT = "264"  # Lương Tài district (GSO code)
-NAV = (NavItem("Trang chủ", "portal_web.home"), NavItem("Thủ tục hành chính", "portal_web.procedures"))
+NAV = (
+    NavItem("Trang chủ", "portal_web.home"),
+    NavItem("Thủ tục hành chính", "portal_web.procedures"),
+    NavItem("Thống kê", "portal_web.statistics_page"),
+    NavItem("Kiểm tra chữ ký số", "portal_web.signature_check"),
+)
 
 
 def site_name(unit: Mapping[str, object] | None) -> str:
@@ -45,6 +52,7 @@ def register_web(app: Flask, db: Db, environ: Mapping[str, str] | None = None) -
     secret = env.get("WEB_SECRET_KEY")
     app.extensions["portal_web"] = {"base_url": env.get("PORTAL_URL") or None, "options": FilterOptions()}
     app.register_blueprint(blp)
+    configure_signature_check(app, env)
     init_webui(
         app,
         site=site,
