@@ -11,6 +11,7 @@ from flask import current_app, request, url_for
 
 from eventkit.mongo import Db
 from eventkit.web import current_db
+from portal import store
 from portal.service import stats_report
 from portal.service.stats_report import FIRST_YEAR, MAX_RANGE_MONTHS, Period
 from portal.web import charts
@@ -108,7 +109,7 @@ def statistics_page() -> str:
     except BadFilter as exc:
         raise PageError(400, f"Bộ lọc “{exc.field}” không hợp lệ: {exc.reason}.") from None
     found = stats_report.report(db, filters.period, filters.unit or None)
-    unit_names = {u["code"]: u["name"] for u in units}
+    unit = store.get_published(db, store.UNITS, filters.unit) if filters.unit else None
     return page(
         "portal/statistics.html",
         canonical=absolute("portal_web.statistics_page", **filters.args()),
@@ -116,7 +117,7 @@ def statistics_page() -> str:
         report=found,
         total=found.total,
         period_label=period_label(filters.period),
-        unit_name=unit_names.get(filters.unit, "") if filters.unit else "",
+        unit_name=str((unit or {}).get("name") or filters.unit),
         units=units,
         years=list(range(this_year, max(FIRST_YEAR, this_year - 10) - 1, -1)),
         this_year=this_year,
