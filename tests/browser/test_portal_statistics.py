@@ -80,13 +80,13 @@ def file_and_accept(ports: dict[str, int], private_key: Path) -> str:
         answers.append(requests.post(f"{intake}/api/v1/dossiers", json=filing, timeout=10))
         return answers[-1].status_code == 201
 
-    assert wait_until(filed, timeout=60, interval=1), f"intake did not take the filing: {answers[-1].text}"
+    assert wait_until(filed, timeout=90, interval=1), f"intake did not take the filing: {answers[-1].text}"
     code = str(answers[-1].json()["code"])
     token = issue_token(["receptionist"], [UNIT], user_id=f"tn.{UNIT}", private_key=private_key)
     officer = {"Authorization": f"Bearer {token}"}
     detail = f"{api_url('processing', ports)}/api/v1/dossiers/{code}"
     assert wait_until(
-        lambda: requests.get(detail, headers=officer, timeout=5).status_code == 200, timeout=60, interval=0.5
+        lambda: requests.get(detail, headers=officer, timeout=5).status_code == 200, timeout=90, interval=0.5
     ), "processing did not take the filing in"
     accepted = requests.post(f"{detail}/actions/accept", json={}, headers=officer, timeout=10)
     assert accepted.status_code == 200, accepted.text
@@ -125,7 +125,7 @@ def test_statistics_show_the_dossier_once_processing_accepted_it(
             page.reload()  # revalidates: the page's ETag changes with its figures
             return int(page.locator("#received-online").inner_text()) == before + 1
 
-        assert wait_until(counted, timeout=60, interval=1), "the accepted dossier is not counted"
+        assert wait_until(counted, timeout=120, interval=1), "the accepted dossier is not counted"
         assert page.locator("#received").inner_text() != "0"
         assert page.locator("#online-share").inner_text().endswith("%")
         assert page.locator("svg.chart").count() == 2
