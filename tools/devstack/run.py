@@ -128,6 +128,8 @@ def service_env(
         env["MAILPIT_API_URL"] = endpoints.mailpit_api
     if signing_certs:
         env["SIGNING_CERTS_DIR"] = str(signing_certs)
+        # The portal's signature check trusts what the development CA issued (its root only).
+        env["SIGNING_TRUST_ROOTS"] = str(signing_certs / "ca.pem")
     return env
 
 

@@ -10,10 +10,12 @@ from flask import Flask
 from eventkit.mongo import Db
 from portal import store
 from portal.web import content as _content_pages  # noqa: F401  (its routes join the pages' blueprint)
+from portal.web import statistics as _statistics  # noqa: F401  (its routes on `blp`)
 from portal.web.catalogue import FilterOptions
 from portal.web.filing import init_filing
 from portal.web.lookup import init_lookup
 from portal.web.pages import blp
+from portal.web.signatures import configure_signature_check
 from webui import NavItem, Site, init_webui
 
 DEFAULT_HOME_UNIT = "264"  # Lương Tài district (GSO code)
@@ -23,6 +25,8 @@ NAV = (
     NavItem("Tin tức", "portal_web.news"),
     NavItem("Văn bản", "portal_web.documents"),
     NavItem("Tra cứu hồ sơ", "portal_web.lookup_form"),
+    NavItem("Thống kê", "portal_web.statistics_page"),
+    NavItem("Kiểm tra chữ ký số", "portal_web.signature_check"),
 )
 
 
@@ -58,6 +62,7 @@ def register_web(app: Flask, db: Db, environ: Mapping[str, str] | None = None) -
     init_filing(app, env)
     init_lookup(app, env)
     app.register_blueprint(blp)
+    configure_signature_check(app, env)
     init_webui(
         app,
         site=site,

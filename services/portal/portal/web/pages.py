@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from eventkit.web import current_db
 from portal import store
+from portal.service import stats_report
 from portal.web import catalogue
 from portal.web.catalogue import BadFilter, Filters
 from webui import PageError
@@ -31,8 +32,10 @@ def page(template: str, *, canonical: str | None, **context: Any) -> str:
 
 @blp.get("/")
 def home() -> str:
-    options = current_app.extensions["portal_web"]["options"].get(current_db())
-    return page("portal/home.html", canonical=absolute("portal_web.home"), options=options)
+    db = current_db()
+    options = current_app.extensions["portal_web"]["options"].get(db)
+    headline = stats_report.headline(db)
+    return page("portal/home.html", canonical=absolute("portal_web.home"), options=options, headline=headline)
 
 
 @blp.get("/thu-tuc")
