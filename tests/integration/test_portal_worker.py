@@ -20,7 +20,7 @@ from eventkit.mongo import Db
 from eventkit.secrets import hash_secret
 from eventkit.topics import Topics, topic_specs_for
 from portal import store
-from portal.service import dossiers, statistics
+from portal.service import dossiers, ratings, statistics
 from tests.integration.kafka_tools import write_raw
 from tests.integration.portal_tools import Deliverer, snapshot
 from tests.integration.workers import service_pythonpath, service_worker
@@ -159,6 +159,11 @@ def test_the_worker_builds_from_a_mixed_stream_what_delivery_in_order_builds_and
     view = dossiers.lookup(mongo_db, returned, SECRET)
     assert view is not None and view["state"] == "returned"
     assert [letter["status"] for letter in view["letters"]] == ["despatched"]
+    # The citizen rates it: the portal's own record, counted into the statistics, not on a topic.
+    levels = dict.fromkeys(ratings.CRITERIA, "satisfied")
+    assert ratings.rate(mongo_db, mongo_db[store.DOSSIERS].find_one({"_id": returned}), levels).stored_now
+    live = snapshot(mongo_db, codes, {unit})
+    assert sum(counter.get("rated", 0) for counter in live["counters"].values()) == 1
 
     # Something the topics do not say: the rebuild drops it.
     mongo_db[store.DOSSIERS].insert_one({"_id": "stray", "intake_sequence": 9})

@@ -18,6 +18,9 @@ the replay once started again) closes it. The pages read
 partial models until the worker has caught up with the retry topics. What the topics no longer
 hold is lost: the dossier topics keep 90 days (personal data), so statistics of older months do
 not come back from them.
+
+Ratings are the portal's own records, not events: they are kept, and counted again into the new
+counters (once each, by the same keyed `$inc` as when they were given).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from eventkit.replay import ReplayError, ReplayResult, replay_to_group
 from eventkit.topics import groups_of
 from portal import handlers, store
 from portal.config import SERVICE
+from portal.service import ratings
 
 
 def replayed_groups(db: Db) -> dict[str, list[str]]:
@@ -49,6 +53,8 @@ def rebuild(
     if not dry_run:
         store.drop_read_models(db)
         store.ensure_read_model_indexes(db)
+        for rating in store.every_rating(db):
+            ratings.count(db, rating)
     return [
         replay_to_group(bootstrap, topic, group, from_offset=0, dry_run=dry_run, producer=producer)
         for group, topics in replayed_groups(db).items()

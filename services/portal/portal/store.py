@@ -1,6 +1,7 @@
 """Every read and write of portal's database (the only module that uses pymongo)."""
 
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 from pymongo import ASCENDING
@@ -210,3 +211,9 @@ def insert_rating(db: Db, rating: Document) -> bool:
 
 def get_rating(db: Db, code: str) -> Document | None:
     return db[RATINGS].find_one({"_id": code})
+
+
+def every_rating(db: Db) -> Iterator[Document]:
+    """All ratings, in `_id` order: for a rebuild of the counters only (portal.rebuild), never a
+    request or an event."""
+    return iter(db[RATINGS].find({}, sort=[("_id", ASCENDING)], batch_size=500))
