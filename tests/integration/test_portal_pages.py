@@ -170,8 +170,10 @@ def test_sitemap_lists_every_procedure_page(client):
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     locs = [e.text for e in ET.fromstring(response.data).findall("s:url/s:loc", ns)]
     assert "https://luongtai.example.vn/" in locs and f"https://luongtai.example.vn/thu-tuc/{BIRTH}" in locs
-    # The home, the list, 25 procedures, and the news and documents lists (no article published).
-    assert len(locs) == 2 + 25 + 2
+    assert "https://luongtai.example.vn/tra-cuu" in locs and "https://luongtai.example.vn/thong-ke" in locs
+    # The home, the list, lookup, statistics, signature check, 25 procedures, and the news and
+    # documents lists (no article published).
+    assert len(locs) == 2 + 3 + 25 + 2
 
 
 def test_pages_are_cached_publicly_with_an_etag_and_carry_the_policy(client):

@@ -107,7 +107,9 @@ def unit_portal(unit: str) -> str:
 def sitemap() -> Response:
     db = current_db()
     rows = catalogue.listing.find_listed(db, catalogue.listing.facet_key(None, None, None, None))
+    services = ("portal_web.lookup_form", "portal_web.statistics_page", "portal_web.signature_check")
     urls = [absolute("portal_web.home"), absolute("portal_web.procedures")]
+    urls += [absolute(endpoint) for endpoint in services]
     urls += [absolute("portal_web.procedure", code=r["code"]) for r in rows]
     from portal.web.content import sitemap_urls  # beside this module, on the same blueprint
 
