@@ -128,11 +128,23 @@ def paging(endpoint: str, found: Found, args: dict[str, Any]) -> list[tuple[int,
     return [(n, url_for(endpoint, **{**args, "page": n})) for n in shown]
 
 
-def searched_articles(db: Db, query: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
+# The filters the search index holds per kind (service.content.search_entry); the others are
+# checked on the (at most 50) items found.
+INDEXED_FILTERS = {ARTICLE: ("unit", "category", "year"), DOCUMENT: ("unit", "doc_type", "year")}
+
+
+def searched(db: Db, kind: str, query: str, filters: dict[str, Any]) -> list[dict[str, Any]]:
+    """The 50 best published items of `kind` for `query`, best first, that match `filters`."""
     wanted = {name: value for name, value in filters.items() if value}
-    hits = StoreSearch(db).search(query, kinds=["article"], filters=wanted, limit=50)
-    items = [content.get_public(db, ARTICLE, hit.id) for hit in hits]
-    return [item for item in items if item is not None]
+    indexed = {name: value for name, value in wanted.items() if name in INDEXED_FILTERS[kind]}
+    hits = StoreSearch(db).search(query, kinds=[kind], filters=indexed, limit=50)
+    items = [content.get_public(db, kind, hit.id) for hit in hits]
+    # Shaped as the list's rows (`item` names the item), so one template shows both.
+    return [
+        {**item, "item": item["_id"]}
+        for item in items
+        if item is not None and all(item.get(name) == value for name, value in wanted.items())
+    ]
 
 
 @blp.app_template_global()
@@ -166,7 +178,7 @@ def news() -> str:
     }
     query, number = text_arg("q", 200), page_arg()
     if query:
-        hits = searched_articles(db, query, filters)
+        hits = searched(db, ARTICLE, query, filters)
         found = Found(len(hits), number, hits[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
     else:
         total, rows = content.list_public(db, ARTICLE, filters, number, PAGE_SIZE)
@@ -265,12 +277,17 @@ def documents() -> str:
         "year": year_arg(),
         "legal_status": choice_arg("legal_status", LEGAL_STATUSES),
     }
-    number = page_arg()
-    total, rows = content.list_public(db, DOCUMENT, filters, number, PAGE_SIZE)
-    found = Found(total, number, rows)
-    args = {k: v for k, v in filters.items() if v}
+    query, number = text_arg("q", 200), page_arg()
+    if query:
+        hits = searched(db, DOCUMENT, query, filters)
+        found = Found(len(hits), number, hits[(number - 1) * PAGE_SIZE : number * PAGE_SIZE])
+    else:
+        total, rows = content.list_public(db, DOCUMENT, filters, number, PAGE_SIZE)
+        found = Found(total, number, rows)
+    args = {k: v for k, v in {**filters, "q": query}.items() if v}
     return page(
         "portal/documents.html",
+        query=query,
         canonical=absolute("portal_web.documents", **({"page": number} if number > 1 else {})),
         found=found,
         filters=filters,
