@@ -5,24 +5,18 @@ and fit a 360 px phone, with screenshots kept."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
-from pymongo import MongoClient
 
-from devstack.infra import free_ports, wait_until
-from devstack.paths import ROOT, VENV_BIN
+from devstack.infra import free_ports
 from devstack.tokens import issue_token
-from portal import store as portal_store
-from tests.factories import feed_portal_catalogue
-from tests.integration.workers import service_pythonpath, service_worker
+from tests.browser.servers import gunicorn, prepare_portal, scratch_database, service_env
+from tests.integration.workers import service_worker
 
 pytestmark = pytest.mark.browser
 
@@ -50,64 +44,25 @@ class ContentPortal:
 @pytest.fixture(scope="module")
 def content_portal(infra, jwt_keys, tmp_path_factory) -> Iterator[ContentPortal]:
     """The portal under gunicorn with its blob store, and its worker publishing every 0.5 s."""
-    name = f"test_portal_content_{uuid.uuid4().hex[:8]}"
-    client: MongoClient[dict[str, Any]] = MongoClient(infra.mongo_url, retryWrites=False, tz_aware=True)
-    db = client[name]
-    portal_store.ensure_indexes(db)
-    feed_portal_catalogue(db)
     folder = tmp_path_factory.mktemp("portal-content")
     [port] = free_ports(1)
-    env = {
-        **os.environ,
-        "PYTHONPATH": service_pythonpath("portal"),
-        "MONGO_URL": infra.mongo_url,
-        "MONGO_DB": name,
-        "KAFKA_BOOTSTRAP_SERVERS": infra.bootstrap,
-        "JWT_PUBLIC_KEY_FILE": str(jwt_keys[1]),
-        "PORTAL_URL": f"http://127.0.0.1:{port}",
-        "PORTAL_BLOB_URL": (folder / "blobs").as_uri(),
-        "GUNICORN_WORKERS": "2",
-    }
-    log = folder / "gunicorn.log"
-    with log.open("ab") as out:
-        proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "gunicorn"),
-                "-c",
-                "deploy/gunicorn.conf.py",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "portal.wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+    with scratch_database(infra, "test_portal_content", prepare_portal) as db:
+        env = service_env(
+            infra,
+            jwt_keys,
+            db.name,
+            KAFKA_BOOTSTRAP_SERVERS=infra.bootstrap,
+            PORTAL_URL=f"http://127.0.0.1:{port}",
+            PORTAL_BLOB_URL=(folder / "blobs").as_uri(),
         )
-    url = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        try:
-            return requests.get(f"{url}/readyz", timeout=2).status_code == 200
-        except requests.RequestException:
-            return False
-
-    try:
-        assert wait_until(ready, timeout=60), f"portal did not start:\n{log.read_text()[-3000:]}"
-        with service_worker("portal", env, folder / "worker.log", PUBLISH_CHECK_SECONDS="0.5"):
+        with (
+            gunicorn("portal.wsgi:app", env, folder / "gunicorn.log", port=port) as url,
+            service_worker("portal", env, folder / "worker.log", PUBLISH_CHECK_SECONDS="0.5"),
+        ):
             token = issue_token(
                 ["editor"], ["264"], user_id="bt-1", name="Biên tập viên", private_key=jwt_keys[0]
             )
             yield ContentPortal(url, token)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        client.drop_database(name)
-        client.close()
 
 
 @pytest.fixture(scope="module")

@@ -14,21 +14,15 @@ from typing import Any
 import pytest
 import requests
 
-from devstack.infra import free_ports, wait_until
+from devstack.infra import wait_until
 from devstack.run import (
-    DEFAULT_PORTS,
-    Endpoints,
     api_url,
-    seed_demo_data,
-    service_env,
-    start_services,
-    stop_services,
-    wait_services_ready,
 )
 from devstack.tokens import issue_token
 from eventkit.signing import load_unit_signer, sign_pdf
 from portal.service.dossiers import TZ
 from tests.factories import UNIT, online_filing, pdf_bytes
+from tests.running_services import running_services
 
 pytestmark = pytest.mark.browser
 
@@ -38,19 +32,8 @@ PHONE = {"width": 360, "height": 740}
 @pytest.fixture(scope="module")
 def running(infra, jwt_keys, signing_certs, tmp_path_factory) -> Iterator[dict[str, int]]:
     """Every service's API and worker as real processes (as `make run` starts them)."""
-    names = [name for name in DEFAULT_PORTS if name.endswith("_PORT")]
-    ports = dict(zip(names, free_ports(len(names)), strict=True))
-    endpoints = Endpoints(infra.mongo_url, infra.bootstrap, infra.mailpit.smtp_url, infra.mailpit.api_url)
-    env = service_env(endpoints, ports, jwt_keys[1], tmp_path_factory.mktemp("data"), signing_certs)
-    log = tmp_path_factory.mktemp("services") / "honcho.log"
-    seed_demo_data(env)
-    honcho = start_services(env, log_path=log)
-    try:
-        not_ready = wait_services_ready(ports, timeout=120)
-        assert not not_ready, f"not ready: {not_ready}\n{log.read_text()[-4000:]}"
+    with running_services(infra, jwt_keys[1], signing_certs, tmp_path_factory) as ports:
         yield ports
-    finally:
-        stop_services(honcho)
 
 
 @pytest.fixture(scope="module")

@@ -13,18 +13,11 @@ import requests
 from kafka import KafkaAdminClient
 from pymongo import MongoClient
 
-from devstack.infra import free_ports, wait_until
+from devstack.infra import wait_until
 from devstack.paths import ROOT
 from devstack.run import (
-    DEFAULT_PORTS,
     SERVICES,
-    Endpoints,
     api_url,
-    seed_demo_data,
-    service_env,
-    start_services,
-    stop_services,
-    wait_services_ready,
     worker_url,
 )
 from devstack.tokens import issue_token
@@ -34,6 +27,7 @@ from eventkit.secrets import verify_secret
 from eventkit.topics import all_topic_specs
 from tests.factories import PROCEDURE, online_filing, pdf_bytes
 from tests.integration.kafka_tools import read_topic
+from tests.running_services import running_services
 
 SEED = ROOT / "services" / "processing" / "processing" / "seed"
 # The shipped catalogue: other tiers publish their own procedures and units on the same broker, so
@@ -54,23 +48,17 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def running(infra, jwt_keys, signing_certs, tmp_path_factory) -> Iterator[dict[str, int]]:
-    names = [name for name in DEFAULT_PORTS if name.endswith("_PORT")]
-    ports = dict(zip(names, free_ports(len(names)), strict=True))
-    endpoints = Endpoints(infra.mongo_url, infra.bootstrap, infra.mailpit.smtp_url, infra.mailpit.api_url)
-    env = service_env(endpoints, ports, jwt_keys[1], tmp_path_factory.mktemp("data"), signing_certs)
     # Two processes per API, as deployed: dossier numbers are then contended across processes too.
-    env["GUNICORN_WORKERS"] = "2"
     # Thousands of uploads come from this one address; the limit itself is tested in integration.
-    env["UPLOAD_RATE_LIMIT"] = "100000/minute"
-    log = tmp_path_factory.mktemp("services") / "honcho.log"
-    seed_demo_data(env)
-    honcho = start_services(env, log_path=log)
-    try:
-        not_ready = wait_services_ready(ports, timeout=120)
-        assert not not_ready, f"not ready: {not_ready}\n{log.read_text()[-4000:]}"
+    with running_services(
+        infra,
+        jwt_keys[1],
+        signing_certs,
+        tmp_path_factory,
+        GUNICORN_WORKERS="2",
+        UPLOAD_RATE_LIMIT="100000/minute",
+    ) as ports:
         yield ports
-    finally:
-        stop_services(honcho)
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -1,4 +1,6 @@
-"""Every read and write of portal's database (the only module that uses pymongo)."""
+"""Reads and writes of portal's database: the read models, filing records, ratings and settings;
+the editors' content is in content_store.py, the procedure list's rows in listing.py (the three
+modules that use pymongo)."""
 
 import secrets
 from collections.abc import Iterator
