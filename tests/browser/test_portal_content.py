@@ -4,7 +4,6 @@ and fit a 360 px phone, with screenshots kept."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -15,12 +14,12 @@ import requests
 
 from devstack.infra import free_ports
 from devstack.tokens import issue_token
+from tests.browser.checks import PHONE, page_width, serious_violations
 from tests.browser.servers import gunicorn, prepare_portal, scratch_database, service_env
 from tests.integration.workers import service_worker
 
 pytestmark = pytest.mark.browser
 
-PHONE = {"width": 360, "height": 740}
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -153,20 +152,10 @@ def test_content_pages_pass_axe_and_fit_a_phone(
     try:
         page = context.new_page()
         page.goto(content_portal.url + path)
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = page_width(page)
         assert width <= PHONE["width"], f"{name} scrolls sideways: {width}px"
         page.screenshot(path=str(artifacts / f"{name}-360.png"), full_page=True)
-        page.add_script_tag(path=str(axe_source))
-        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        (artifacts / f"{name}-axe.json").write_text(
-            json.dumps(result["violations"], ensure_ascii=False, indent=1), encoding="utf-8"
-        )
-        serious = [
-            {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        assert serious == []
+        assert serious_violations(page, axe_source, artifacts, name) == []
     finally:
         context.close()
 

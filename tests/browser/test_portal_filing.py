@@ -4,7 +4,6 @@ code; axe-core and a 360 px phone on the new pages."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import pytest
 
 from eventkit.envelope import decode
 from eventkit.outbox import OUTBOX
+from tests.browser.checks import PHONE, page_width, serious_violations
 from tests.factories import pdf_bytes
 from tests.integration.portal_tools import Deliverer
 
@@ -20,7 +20,6 @@ pytestmark = pytest.mark.browser
 
 PROCEDURE = "1.004884"  # Thủ tục đăng ký lại khai sinh: 14 receiving communes, TP01 mandatory
 FORM = f"/thu-tuc/{PROCEDURE}/nop-ho-so"
-PHONE = {"width": 360, "height": 740}
 FIELDS = {
     "#applicant-full_name": "Nguyễn Thị Hoa",
     "#applicant-id_number": "027190001234",
@@ -132,24 +131,11 @@ def test_new_pages_fit_a_360_pixel_phone(filing_portal, browser, artifacts, name
     try:
         page = context.new_page()
         page.goto(filing_portal.url + NEW_PAGES[name])
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = page_width(page)
         assert width <= PHONE["width"], f"{name} scrolls sideways: {width}px"
         page.screenshot(path=str(artifacts / f"{name}-360.png"), full_page=True)
     finally:
         context.close()
-
-
-def serious_violations(page: Any, axe_source: Path, artifacts: Path, name: str) -> list[Any]:
-    page.add_script_tag(path=str(axe_source))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    (artifacts / f"{name}-axe.json").write_text(
-        json.dumps(result["violations"], ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_axe_finds_no_serious_or_critical_violation_on_the_new_pages(

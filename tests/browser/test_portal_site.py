@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.browser.checks import PHONE, page_width, serious_violations
+
 pytestmark = pytest.mark.browser
 
 BIRTH = "1.001193"
 PAGES = {"home": "/", "procedures": "/thu-tuc", "procedure": f"/thu-tuc/{BIRTH}"}
-PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_pages_fit_a_360_pixel_phone(portal, browser, artifacts, name):
     try:
         page = context.new_page()
         page.goto(portal.url + PAGES[name])
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = page_width(page)
         assert width <= PHONE["width"], f"{name} scrolls sideways: {width}px"
         page.screenshot(path=str(artifacts / f"{name}-360.png"), full_page=True)
     finally:
@@ -74,16 +74,7 @@ def test_axe_finds_no_serious_or_critical_violation(portal, browser, axe_source,
     try:
         page = context.new_page()
         page.goto(portal.url + PAGES[name])
-        page.add_script_tag(path=str(axe_source))
-        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-        serious = [
-            {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
-        (artifacts / f"{name}-axe.json").write_text(
-            json.dumps(result["violations"], ensure_ascii=False, indent=1), encoding="utf-8"
-        )
+        serious = serious_violations(page, axe_source, artifacts, name)
         assert serious == []
         page.screenshot(path=str(artifacts / f"{name}.png"), full_page=True)
     finally:

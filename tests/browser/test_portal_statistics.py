@@ -4,7 +4,6 @@ statistics; a PDF signed by the development CA checks out, a changed one does no
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -21,12 +20,11 @@ from devstack.run import (
 from devstack.tokens import issue_token
 from eventkit.signing import load_unit_signer, sign_pdf
 from portal.service.dossiers import TZ
+from tests.browser.checks import PHONE, page_width, serious_violations
 from tests.factories import UNIT, online_filing, pdf_bytes
 from tests.running_services import running_services
 
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 360, "height": 740}
 
 
 @pytest.fixture(scope="module")
@@ -77,17 +75,7 @@ def file_and_accept(ports: dict[str, int], private_key: Path) -> str:
 
 
 def check_axe(page: Any, axe_source: Path, artifacts: Path, name: str) -> None:
-    page.add_script_tag(path=str(axe_source))
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    (artifacts / f"{name}-axe.json").write_text(
-        json.dumps(result["violations"], ensure_ascii=False, indent=1), encoding="utf-8"
-    )
-    serious = [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-    assert serious == [], name
+    assert serious_violations(page, axe_source, artifacts, name) == [], name
 
 
 def test_statistics_show_the_dossier_once_processing_accepted_it(
@@ -178,7 +166,7 @@ def test_both_pages_pass_axe_and_fit_a_360_pixel_phone(portal_url, browser, axe_
         page.on("console", lambda message: messages.append(message.text))
         response = page.goto(portal_url + path)
         assert "unsafe-inline" not in response.headers["content-security-policy"]
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = page_width(page)
         assert width <= PHONE["width"], f"{path} scrolls sideways: {width}px"
         assert [m for m in messages if "Content Security Policy" in m or "Refused to" in m] == []
         page.screenshot(path=str(artifacts / f"{name}-360.png"), full_page=True)
