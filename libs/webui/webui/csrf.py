@@ -29,12 +29,18 @@ class CsrfFailed(BadRequest):
     page_message = description
 
 
-def _serializer() -> URLSafeTimedSerializer:
+def signer(salt: str) -> URLSafeTimedSerializer:
+    """Timed tokens signed with the site's key (made once when it comes from a callable), kept
+    apart per use by `salt`: the forms' CSRF tokens here, others' elsewhere."""
     state = current_app.extensions["webui"]
     secret = state["secret_key"]
     if callable(secret):
         secret = state["secret_key"] = secret()
-    return URLSafeTimedSerializer(secret, salt=SALT)
+    return URLSafeTimedSerializer(secret, salt=salt)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return signer(SALT)
 
 
 def _visitor_value() -> str:

@@ -24,6 +24,7 @@ from portal import store
 from portal.service import ratings
 from portal.service.dossiers import TZ, lookup, public_view
 from portal.web.pages import absolute, blp
+from webui.csrf import signer
 
 RATING_SALT = "portal.rating"
 RATING_TOKEN_AGE = 30 * 60
@@ -58,11 +59,7 @@ def _limited() -> Any:
 
 
 def _tokens() -> URLSafeTimedSerializer:
-    state = current_app.extensions["webui"]
-    secret = state["secret_key"]
-    if callable(secret):
-        secret = state["secret_key"] = secret()
-    return URLSafeTimedSerializer(secret, salt=RATING_SALT)
+    return signer(RATING_SALT)
 
 
 def _typed(name: str, longest: int) -> str:
