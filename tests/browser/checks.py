@@ -25,6 +25,19 @@ def serious_violations(page: Any, axe_source: Path, artifacts: Path, name: str) 
     ]
 
 
+def shows_on_a_phone(browser: Any, url: str, artifacts: Path, name: str) -> None:
+    """Open `url` 360 px wide: it must not scroll sideways; its screenshot is `<name>-360.png`."""
+    context = browser.new_context(viewport=PHONE, locale="vi-VN", device_scale_factor=1)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        width = page_width(page)
+        assert width <= PHONE["width"], f"{name} scrolls sideways: {width}px"
+        page.screenshot(path=str(artifacts / f"{name}-360.png"), full_page=True)
+    finally:
+        context.close()
+
+
 def page_width(page: Any) -> int:
     """How wide the page lays out: more than the viewport means it scrolls sideways."""
     return int(page.evaluate("document.documentElement.scrollWidth"))

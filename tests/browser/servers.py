@@ -19,6 +19,7 @@ from devstack.paths import ROOT, VENV_BIN
 from devstack.run import SERVICES
 from portal import store as portal_store
 from tests.factories import feed_portal_catalogue
+from tests.integration.workers import stop
 
 
 @contextmanager
@@ -40,12 +41,7 @@ def gunicorn(wsgi_app: str, env: dict[str, str], log: Path, port: int | None = N
         assert wait_until(ready, timeout=60), f"{wsgi_app} did not start:\n{log.read_text()[-3000:]}"
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, grace=20)
 
 
 def service_env(infra: Any, jwt_keys: tuple[Path, Path], db_name: str, **settings: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ import pytest
 
 from eventkit.envelope import decode
 from eventkit.outbox import OUTBOX
-from tests.browser.checks import PHONE, page_width, serious_violations
+from tests.browser.checks import serious_violations, shows_on_a_phone
 from tests.factories import pdf_bytes
 from tests.integration.portal_tools import Deliverer
 
@@ -127,15 +127,7 @@ NEW_PAGES = {"filing-form": FORM, "lookup": "/tra-cuu"}
 
 @pytest.mark.parametrize("name", list(NEW_PAGES))
 def test_new_pages_fit_a_360_pixel_phone(filing_portal, browser, artifacts, name):
-    context = browser.new_context(viewport=PHONE, locale="vi-VN", device_scale_factor=1)
-    try:
-        page = context.new_page()
-        page.goto(filing_portal.url + NEW_PAGES[name])
-        width = page_width(page)
-        assert width <= PHONE["width"], f"{name} scrolls sideways: {width}px"
-        page.screenshot(path=str(artifacts / f"{name}-360.png"), full_page=True)
-    finally:
-        context.close()
+    shows_on_a_phone(browser, filing_portal.url + NEW_PAGES[name], artifacts, name)
 
 
 def test_axe_finds_no_serious_or_critical_violation_on_the_new_pages(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.checks import PHONE, page_width, serious_violations
+from tests.browser.checks import serious_violations, shows_on_a_phone
 
 pytestmark = pytest.mark.browser
 
@@ -56,15 +56,7 @@ def test_search_from_the_home_page_without_diacritics(portal, page):
 
 @pytest.mark.parametrize("name", list(PAGES))
 def test_pages_fit_a_360_pixel_phone(portal, browser, artifacts, name):
-    context = browser.new_context(viewport=PHONE, locale="vi-VN", device_scale_factor=1)
-    try:
-        page = context.new_page()
-        page.goto(portal.url + PAGES[name])
-        width = page_width(page)
-        assert width <= PHONE["width"], f"{name} scrolls sideways: {width}px"
-        page.screenshot(path=str(artifacts / f"{name}-360.png"), full_page=True)
-    finally:
-        context.close()
+    shows_on_a_phone(browser, portal.url + PAGES[name], artifacts, name)
 
 
 @pytest.mark.parametrize("name", list(PAGES))

@@ -5,11 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import Flask
+
+from eventkit.config import ServiceConfig
 from eventkit.consumer import Handler
 from eventkit.envelope import Event
 from eventkit.mongo import Db
 from portal import store
 from portal.handlers import build_handlers
+from tests.factories import feed_portal_catalogue
+
+
+def catalogued_portal_app(service_environ: dict[str, str]) -> Flask:
+    """The portal's app on the test store (settings the site reads from the process environment
+    set by the caller), its indexes made and its catalogue fed through its own handlers."""
+    from portal import create_app
+
+    app = create_app(ServiceConfig.from_env("portal", environ=service_environ))
+    db = app.extensions["db"]
+    store.ensure_indexes(db)
+    feed_portal_catalogue(db)
+    return app
 
 
 class Deliverer:

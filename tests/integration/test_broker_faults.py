@@ -24,6 +24,7 @@ from eventkit.topics import Topics, topic_specs_for
 from eventkit.web import CORRELATION_HEADER
 from tests.integration.kafka_tools import read_topic
 from tests.integration.test_intake_filing import filing, upload
+from tests.integration.workers import stop
 
 pytestmark = pytest.mark.integration
 
@@ -72,12 +73,7 @@ def intake_worker(service_environ, tmp_path) -> Iterator[RunningWorker]:
         assert wait_until(lambda: worker.readiness().get("running") is True, timeout=90), worker.log_tail()
         yield worker
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
 
 
 def file_dossier(client) -> str:

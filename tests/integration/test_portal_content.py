@@ -16,12 +16,10 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from eventkit.config import ServiceConfig
 from eventkit.topics import Topics
 from portal import content_store
-from portal import store as portal_store
-from tests.factories import feed_portal_catalogue
 from tests.integration.kafka_tools import read_topic
+from tests.integration.portal_tools import catalogued_portal_app
 from tests.integration.test_store_indexes import BETWEEN, EQUAL, explain, seeks_only
 from tests.integration.workers import service_worker
 
@@ -34,15 +32,9 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 @pytest.fixture
 def portal_app(service_environ, monkeypatch, tmp_path):
-    from portal import create_app
-
     monkeypatch.setenv("PORTAL_URL", "https://luongtai.example.vn")
     monkeypatch.setenv("PORTAL_BLOB_URL", (tmp_path / "portal-blobs").as_uri())
-    app = create_app(ServiceConfig.from_env("portal", environ=service_environ))
-    db = app.extensions["db"]
-    portal_store.ensure_indexes(db)
-    feed_portal_catalogue(db)
-    return app
+    return catalogued_portal_app(service_environ)
 
 
 @pytest.fixture

@@ -7,10 +7,9 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from eventkit.config import ServiceConfig
 from portal import listing
 from portal import store as portal_store
-from tests.factories import feed_portal_catalogue
+from tests.integration.portal_tools import catalogued_portal_app
 from tests.integration.test_store_indexes import EQUAL, explain, seeks_only
 
 pytestmark = pytest.mark.integration
@@ -20,16 +19,10 @@ BIRTH = "1.001193"  # Thủ tục đăng ký khai sinh: commune level, partial o
 
 @pytest.fixture
 def portal_app(service_environ, monkeypatch):
-    from portal import create_app
-
     # The site's settings are read from the process environment (no WEB_SECRET_KEY: made in the store).
     monkeypatch.setenv("PORTAL_URL", "https://luongtai.example.vn")
     monkeypatch.delenv("WEB_SECRET_KEY", raising=False)
-    app = create_app(ServiceConfig.from_env("portal", environ=service_environ))
-    db = app.extensions["db"]
-    portal_store.ensure_indexes(db)
-    feed_portal_catalogue(db)
-    return app
+    return catalogued_portal_app(service_environ)
 
 
 @pytest.fixture

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from eventkit.config import ServiceConfig
 from eventkit.signing import load_unit_signer, sign_pdf
-from portal import store as portal_store
 from portal.service import statistics
 from portal.service.dossiers import TZ
 from portal.service.stats_report import current_year
-from tests.factories import feed_portal_catalogue, pdf_bytes
+from tests.factories import pdf_bytes
+from tests.integration.portal_tools import catalogued_portal_app
 
 pytestmark = pytest.mark.integration
 
@@ -26,15 +25,9 @@ YEAR = current_year()
 
 @pytest.fixture
 def portal_app(service_environ, signing_certs, monkeypatch):
-    from portal import create_app
-
     monkeypatch.setenv("SIGNING_TRUST_ROOTS", str(Path(signing_certs) / "ca.pem"))
     monkeypatch.delenv("WEB_SECRET_KEY", raising=False)
-    app = create_app(ServiceConfig.from_env("portal", environ=service_environ))
-    db = app.extensions["db"]
-    portal_store.ensure_indexes(db)
-    feed_portal_catalogue(db)
-    return app
+    return catalogued_portal_app(service_environ)
 
 
 @pytest.fixture
