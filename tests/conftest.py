@@ -135,6 +135,7 @@ def service_environ(
         "JWT_PUBLIC_KEY_FILE": str(jwt_keys[1]),
         "BLOB_URL": (tmp_path / "blobs").as_uri(),
         "SIGNING_CERTS_DIR": str(signing_certs),
+        "STAFF_KEYS_SECRET": "test secret of the staff token keys",
     }
 
 

@@ -1,4 +1,8 @@
-"""Staff identity: RS256 bearer tokens verified against a public key or a JWKS URL (OIDC).
+"""Staff identity: RS256 bearer tokens verified against a public key, a JWKS URL or the issuer's own keys.
+
+Processing issues the staff tokens and publishes its key set at `/.well-known/jwks.json`; the
+other services verify against that URL (JWT_JWKS_URL), processing against its own keys (a
+`key_resolver`). A fixed public key (JWT_PUBLIC_KEY_FILE) serves development tools and tests.
 
 Claims: `sub` (user id), `name`, `roles` (see Roles), `units` (unit codes the officer serves), and
 `iss`, `aud`, `exp`, all required: a token another issuer signed for another audience with a key
@@ -58,9 +62,10 @@ class TokenVerifier:
         audience: str,
         public_key: str | None = None,
         jwks_url: str | None = None,
+        key_resolver: Callable[[str], Any | None] | None = None,
     ) -> None:
-        if not public_key and not jwks_url:
-            raise ValueError("a public key or a JWKS URL is required")
+        if not public_key and not jwks_url and key_resolver is None:
+            raise ValueError("a public key, a JWKS URL or a key resolver is required")
         if not issuer or not audience:
             raise ValueError("the expected issuer and audience are required")
         self.public_key = public_key
@@ -69,22 +74,25 @@ class TokenVerifier:
             if jwks_url and not public_key
             else None
         )
+        self.key_resolver = key_resolver
         self.issuer = issuer
         self.audience = audience
 
+    def _key(self, token: str) -> Any:
+        """The key of the token's `kid` from the resolver; else the key set's; else the fixed key."""
+        if self.key_resolver is not None:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = self.key_resolver(kid) if isinstance(kid, str) else None
+            if key is not None:
+                return key
+        if self.jwks is not None:
+            return self.jwks.get_signing_key_from_jwt(token).key
+        if self.public_key:
+            return self.public_key
+        raise jwt.InvalidKeyError("the token's key is not one of ours")
+
     def verify(self, token: str) -> Staff:
-        try:
-            key: Any = self.jwks.get_signing_key_from_jwt(token).key if self.jwks else self.public_key
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=ALGORITHMS,
-                issuer=self.issuer,
-                audience=self.audience,
-                options={"require": ["sub", "exp", "iss", "aud"]},
-            )
-        except jwt.PyJWTError as exc:
-            raise AuthError(str(exc)) from exc
+        claims = self.claims(token)
         roles, units = claims.get("roles", []), claims.get("units", [])
         if not isinstance(roles, list) or not isinstance(units, list):
             raise AuthError("roles and units must be lists")
@@ -94,6 +102,21 @@ class TokenVerifier:
             roles=frozenset(str(r) for r in roles) & Roles.ALL,
             units=frozenset(str(u) for u in units),
         )
+
+    def claims(self, token: str, audience: str | None = None) -> dict[str, Any]:
+        """The verified claims of `token` (for `audience`, our audience by default); AuthError else."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self._key(token),
+                algorithms=ALGORITHMS,
+                issuer=self.issuer,
+                audience=audience or self.audience,
+                options={"require": ["sub", "exp", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise AuthError(str(exc)) from exc
+        return claims
 
 
 def current_staff() -> Staff:

@@ -43,7 +43,10 @@ class ServiceConfig:
         auth: bool = True,
         default_health_port: int = 0,
         environ: Mapping[str, str] | None = None,
+        own_keys: bool = False,
     ) -> ServiceConfig:
+        """`own_keys`: the service verifies tokens with keys it holds itself (processing, the
+        issuer), so a public key or a key set URL is optional."""
         env = os.environ if environ is None else environ
         missing = [name for name in ("MONGO_URL",) if not env.get(name)]
         if worker and not env.get("KAFKA_BOOTSTRAP_SERVERS"):
@@ -56,7 +59,7 @@ class ServiceConfig:
                 raise ConfigError(f"JWT_PUBLIC_KEY_FILE does not exist: {key_file}")
             key = path.read_text()
         jwks_url = env.get("JWT_JWKS_URL")
-        if auth and not key and not jwks_url:
+        if auth and not own_keys and not key and not jwks_url:
             missing.append("JWT_PUBLIC_KEY_FILE (or JWT_PUBLIC_KEY or JWT_JWKS_URL)")
         if missing:
             raise ConfigError(f"{service}: missing required environment variables: {', '.join(missing)}")

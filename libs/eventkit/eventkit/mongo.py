@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from pymongo import MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 Document = dict[str, Any]
 Db = Database[Document]
@@ -51,3 +52,16 @@ def ping(db: Db) -> bool:
         return True
     except PyMongoError:
         return False
+
+
+def shared_secret(collection: Collection[Document], name: str) -> str:
+    """A random secret made once (by whichever process asks first) and read by every process."""
+    found = collection.find_one({"_id": name})
+    if found is None:
+        try:
+            collection.insert_one({"_id": name, "value": secrets.token_urlsafe(48)})
+        except DuplicateKeyError:
+            pass  # another process made it first
+        found = collection.find_one({"_id": name})
+    assert found is not None
+    return str(found["value"])

@@ -238,8 +238,11 @@ def create_service_app(
     blueprints: Iterable[Blueprint],
     db: Db,
     version: str = "1.0.0",
+    key_resolver: Callable[[str], Any] | None = None,
 ) -> Flask:
-    """The service's API: its blueprints, its database in `app.extensions["db"]`, ready while it answers."""
+    """The service's API: its blueprints, its database in `app.extensions["db"]`, ready while it answers.
+
+    `key_resolver` (the token issuer's own keys by `kid`) is tried before the configured key."""
     app = Flask(config.service)
     app.config.update(
         API_TITLE=title,
@@ -257,6 +260,7 @@ def create_service_app(
     app.extensions["token_verifier"] = TokenVerifier(
         public_key=config.jwt_public_key,
         jwks_url=config.jwt_jwks_url,
+        key_resolver=key_resolver,
         issuer=config.jwt_issuer,
         audience=config.jwt_audience,
     )

@@ -2,13 +2,13 @@
 the editors' content is in content_store.py, the procedure list's rows in listing.py (the three
 modules that use pymongo)."""
 
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
+from eventkit import mongo
 from eventkit.config import ServiceConfig
 from eventkit.inbox import apply_newer, apply_once
 from eventkit.mongo import Db, Document
@@ -153,15 +153,7 @@ SETTINGS = "settings"
 
 def shared_secret(db: Db, name: str) -> str:
     """A random secret made once and read by every process of the portal."""
-    found = db[SETTINGS].find_one({"_id": name})
-    if found is None:
-        try:
-            db[SETTINGS].insert_one({"_id": name, "value": secrets.token_urlsafe(48)})
-        except DuplicateKeyError:
-            pass  # another process made it first
-        found = db[SETTINGS].find_one({"_id": name})
-    assert found is not None
-    return str(found["value"])
+    return mongo.shared_secret(db[SETTINGS], name)
 
 
 # -- online filing and ratings ---------------------------------------------------------------------

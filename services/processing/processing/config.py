@@ -35,6 +35,15 @@ class ProcessingConfig(ServiceConfig):
     # to the citizen's email when the dossier is delivered online; a larger one is downloaded or
     # collected instead. At most MAX_ATTACHED_RESULT.
     result_attach_max_bytes: int = 5 * MIB
+    # Staff identity (processing.identity): the secret the token signing keys are stored encrypted
+    # with (without it nobody can sign in: 503), how often a new key is made, how long a token
+    # from `POST /api/v1/token` lives, and the console's forms key (else one kept in the store).
+    staff_keys_secret: str | None = None
+    staff_key_rotation_days: int = 30
+    staff_token_minutes: int = 480
+    web_secret_key: str | None = None
+    signin_rate_limit: str = "30/minute"
+    rate_limit_storage_uri: str = "memory://"
 
 
 def load_config(
@@ -46,7 +55,7 @@ def load_config(
     (`make run`) gives each its own store."""
     env = os.environ if environ is None else environ
     base = ServiceConfig.from_env(
-        SERVICE, worker=worker, auth=auth, default_health_port=WORKER_HEALTH_PORT, environ=env
+        SERVICE, worker=worker, auth=auth, default_health_port=WORKER_HEALTH_PORT, environ=env, own_keys=True
     )
     signing_certs_dir = env.get("SIGNING_CERTS_DIR") or None
     if signing_certs_dir and not Path(signing_certs_dir).is_dir():
@@ -72,6 +81,16 @@ def load_config(
         raise ConfigError(f"{SERVICE}: RESULT_ATTACH_MAX_BYTES is not a number") from exc
     if not 0 <= result_attach_max_bytes <= MAX_ATTACHED_RESULT:
         raise ConfigError(f"{SERVICE}: RESULT_ATTACH_MAX_BYTES must be between 0 and {MAX_ATTACHED_RESULT}")
+    try:
+        staff_key_rotation_days = int(env.get("STAFF_KEY_ROTATION_DAYS", 30))
+        staff_token_minutes = int(env.get("STAFF_TOKEN_MINUTES", 480))
+    except ValueError as exc:
+        raise ConfigError(f"{SERVICE}: {exc}") from exc
+    # The previous period's key stays published one period: a token must live less than that.
+    if staff_key_rotation_days < 1 or not 1 <= staff_token_minutes < staff_key_rotation_days * 24 * 60:
+        raise ConfigError(
+            f"{SERVICE}: need STAFF_KEY_ROTATION_DAYS >= 1 and 1 <= STAFF_TOKEN_MINUTES < the rotation period"
+        )
     intake_url = (env.get("INTAKE_URL") or "").rstrip("/")
     if intake_url and not intake_url.startswith(("http://", "https://")):
         raise ConfigError(f"{SERVICE}: INTAKE_URL must be an http(s) URL: {intake_url}")
@@ -83,4 +102,10 @@ def load_config(
         deadline_watch_seconds=deadline_watch_seconds,
         intake_url=intake_url,
         result_attach_max_bytes=result_attach_max_bytes,
+        staff_keys_secret=env.get("STAFF_KEYS_SECRET") or None,
+        staff_key_rotation_days=staff_key_rotation_days,
+        staff_token_minutes=staff_token_minutes,
+        web_secret_key=env.get("WEB_SECRET_KEY") or None,
+        signin_rate_limit=env.get("SIGNIN_RATE_LIMIT") or "30/minute",
+        rate_limit_storage_uri=env.get("RATE_LIMIT_STORAGE_URI") or "memory://",
     )

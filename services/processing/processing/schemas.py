@@ -85,6 +85,27 @@ class StaffAccountOutSchema(BaseSchema):
     updated_by = fields.String(allow_none=True)
 
 
+class TokenRequestSchema(BaseSchema):
+    """An officer's sign-in for an API client: user id, password and, where required, the code."""
+
+    user_id = fields.String(required=True, validate=length(1, 64))
+    password = fields.String(required=True, validate=length(1, 128), load_only=True)
+    totp = fields.String(load_default=None, allow_none=True, validate=length(max=12), load_only=True)
+
+
+class TokenSchema(BaseSchema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True)
+    expires_in = fields.Integer(required=True)
+
+
+class PasswordResetSchema(BaseSchema):
+    """A temporary password the administrator gives an officer, who must change it at sign-in."""
+
+    password = fields.String(required=True, validate=length(1, 128), load_only=True)
+    reason = fields.String(required=True, validate=length(1, 2000))
+
+
 class StaffQuerySchema(BaseSchema):
     class Meta:
         unknown = "exclude"

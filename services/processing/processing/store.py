@@ -29,6 +29,7 @@ from eventkit.config import ServiceConfig
 from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
 from eventkit.outbox import ensure_outbox_index, insert_with_outbox, update_with_outbox
+from processing.identity import store as identity_store
 
 # Aggregates that carry an outbox of events for the worker's relay to publish.
 OUTBOX_COLLECTIONS: list[str] = ["dossiers", "procedures", "units"]
@@ -43,6 +44,7 @@ def connect(config: ServiceConfig) -> Db:
 
 
 def ensure_indexes(db: Db) -> None:
+    identity_store.ensure_indexes(db)
     for name in OUTBOX_COLLECTIONS:
         ensure_outbox_index(db[name])
     db.procedures.create_index([("level", ASCENDING), ("_id", ASCENDING)], name="level")

@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 from processing.api import (
     calendar,
     dossiers,
+    identity,
     procedures,
     queues,
     results,
@@ -19,6 +20,7 @@ from processing.api import (
 )
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
+    identity.blp,
     staff.blp,
     staff_directory.blp,
     procedures.blp,

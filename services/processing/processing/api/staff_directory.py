@@ -9,6 +9,7 @@ from eventkit.auth import Roles, current_staff, staff_required
 from eventkit.web import current_db
 from processing.schemas import (
     AuditEntrySchema,
+    PasswordResetSchema,
     StaffAccountOutSchema,
     StaffAccountSchema,
     StaffAccountUpdateSchema,
@@ -59,6 +60,18 @@ class StaffAccount(MethodView):
         version edited and `reason` says why (both required). The change is audited."""
         version = data.pop("version")
         return staff.update(current_db(), user_id, data, version, current_staff())
+
+
+@blp.route("/<user_id>/password")
+class StaffPassword(MethodView):
+    @staff_required(Roles.ADMIN)
+    @blp.doc(security=SECURITY)
+    @blp.arguments(PasswordResetSchema())
+    @blp.response(204)
+    def put(self, data: dict[str, Any], user_id: str) -> None:
+        """Give the account a temporary password (at least 10 characters), which its officer must
+        change at the next sign-in; lifts a lock and ends the account's sessions. Audited."""
+        staff.reset_password(current_db(), user_id, data["password"], data["reason"], current_staff())
 
 
 @blp.route("/<user_id>/history")

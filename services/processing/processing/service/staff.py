@@ -2,8 +2,8 @@
 
 Processing decides with it who a dossier may be assigned to (an active specialist of the unit that
 holds it) and whom a deadline warning concerns (the assignee and the unit's active leaders). Every
-change is audited (who, when, before, after, why). Sign-in is not here: the bearer token says who
-is calling; the directory says who may be given work.
+change is audited (who, when, before, after, why). Signing in is `processing.identity`; here the
+administrator only gives an account a temporary password.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from eventkit.envelope import jsonable
 from eventkit.errors import Forbidden
 from eventkit.mongo import Db, Document
 from processing import store
+from processing.identity import passwords, sessions, signin
 from processing.service import Conflict, InvalidData, NotFound
 from processing.service.catalogue import UNITS
 from processing.service.catalogue import get as get_reference
@@ -115,7 +116,30 @@ def update(db: Db, user_id: str, data: Document, expected_version: int, admin: S
     record = _record(data, expected_version + 1, admin.user_id)
     if not store.replace_staff(db, user_id, expected_version, record):
         raise Conflict(f"Tài khoản {user_id} vừa được người khác sửa; hãy tải lại.")
-    return _saved(db, user_id, current, admin.user_id, "staff.updated", data["reason"])
+    saved = _saved(db, user_id, current, admin.user_id, "staff.updated", data["reason"])
+    if not saved["active"]:
+        sessions.end_all(db, user_id)  # a deactivated officer is signed out everywhere at once
+    return saved
+
+
+def reset_password(db: Db, user_id: str, password: str, reason: str, admin: Staff) -> None:
+    """A temporary password for the account, changed by its officer at the next sign-in; the lock
+    is lifted and every session of the account ends. Audited without the password."""
+    get_for(db, user_id, admin)
+    weakness = passwords.weakness(password, user_id)
+    if weakness:
+        raise InvalidData({"password": [weakness]})
+    signin.set_password(db, user_id, password, must_change=True)
+    sessions.end_all(db, user_id)
+    store.record_audit(
+        db,
+        actor=admin.user_id,
+        action="staff.password_reset",
+        target=_target(user_id),
+        before=None,
+        after=None,
+        reason=reason,
+    )
 
 
 def list_unit(db: Db, unit: str, role: str | None, admin: Staff) -> list[Document]:
