@@ -17,7 +17,7 @@ import pytest
 
 from devstack.infra import free_ports
 from devstack.paths import LOCAL
-from tests.browser.servers import gunicorn, prepare_portal, scratch_database, service_env
+from tests.browser.servers import gunicorn, prepare_portal, prepare_processing, scratch_database, service_env
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 AXE = LOCAL / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -48,6 +48,32 @@ def portal(infra, jwt_keys, tmp_path_factory) -> Iterator[Portal]:
         env = service_env(infra, jwt_keys, db.name, PORTAL_URL=f"http://127.0.0.1:{port}")
         with gunicorn("portal.wsgi:app", env, log, port=port) as url:
             yield Portal(url=url, log=log)
+
+
+@dataclass
+class Console:
+    url: str
+    log: Path
+    db: Any
+
+
+@pytest.fixture(scope="module")
+def console(infra, jwt_keys, signing_certs, tmp_path_factory) -> Iterator[Console]:
+    """Processing's API and staff console under gunicorn, seeded as `make run` seeds it (every demo
+    account signs in with processing.service.staff.DEMO_PASSWORD)."""
+    data = tmp_path_factory.mktemp("console")
+    log = data / "gunicorn.log"
+    with scratch_database(infra, "test_console_web", prepare_processing) as db:
+        env = service_env(
+            infra,
+            jwt_keys,
+            db.name,
+            BLOB_URL=(data / "blobs").as_uri(),
+            SIGNING_CERTS_DIR=str(signing_certs),
+            STAFF_KEYS_SECRET="test secret of the staff token keys",
+        )
+        with gunicorn("processing.wsgi:app", env, log) as url:
+            yield Console(url=url, log=log, db=db)
 
 
 # Per module, not per session: Playwright's sync API keeps an event loop running in this thread

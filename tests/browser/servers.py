@@ -71,6 +71,14 @@ def scratch_database(infra: Any, prefix: str, prepare: Callable[[Any], None]) ->
         client.close()
 
 
+def prepare_processing(db: Any) -> None:
+    """Processing's seed as `make run` loads it: units, procedures, calendar and the demo tenant's
+    staff accounts, each with the demo password."""
+    from processing import importer
+
+    importer.seed(db, progress=False, demo_staff=True)
+
+
 def prepare_portal(db: Any) -> None:
     """The portal's indexes and its catalogue fed through its own event handlers."""
     portal_store.ensure_indexes(db)

@@ -105,6 +105,8 @@ def service_env(
         "JWT_PUBLIC_KEY_FILE": str(public_key),
         "JWT_ISSUER": DEFAULT_JWT_ISSUER,
         "JWT_AUDIENCE": DEFAULT_JWT_AUDIENCE,
+        # Processing keeps the keys that sign staff tokens encrypted with this (development only).
+        "STAFF_KEYS_SECRET": os.environ.get("STAFF_KEYS_SECRET") or "khoa-ma-xac-thuc-phat-trien",
         # Each service its own files: BLOB_URL is intake's, PROCESSING_BLOB_URL processing's.
         "BLOB_URL": os.environ.get("BLOB_URL") or (data_dir / "blobs" / "intake").as_uri(),
         "PROCESSING_BLOB_URL": os.environ.get("PROCESSING_BLOB_URL")

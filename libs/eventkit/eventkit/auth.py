@@ -22,6 +22,9 @@ from flask import current_app, g, request
 from flask_smorest import abort
 
 ALGORITHMS = ["RS256"]
+# The audience of a link token: processing signs it for one path of another service (an upload at
+# intake, a slip at notify) and one officer; see `link_staff`.
+LINK_AUDIENCE = "motcua-link"
 # A key set that does not answer holds a request this long at most (pyjwt's default is 30 s).
 JWKS_TIMEOUT_SECONDS = 5
 
@@ -70,38 +73,28 @@ class TokenVerifier:
             raise ValueError("the expected issuer and audience are required")
         self.public_key = public_key
         self.jwks = (
-            jwt.PyJWKClient(jwks_url, cache_keys=True, timeout=JWKS_TIMEOUT_SECONDS)
-            if jwks_url and not public_key
-            else None
+            jwt.PyJWKClient(jwks_url, cache_keys=True, timeout=JWKS_TIMEOUT_SECONDS) if jwks_url else None
         )
         self.key_resolver = key_resolver
         self.issuer = issuer
         self.audience = audience
 
     def _key(self, token: str) -> Any:
-        """The key of the token's `kid` from the resolver; else the key set's; else the fixed key."""
-        if self.key_resolver is not None:
-            kid = jwt.get_unverified_header(token).get("kid")
-            key = self.key_resolver(kid) if isinstance(kid, str) else None
+        """The key that must have signed `token`: for a token naming its key (`kid`), the
+        resolver's or the key set's; for one that does not, the fixed key (development tools)."""
+        kid = jwt.get_unverified_header(token).get("kid")
+        if self.key_resolver is not None and isinstance(kid, str):
+            key = self.key_resolver(kid)
             if key is not None:
                 return key
-        if self.jwks is not None:
+        if self.jwks is not None and (kid or not self.public_key):
             return self.jwks.get_signing_key_from_jwt(token).key
         if self.public_key:
             return self.public_key
         raise jwt.InvalidKeyError("the token's key is not one of ours")
 
     def verify(self, token: str) -> Staff:
-        claims = self.claims(token)
-        roles, units = claims.get("roles", []), claims.get("units", [])
-        if not isinstance(roles, list) or not isinstance(units, list):
-            raise AuthError("roles and units must be lists")
-        return Staff(
-            user_id=str(claims["sub"]),
-            name=str(claims.get("name", "")),
-            roles=frozenset(str(r) for r in roles) & Roles.ALL,
-            units=frozenset(str(u) for u in units),
-        )
+        return staff_of(self.claims(token))
 
     def claims(self, token: str, audience: str | None = None) -> dict[str, Any]:
         """The verified claims of `token` (for `audience`, our audience by default); AuthError else."""
@@ -117,6 +110,36 @@ class TokenVerifier:
         except jwt.PyJWTError as exc:
             raise AuthError(str(exc)) from exc
         return claims
+
+
+def staff_of(claims: dict[str, Any]) -> Staff:
+    roles, units = claims.get("roles", []), claims.get("units", [])
+    if not isinstance(roles, list) or not isinstance(units, list):
+        raise AuthError("roles and units must be lists")
+    return Staff(
+        user_id=str(claims["sub"]),
+        name=str(claims.get("name", "")),
+        roles=frozenset(str(r) for r in roles) & Roles.ALL,
+        units=frozenset(str(u) for u in units),
+    )
+
+
+def link_staff() -> Staff | None:
+    """The officer of the link token in `?token=` (processing.identity.links), signed for exactly
+    this request's path; None when the request has no token. An invalid or expired token is 401,
+    a token for another path 403: a link opens the one file it was made for."""
+    token = request.args.get("token", "")
+    if not token:
+        return None
+    verifier: TokenVerifier = current_app.extensions["token_verifier"]
+    try:
+        claims = verifier.claims(token, audience=LINK_AUDIENCE)
+        staff = staff_of(claims)
+    except AuthError:
+        abort(401, message="Đường dẫn đã hết hạn hoặc không hợp lệ; hãy mở lại từ trang hồ sơ.")
+    if claims.get("path") != request.path:
+        abort(403, message="Đường dẫn này không dành cho tệp được yêu cầu.")
+    return staff
 
 
 def current_staff() -> Staff:

@@ -117,7 +117,7 @@ def seed(db: Db, progress: bool = True, demo_staff: bool = False) -> tuple[Count
         problems.extend(bad)
     results["calendar years"] = len(calendar.seed(db))
     if demo_staff:
-        results["staff accounts"] = len(staff.seed(db))
+        results["staff accounts"] = len(staff.seed(db, password=staff.DEMO_PASSWORD))
     return results, problems
 
 

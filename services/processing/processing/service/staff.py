@@ -27,6 +27,8 @@ SEED_FILE = Path(__file__).parent.parent / "seed" / "staff.json"
 FIELDS = ("name", "email", "roles", "units", "active")
 # What a deadline warning needs of each person it concerns.
 CONTACT_FIELDS = ("user_id", "name", "email")
+# The demo tenant's accounts all sign in with this password (`make run` prints it).
+DEMO_PASSWORD = "motcua.2019"
 
 
 def _target(user_id: str) -> str:
@@ -194,12 +196,17 @@ def seed_accounts() -> list[Document]:
     return accounts
 
 
-def seed(db: Db, accounts: list[Document] | None = None, actor: str = "seed") -> list[str]:
-    """Store each account not stored yet (the demo tenant's by default); returns the user ids added."""
+def seed(
+    db: Db, accounts: list[Document] | None = None, actor: str = "seed", password: str | None = None
+) -> list[str]:
+    """Store each account not stored yet (the demo tenant's by default), with `password` if given
+    (the demo's shared one: never in a real centre); returns the user ids added."""
     added = []
     for data in seed_accounts() if accounts is None else accounts:
         data = {"email": None, "active": True, **data}
         if store.insert_staff(db, data["user_id"], _record(data, 1, actor)):
             _saved(db, data["user_id"], None, actor, "staff.created", "Tài khoản mẫu")
+            if password:
+                signin.set_password(db, data["user_id"], password, must_change=False)
             added.append(data["user_id"])
     return added

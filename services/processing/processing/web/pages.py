@@ -6,8 +6,7 @@ routes of one screen. A route is for signed-in officers unless it is in `PUBLIC_
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
@@ -24,7 +23,13 @@ COOKIE_PATH = "/console"
 PUBLIC_ENDPOINTS = frozenset({"console.signin_form", "console.signin_submit", "console.second_factor"})
 PASSWORD_ENDPOINTS = frozenset({"console.password_form", "console.change_password", "console.signout"})
 
-F = TypeVar("F", bound=Callable[..., Any])
+ROLE_LABELS = {
+    "receptionist": "Cán bộ tiếp nhận",
+    "specialist": "Chuyên viên xử lý",
+    "leader": "Lãnh đạo",
+    "admin": "Quản trị hệ thống",
+    "editor": "Biên tập cổng thông tin",
+}
 
 
 def officer() -> Staff:
@@ -33,7 +38,7 @@ def officer() -> Staff:
 
 
 def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    return render_template(template, officer=g.get("staff"), **context), status
+    return render_template(template, officer=g.get("staff"), role_labels=ROLE_LABELS, **context), status
 
 
 @blp.before_request
