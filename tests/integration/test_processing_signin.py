@@ -126,3 +126,27 @@ def test_an_administrators_temporary_password_must_be_changed_first(db, processi
     assert processing_client.get("/console/").status_code == 200
     actions = [e["action"] for e in db.audit.find({"target": "staff:specialist-tp"})]
     assert "staff.password_reset" in actions and "staff.password_changed" in actions
+
+
+def test_a_role_required_to_use_a_second_factor_cannot_take_a_token_before_enrolling(
+    db, processing_client, staff_headers
+):
+    with_password(db, "leader-tp")
+    admin = staff_headers("admin", "264.TP", "quantri-1")
+    current = processing_client.get("/api/v1/signin-settings", headers=admin).json
+    assert current == {"totp_required_roles": [], "version": 0}
+    changed = processing_client.put(
+        "/api/v1/signin-settings",
+        json={"totp_required_roles": ["leader"], "version": 0, "reason": "Lãnh đạo ký số"},
+        headers=admin,
+    )
+    assert changed.status_code == 200 and changed.json["version"] == 1
+    stale = processing_client.put(
+        "/api/v1/signin-settings",
+        json={"totp_required_roles": [], "version": 0, "reason": "Nhầm"},
+        headers=admin,
+    )
+    assert stale.status_code == 409
+    token = processing_client.post("/api/v1/token", json={"user_id": "leader-tp", "password": PASSWORD})
+    assert token.status_code == 403 and "hai lớp" in token.json["message"]
+    assert db.audit.find_one({"target": "settings:signin"})["after"]["totp_required_roles"] == ["leader"]

@@ -9,11 +9,12 @@ from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
+from eventkit.auth import Roles, current_staff, staff_required
 from eventkit.ratelimit import ClientLimit
 from eventkit.web import current_db
-from processing.identity import signin
+from processing.identity import settings, signin
 from processing.identity.keys import KeySet, KeysUnavailable
-from processing.schemas import TokenRequestSchema, TokenSchema
+from processing.schemas import SigninSettingsSchema, TokenRequestSchema, TokenSchema
 
 blp = Blueprint("identity", __name__, description="Staff tokens and the key set that verifies them")
 SIGNING_UNAVAILABLE = "Chưa cấu hình khoá ký mã xác thực (STAFF_KEYS_SECRET); không thể đăng nhập."
@@ -78,3 +79,25 @@ class Token(MethodView):
         except KeysUnavailable:
             abort(503, message=SIGNING_UNAVAILABLE)
         return {"access_token": token, "token_type": "Bearer", "expires_in": int(ttl.total_seconds())}
+
+
+@blp.route("/api/v1/signin-settings")
+class SigninSettings(MethodView):
+    @staff_required(Roles.ADMIN)
+    @blp.doc(security=[{"staffToken": []}])
+    @blp.response(200, SigninSettingsSchema)
+    def get(self) -> Any:
+        """Which roles must sign in with a second factor (TOTP)."""
+        return settings.get(current_db())
+
+    @staff_required(Roles.ADMIN)
+    @blp.doc(security=[{"staffToken": []}])
+    @blp.arguments(SigninSettingsSchema())
+    @blp.response(200, SigninSettingsSchema)
+    @blp.alt_response(409, description="Edited on a stale version")
+    def put(self, data: dict[str, Any]) -> Any:
+        """Require a second factor of `totp_required_roles` from their next sign-in (officers who
+        have none enrol at that sign-in); `version` is the version edited. Audited."""
+        return settings.update(
+            current_db(), data["totp_required_roles"], data["version"], data["reason"], current_staff()
+        )
