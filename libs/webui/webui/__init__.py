@@ -27,7 +27,7 @@ __all__ = ["CONTENT_SECURITY_POLICY", "NavItem", "PageError", "Site", "csrf", "i
 FONT_DIR = Path(fontpkg_be_vietnam_pro.__file__).parent / "files"
 FONTS = ("BeVietnamPro-Regular.ttf", "BeVietnamPro-Bold.ttf")
 # Paths answered by the service's own JSON machinery, never by an HTML page.
-JSON_PREFIXES = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+JSON_PREFIXES = ("/api/", "/.well-known/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
 
 ERROR_TITLES = {
     400: "Yêu cầu không hợp lệ",

@@ -110,7 +110,7 @@ class SigninSettingsSchema(BaseSchema):
     """Which staff roles must sign in with a second factor (TOTP)."""
 
     totp_required_roles = fields.List(fields.String(validate=one_of(STAFF_ROLES)), required=True)
-    version = fields.Integer(required=True, validate=between(0, 2**31))
+    version = fields.Integer(required=True, strict=True, validate=between(0, 2**31))
     reason = fields.String(required=True, validate=length(1, 2000), load_only=True)
 
 
