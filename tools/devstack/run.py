@@ -119,6 +119,8 @@ def service_env(
         "POSTAL_HMAC_KEY": os.environ.get("POSTAL_HMAC_KEY") or "khoa-buu-chinh-phat-trien",
         # Processing links a dossier's documents to their download at intake.
         "INTAKE_URL": os.environ.get("INTAKE_URL") or api_url("intake", ports),
+        # The console links to notify's slips and registers.
+        "NOTIFY_URL": os.environ.get("NOTIFY_URL") or api_url("notify", ports),
         # The portal's filing pages call intake with the citizen's address in X-Forwarded-For:
         # intake trusts one proxy hop, so its upload limit counts citizens, not the portal.
         "PROXY_HOPS": os.environ.get("PROXY_HOPS") or "1",
