@@ -241,3 +241,19 @@ def test_the_receipt_button_opens_notify_by_a_link_signed_for_the_officer(counte
         signed_in(counter.app, "cv1.09496").get(f"/console/quay/ho-so/{code}/giay-tiep-nhan").status_code
         == 403
     )
+
+
+def test_a_token_intake_does_not_trust_files_nothing_and_says_so(infra, jwt_keys, counter, tmp_path):
+    # Another processing (its own key set, which intake's JWT_JWKS_URL does not publish).
+    with scratch_database(infra, "test_counter_untrusted", prepare_processing) as db:
+        intake_url = counter.app.extensions["service_config"].intake_url
+        app = create_app(
+            load_config(environ=processing_environ(infra, jwt_keys, db.name, tmp_path, intake_url))
+        )
+        client = signed_in(app, "tn.09496")
+        csrf, key = form_of(client)
+
+        answer = post(client, csrf, key, VALUES, {"documents.TP01": pdf_bytes(1300)})
+
+    assert answer.status_code == 503 and "hồ sơ chưa được nộp" in answer.get_data(as_text=True)
+    assert counter.intake_db.dossiers.count_documents({"idempotency_key": key}) == 0

@@ -103,6 +103,9 @@ def service_env(
         "SMTP_URL": endpoints.smtp_url,
         # The services trust the development key pair and the claims its tokens carry.
         "JWT_PUBLIC_KEY_FILE": str(public_key),
+        # ... and the staff tokens processing signs and publishes (the console's counter filing).
+        "JWT_JWKS_URL": os.environ.get("JWT_JWKS_URL")
+        or f"{api_url('processing', ports)}/.well-known/jwks.json",
         "JWT_ISSUER": DEFAULT_JWT_ISSUER,
         "JWT_AUDIENCE": DEFAULT_JWT_AUDIENCE,
         # Processing keeps the keys that sign staff tokens encrypted with this (development only).

@@ -204,6 +204,10 @@ def counter_file(code: str) -> Any:
         try:
             filed = intake.file(body, key)
         except IntakeRefused as exc:
+            if exc.status == 401:
+                # Intake does not trust processing's key set (JWT_JWKS_URL): nothing was filed.
+                log.error("intake refused the officer's staff token")
+                raise PageError(503, INTAKE_DOWN) from None
             errors = _refusal(procedure, form, upload_ids, exc)
             for name in errors:
                 if name.startswith("documents.") and name[10:] in kept:
