@@ -103,6 +103,9 @@ def service_env(
         "SMTP_URL": endpoints.smtp_url,
         # The services trust the development key pair and the claims its tokens carry.
         "JWT_PUBLIC_KEY_FILE": str(public_key),
+        # ... and the staff tokens processing signs and publishes (the console's counter filing).
+        "JWT_JWKS_URL": os.environ.get("JWT_JWKS_URL")
+        or f"{api_url('processing', ports)}/.well-known/jwks.json",
         "JWT_ISSUER": DEFAULT_JWT_ISSUER,
         "JWT_AUDIENCE": DEFAULT_JWT_AUDIENCE,
         # Processing keeps the keys that sign staff tokens encrypted with this (development only).
@@ -119,6 +122,8 @@ def service_env(
         "POSTAL_HMAC_KEY": os.environ.get("POSTAL_HMAC_KEY") or "khoa-buu-chinh-phat-trien",
         # Processing links a dossier's documents to their download at intake.
         "INTAKE_URL": os.environ.get("INTAKE_URL") or api_url("intake", ports),
+        # The console links to notify's slips and registers.
+        "NOTIFY_URL": os.environ.get("NOTIFY_URL") or api_url("notify", ports),
         # The portal's filing pages call intake with the citizen's address in X-Forwarded-For:
         # intake trusts one proxy hop, so its upload limit counts citizens, not the portal.
         "PROXY_HOPS": os.environ.get("PROXY_HOPS") or "1",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.service import filing
+from webui import filing
 
 PROCEDURE = {
     "_id": "1.004884",

@@ -69,6 +69,7 @@ def ensure_indexes(db: Db) -> None:
     # range bounded on both sides on the time of that warning).
     db.dossiers.create_index([("watch", ASCENDING), ("due_soon_at", ASCENDING)], name="watch_due_soon_at")
     db.dossiers.create_index([("watch", ASCENDING), ("due_at", ASCENDING)], name="watch_due_at")
+    ensure_counter_filing_indexes(db)
 
 
 def _to_store(value: Any) -> Any:
@@ -555,3 +556,43 @@ def dossiers_by_key(db: Db, unit: str, key: str, value: str) -> list[Document]:
 
 def dossier_summary(db: Db, code: str) -> Document | None:
     return _from_store(db.dossiers.find_one({"_id": code}, SUMMARY_FIELDS))
+
+
+# -- counter filings (the console's Idempotency-Keys) ---------------------------------------------
+# One record per counter filing form (`_id` = its Idempotency-Key): the intake upload of each
+# document type it sent (`uploads.<type>` = {upload_id, sha256}), so the same form sent again
+# uploads nothing new and intake gets the same request; no personal data. Read by `_id` only.
+COUNTER_FILINGS = "counter_filings"
+
+
+def ensure_counter_filing_indexes(db: Db) -> None:
+    # `at`: for removing old forms' records in a bounded range.
+    db[COUNTER_FILINGS].create_index([("at", ASCENDING)], name="at")
+
+
+def get_counter_uploads(db: Db, key: str, by: str) -> dict[str, Document]:
+    """The uploads kept under `key` for officer `by` (another officer's key holds nothing for them)."""
+    found = db[COUNTER_FILINGS].find_one({"_id": key})
+    if found is None or found.get("by") != by:
+        return {}
+    return dict(found.get("uploads") or {})
+
+
+def keep_counter_upload(
+    db: Db, key: str, by: str, document_type: str, upload: Document, at: datetime
+) -> None:
+    """Record the upload of `document_type` under `key`, replacing one of another file; one of the
+    same file (a racing copy of the request recorded it first) is kept."""
+    field = f"uploads.{document_type}"
+    try:
+        db[COUNTER_FILINGS].update_one(
+            {"_id": key, "by": by, f"{field}.sha256": {"$ne": upload["sha256"]}},
+            {"$set": {field: upload}, "$setOnInsert": {"at": at}},
+            upsert=True,
+        )
+    except DuplicateKeyError:
+        pass  # the same file is recorded already (or the key is another officer's)
+
+
+def forget_counter_upload(db: Db, key: str, by: str, document_type: str) -> None:
+    db[COUNTER_FILINGS].update_one({"_id": key, "by": by}, {"$unset": {f"uploads.{document_type}": ""}})

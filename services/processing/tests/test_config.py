@@ -56,3 +56,23 @@ def test_the_attached_result_limit_fits_the_results_topic():
     for bad in ("many", "-1", str(6 * 1024 * 1024)):  # 6 MiB in base64 (8 MiB) would not fit the records
         with pytest.raises(ConfigError, match="RESULT_ATTACH_MAX_BYTES"):
             load_config(environ={**environ, "RESULT_ATTACH_MAX_BYTES": bad})
+
+
+def test_the_console_links_to_notify_at_notify_url(tmp_path: Path, monkeypatch):
+    environ = {**BASE, "BLOB_URL": "file:///srv/blobs"}
+    assert load_config(environ=environ).notify_url == ""
+    assert (
+        load_config(environ={**environ, "NOTIFY_URL": "http://notify:8003/"}).notify_url
+        == "http://notify:8003"
+    )
+    with pytest.raises(ConfigError, match="NOTIFY_URL"):
+        load_config(environ={**environ, "NOTIFY_URL": "notify:8003"})
+    monkeypatch.delenv("NOTIFY_URL", raising=False)
+    monkeypatch.delenv("JWT_JWKS_URL", raising=False)
+    endpoints = Endpoints("mongodb://127.0.0.1:1/", "127.0.0.1:1", "smtp://127.0.0.1:1", None)
+    public_key = tmp_path / "jwt-public.pem"
+    public_key.write_text("k")
+    env = service_env(endpoints, ports_from_env({}), public_key, tmp_path)
+    # make run: the console links to notify, and intake trusts the staff tokens processing signs.
+    assert env["NOTIFY_URL"] == "http://127.0.0.1:8003"
+    assert env["JWT_JWKS_URL"] == "http://127.0.0.1:8002/.well-known/jwks.json"

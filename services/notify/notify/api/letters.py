@@ -7,10 +7,10 @@ from typing import Any
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
 
-from eventkit.auth import Roles, current_staff, staff_required
+from eventkit.auth import Roles, Staff, authenticate, current_staff, link_staff, staff_required
 from eventkit.errors import Forbidden, InvalidData, NotFound
 from eventkit.web import attachment, current_blobs, current_db
 from notify.postal import SIGNATURE_HEADER
@@ -156,3 +156,48 @@ class BatchManifest(MethodView):
         """The closed batch's manifest: item number, register number, recipient, address, letter."""
         data = letters.batch_file(current_db(), current_blobs(), _day(day), "csv")
         return attachment([data], "text/csv; charset=utf-8", len(data), f"lo-thu-{day}.csv")
+
+
+# A receipt not signed yet is a few seconds away (the worker's next pass): ask again after this.
+RECEIPT_RETRY_SECONDS = 3
+
+
+def _bearer_or_link() -> Staff:
+    """The officer of a link token for this path (the console's button), else of the bearer token."""
+    staff = link_staff() or authenticate()
+    if not staff.has_any_role(Roles.STAFF):
+        abort(403, message="Tài khoản không có quyền thực hiện thao tác này.")
+    return staff
+
+
+@blp.route("/dossiers/<code>/receipt.pdf")
+class ReceiptPdf(MethodView):
+    @blp.doc(
+        security=[{"staffToken": []}, {}],
+        parameters=[
+            {
+                "in": "query",
+                "name": "token",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "A link token the console signed for this path (instead of a bearer token)",
+            }
+        ],
+        responses={"200": PDF_RESPONSE},
+    )
+    @blp.response(200, description="The signed Mẫu 01 of the dossier, as an attachment")
+    @blp.alt_response(401, description="No valid bearer or link token")
+    @blp.alt_response(403, description="Not an officer of the receiving unit, or a link for another path")
+    @blp.alt_response(409, description="Not issued yet (with Retry-After), or it could not be made")
+    def get(self, code: str) -> Response:
+        """The receipt and appointment slip (Mẫu 01) of a dossier, for staff of the receiving unit.
+
+        The letter is recorded when notify applies processing's `accepted` (for a counter filing, at
+        once) and signed by the worker seconds later: until then 409 with `Retry-After`."""
+        staff = _bearer_or_link()
+        try:
+            data = letters.receipt_pdf(current_db(), current_blobs(), code, staff)
+        except letters.NotIssuedYet as exc:
+            headers = {"Retry-After": str(RECEIPT_RETRY_SECONDS)} if exc.retry else {}
+            abort(409, message=str(exc), headers=headers)
+        return attachment([data], "application/pdf", len(data), f"giay-tiep-nhan-{code}.pdf")

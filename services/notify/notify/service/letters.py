@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from pypdf import PdfReader, PdfWriter
 
 from eventkit import signing
+from eventkit.auth import Staff
 from eventkit.blobs import BlobMissing, BlobStore
 from eventkit.envelope import jsonable, new_event
 from eventkit.errors import Conflict, DomainError, Forbidden, InvalidData, NotFound, TransientError
@@ -253,6 +254,49 @@ def pdf(db: Db, blobs: BlobStore, letter_id: str) -> bytes:
         return store.letter_pdf(blobs, letter_id)
     except BlobMissing:
         raise NotFound(f"Không tìm thấy tệp của văn bản {letter_id}.") from None
+
+
+class NotIssuedYet(Conflict):
+    """The letter asked for is not signed yet: it is on its way (`retry`) or could not be made."""
+
+    def __init__(self, message: str, retry: bool) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+RECEIPT_FORM = "mau-01"
+
+
+def receipt_pdf(db: Db, blobs: BlobStore, code: str, staff: Staff) -> bytes:
+    """The signed receipt and appointment slip (Mẫu 01) of dossier `code`, for staff of the unit
+    that issued it (the receiving unit). Its letter is recorded when notify applies processing's
+    `accepted` and signed by the worker's next pass, seconds after a counter filing: until then
+    NotIssuedYet (retry)."""
+    found = [
+        letter for letter in store.letters_of_dossier(db, code, 200) if letter["template_id"] == RECEIPT_FORM
+    ]
+    if not found:
+        copy = store.get_dossier(db, code)
+        units = {(copy or {}).get("receiving_unit"), (copy or {}).get("unit")} - {None}
+        if units and not any(staff.serves(str(unit)) for unit in units):
+            raise Forbidden("Tài khoản không thuộc đơn vị tiếp nhận hồ sơ này.")
+        raise NotIssuedYet(
+            f"Giấy tiếp nhận của hồ sơ {code} chưa được phát hành; vui lòng thử lại sau vài giây.", retry=True
+        )
+    letter = found[-1]  # a dossier is accepted once; the newest should another acceptance follow
+    if not staff.serves(letter["unit"]):
+        raise Forbidden("Tài khoản không thuộc đơn vị phát hành văn bản này.")
+    if letter["status"] == TECHNICAL_FAILURE:
+        raise NotIssuedYet(
+            f"Không tạo được giấy tiếp nhận của hồ sơ {code} (lỗi kỹ thuật); hãy báo quản trị viên.",
+            retry=False,
+        )
+    if letter["status"] == CREATED:
+        raise NotIssuedYet(
+            f"Giấy tiếp nhận của hồ sơ {code} đang được ký phát hành; vui lòng thử lại sau vài giây.",
+            retry=True,
+        )
+    return pdf(db, blobs, str(letter["_id"]))
 
 
 def cancel(db: Db, letter_id: str, reason: str, by: str, now: datetime) -> Document:

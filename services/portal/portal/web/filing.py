@@ -24,11 +24,10 @@ from werkzeug.datastructures import FileStorage
 from eventkit.web import current_db
 from portal import store
 from portal.intake_client import IntakeClient, IntakeRefused, IntakeUnavailable
-from portal.service import filing
 from portal.service.dossiers import TZ, instant
 from portal.web import catalogue
 from portal.web.pages import absolute, blp
-from webui import PageError
+from webui import PageError, filing
 
 MIB = 1024 * 1024
 KEY_FIELD = "filing_key"

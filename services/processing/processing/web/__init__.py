@@ -13,14 +13,20 @@ from eventkit.auth import Roles
 from eventkit.mongo import Db, shared_secret
 from processing.config import ProcessingConfig
 from processing.identity import store as identity_store
+from processing.web import counter as _counter  # noqa: F401
 from processing.web import home as _home  # noqa: F401  (its routes join `blp`)
+from processing.web import leader as _leader  # noqa: F401
 from processing.web import signin as _signin  # noqa: F401
 from processing.web.pages import blp
 from webui import NavItem, Site, init_webui
 
 SITE_NAME = "Một cửa – trang làm việc của cán bộ"
 # (label, endpoint, roles that see it; empty: every officer)
-NAV: tuple[tuple[str, str, frozenset[str]], ...] = (("Trang chính", "console.home", frozenset()),)
+NAV: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("Trang chính", "console.home", frozenset()),
+    ("Tiếp nhận tại quầy", "console.counter_procedures", frozenset({Roles.RECEPTIONIST})),
+    ("Thống kê", "console.leader_stats", frozenset({Roles.LEADER, Roles.ADMIN})),
+)
 
 
 def nav_for(roles: frozenset[str]) -> tuple[NavItem, ...]:

@@ -1,10 +1,11 @@
-"""The online filing form: what it asks (from the procedure's read model), the request it makes
-to intake, and intake's field errors put back beside the form's fields.
+"""A filing form (the portal's online filing, the console's counter filing): what it asks (from
+the procedure as intake's catalogue holds it), the request it makes to intake, and intake's field
+errors put back beside the form's fields. Its fields are drawn by `webui/filing_fields.html`.
 
 The form's field names are the paths of intake's request: `applicant.full_name`,
 `delivery.method`, `form.<procedure field>`, `unit`; each document type's file input is
 `documents.<type code>`. Intake's 422 names the same paths (documents by their index in the request,
-which the portal maps back to their type).
+which the form maps back to their type).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ DELIVERY_METHODS = {
     "post": "Nhận qua dịch vụ bưu chính (bưu điện)",
     "online": "Nhận trực tuyến (qua thư điện tử)",
 }
-# What the portal accepts before sending anything to intake (intake checks the bytes again).
+# What a filing page accepts before sending anything to intake (intake checks the bytes again).
 FILE_SIGNATURES = {"pdf": (b"%PDF-",), "jpeg": (b"\xff\xd8\xff",), "png": (b"\x89PNG\r\n\x1a\n",)}
 FILE_TYPE_NAMES = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG"}
 MEDIA_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
@@ -56,7 +57,7 @@ def accept_attribute(types: list[str] | None) -> str:
 
 
 def file_errors(procedure: Mapping[str, Any], sent: FileSent, max_bytes: int) -> list[str]:
-    """Why the portal does not send this file to intake (empty when it does)."""
+    """Why the page does not send this file to intake (empty when it does)."""
     spec = next((d for d in procedure.get("documents") or [] if d.get("code") == sent.document_type), None)
     allowed = list((spec or {}).get("file_types") or FILE_SIGNATURES)
     if not sent.data:
@@ -91,7 +92,10 @@ def _number(value: str | None) -> Any:
 
 
 def filing_body(
-    procedure: Mapping[str, Any], form: Mapping[str, str], upload_ids: Mapping[str, str]
+    procedure: Mapping[str, Any],
+    form: Mapping[str, str],
+    upload_ids: Mapping[str, str],
+    channel: str = "online",
 ) -> dict[str, Any]:
     """Intake's filing request from the form's values and the uploads of each document type (sent
     in the order of the procedure's documents, so an error's index names the type)."""
@@ -105,7 +109,7 @@ def filing_body(
     return {
         "procedure_code": procedure["_id"],
         "unit": unit,
-        "channel": "online",
+        "channel": channel,
         "applicant": {name: _text(form, f"applicant.{name}") for name, *_ in APPLICANT_FIELDS},
         "delivery": {
             "method": _text(form, "delivery.method") or "",
