@@ -13,6 +13,10 @@ from eventkit.auth import Roles
 from eventkit.mongo import Db, shared_secret
 from processing.config import ProcessingConfig
 from processing.identity import store as identity_store
+from processing.web import admin as _admin  # noqa: F401
+from processing.web import admin_accounts as _admin_accounts  # noqa: F401
+from processing.web import admin_calendar as _admin_calendar  # noqa: F401
+from processing.web import admin_catalogue as _admin_catalogue  # noqa: F401
 from processing.web import home as _home  # noqa: F401  (its routes join `blp`)
 from processing.web import signin as _signin  # noqa: F401
 from processing.web.pages import blp
@@ -20,7 +24,10 @@ from webui import NavItem, Site, init_webui
 
 SITE_NAME = "Một cửa – trang làm việc của cán bộ"
 # (label, endpoint, roles that see it; empty: every officer)
-NAV: tuple[tuple[str, str, frozenset[str]], ...] = (("Trang chính", "console.home", frozenset()),)
+NAV: tuple[tuple[str, str, frozenset[str]], ...] = (
+    ("Trang chính", "console.home", frozenset()),
+    ("Quản trị", "console.admin_home", frozenset({Roles.ADMIN})),
+)
 
 
 def nav_for(roles: frozenset[str]) -> tuple[NavItem, ...]:
