@@ -142,17 +142,50 @@ def _shown(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_shown(v) if isinstance(v, dict) else str(v) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {_shown(v)}" for k, v in value.items())
+        return " ".join(_shown(v) for v in value.values())
     if isinstance(value, bool):
         return "có" if value else "không"
     return str(value)
 
 
+# The audited fields as the history names them.
+FIELD_LABELS = {
+    "name": "Tên",
+    "email": "Thư điện tử",
+    "roles": "Vai trò",
+    "units": "Đơn vị",
+    "active": "Đang làm việc",
+    "version": "Phiên bản",
+    "short_name": "Tên ngắn",
+    "type": "Loại",
+    "parent": "Cấp trên",
+    "electronic_id": "Mã định danh",
+    "statistics_code": "Mã thống kê",
+    "address": "Địa chỉ",
+    "phone": "Điện thoại",
+    "valid_from": "Hiệu lực từ",
+    "valid_to": "Hết hiệu lực từ",
+    "successors": "Đơn vị kế thừa",
+    "days_off": "Ngày nghỉ",
+    "working_days": "Ngày làm bù",
+    "hours": "Giờ làm việc",
+    "totp_required_roles": "Vai trò phải dùng mã hai lớp",
+}
+
+
 @blp.app_template_filter("audit_changes")
 def audit_changes(entry: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """The fields an audited change altered: (field, before, after), as an officer reads them."""
+    """The fields an audited change altered: (field, before, after), as an officer reads them; of
+    a list of records, only the records removed (before) and added (after)."""
     before, after = entry.get("before") or {}, entry.get("after") or {}
     if not isinstance(before, dict) or not isinstance(after, dict):
         return []
-    keys = [k for k in {**before, **after} if k not in QUIET_FIELDS]
-    return [(k, _shown(before.get(k)), _shown(after.get(k))) for k in keys if before.get(k) != after.get(k)]
+    changes = []
+    for key in (k for k in {**before, **after} if k not in QUIET_FIELDS):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, list) and isinstance(new, list) and any(isinstance(v, dict) for v in old + new):
+            old, new = [v for v in old if v not in new], [v for v in new if v not in old]
+        changes.append((FIELD_LABELS.get(key, key), _shown(old), _shown(new)))
+    return changes
