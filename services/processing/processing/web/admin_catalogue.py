@@ -83,8 +83,8 @@ def _iso(value: Any) -> str:
 
 # -- units --------------------------------------------------------------------------------------
 
-UNIT_TEXT = ("name", "short_name", "type", "parent", "statistics_code", "electronic_id", "address", "phone")
-UNIT_TEXT += ("email", "valid_from", "valid_to", "source", "notes")
+UNIT_TEXT: tuple[str, ...] = ("name", "short_name", "type", "parent", "statistics_code", "electronic_id")
+UNIT_TEXT += ("address", "phone", "email", "valid_from", "valid_to", "source", "notes")
 
 
 def _unit_state(unit: Document) -> dict[str, Any]:
@@ -187,7 +187,14 @@ def admin_unit_save(code: str) -> Any:
 
 # -- procedures ---------------------------------------------------------------------------------
 
-PROCEDURE_TEXT = ("name", "field", "level", "online_mode", "service_level_2019", "same_day_cutoff")
+PROCEDURE_TEXT: tuple[str, ...] = (
+    "name",
+    "field",
+    "level",
+    "online_mode",
+    "service_level_2019",
+    "same_day_cutoff",
+)
 PROCEDURE_TEXT += ("legal_basis", "result_type", "valid_from", "valid_to", "source", "notes")
 FEE_KEYS = ("kind", "amount_vnd", "description")
 DOCUMENT_KEYS = ("code", "name", "originals", "copies")
@@ -332,7 +339,7 @@ def admin_procedures() -> tuple[str, int]:
             page_size=query["page_size"],
         )
     number, size = (query or {}).get("page", 1), (query or {}).get("page_size", 50)
-    filters = {k: request.args.get(k, "") for k in ("level", "field", "unit")}
+    filters: dict[str, Any] = {k: request.args.get(k, "") for k in ("level", "field", "unit")}
     last = max(1, -(-total // size))
     pages = [(n, url_for("console.admin_procedures", **filters, page=n)) for n in range(1, last + 1)]
     return page(
