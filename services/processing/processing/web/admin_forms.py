@@ -136,13 +136,19 @@ def admin_time(value: datetime | None) -> str:
     return value.astimezone(TZ).strftime("%d/%m/%Y %H:%M")
 
 
+# Codes inside an audited list or record, as the screens name them.
+VALUE_LABELS = {**ROLE_LABELS, "holiday": "nghỉ lễ, Tết", "compensatory": "nghỉ bù", "swap": "nghỉ hoán đổi"}
+
+
 def _shown(value: Any) -> str:
     if value is None or value == "" or value == []:
         return "(trống)"
     if isinstance(value, list):
-        return ", ".join(_shown(v) if isinstance(v, dict) else str(v) for v in value)
+        return ", ".join(
+            _shown(v) if isinstance(v, dict) else VALUE_LABELS.get(str(v), str(v)) for v in value
+        )
     if isinstance(value, dict):
-        return " ".join(_shown(v) for v in value.values())
+        return " ".join(VALUE_LABELS.get(str(v), _shown(v)) for v in value.values())
     if isinstance(value, bool):
         return "có" if value else "không"
     return str(value)
