@@ -105,7 +105,9 @@ def create(db: Db, kind: Kind, data: Document, actor: str) -> Document:
         store.insert_reference(db, kind.collection, content, meta, _published(kind, content, meta))
     except store.AlreadyExists as exc:
         raise Conflict(f"{kind.label} {data['code']} đã tồn tại.") from exc
-    return get(db, kind, data["code"])
+    created = get(db, kind, data["code"])
+    _audit_unit(db, kind, None, created, actor, "units.created")
+    return created
 
 
 def update(db: Db, kind: Kind, data: Document, expected_version: int, actor: str) -> Document:
@@ -127,7 +129,40 @@ def update(db: Db, kind: Kind, data: Document, expected_version: int, actor: str
         db, kind.collection, content, expected_version, meta, _published(kind, content, meta)
     ):
         raise Conflict(f"{kind.label} {data['code']} vừa được người khác sửa; hãy tải lại.")
-    return get(db, kind, data["code"])
+    updated = get(db, kind, data["code"])
+    _audit_unit(db, kind, current, updated, actor, "units.updated")
+    return updated
+
+
+def _audit_unit(
+    db: Db, kind: Kind, before: Document | None, after: Document, actor: str, action: str
+) -> None:
+    """A unit's change in the audit trail (a procedure keeps its earlier versions instead)."""
+    if kind is not UNITS:
+        return
+
+    def view(unit: Document | None) -> Document | None:
+        return None if unit is None else {**_content(unit), "version": unit["version"]}
+
+    store.record_audit(
+        db,
+        actor=actor,
+        action=action,
+        target=unit_target(after["code"]),
+        before=view(before),
+        after=view(after),
+        reason=after.get("change_reason", ""),
+    )
+
+
+def unit_target(code: str) -> str:
+    return f"unit:{code}"
+
+
+def unit_history(db: Db, code: str) -> list[Document]:
+    """Who changed the unit, when, before and after, and why (newest first)."""
+    get(db, UNITS, code)
+    return store.list_audit(db, unit_target(code))
 
 
 def put(db: Db, kind: Kind, data: Document, actor: str) -> ImportResult:

@@ -13,6 +13,10 @@ from eventkit.auth import Roles
 from eventkit.mongo import Db, shared_secret
 from processing.config import ProcessingConfig
 from processing.identity import store as identity_store
+from processing.web import admin as _admin  # noqa: F401
+from processing.web import admin_accounts as _admin_accounts  # noqa: F401
+from processing.web import admin_calendar as _admin_calendar  # noqa: F401
+from processing.web import admin_catalogue as _admin_catalogue  # noqa: F401
 from processing.web import counter as _counter  # noqa: F401
 from processing.web import home as _home  # noqa: F401  (its routes join `blp`)
 from processing.web import leader as _leader  # noqa: F401
@@ -26,6 +30,7 @@ NAV: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("Trang chính", "console.home", frozenset()),
     ("Tiếp nhận tại quầy", "console.counter_procedures", frozenset({Roles.RECEPTIONIST})),
     ("Thống kê", "console.leader_stats", frozenset({Roles.LEADER, Roles.ADMIN})),
+    ("Quản trị", "console.admin_home", frozenset({Roles.ADMIN})),
 )
 
 
