@@ -37,7 +37,7 @@ def _pending(token: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and isinstance(value.get("user_id"), str) else None
 
 
-def _qr_data_uri(text: str) -> str:
+def qr_data_uri(text: str) -> str:
     svg = segno.make(text, error="m").svg_inline(scale=4)
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
@@ -95,7 +95,7 @@ def _second_factor_page(user_id: str, target: str, secret: str | None, error: st
         401 if error else 200,
         pending=_pending_token(user_id, target, secret),
         enrol_secret=secret,
-        enrol_qr=_qr_data_uri(uri) if uri else None,
+        enrol_qr=qr_data_uri(uri) if uri else None,
         error=error,
     )
 
@@ -114,11 +114,17 @@ def second_factor() -> Any:
     account = processing_store.get_staff(db, user_id)
     if account is None or not account["active"]:
         return page("console/signin.html", 401, error=signin.WRONG, user_id="", next="")
+    locked = signin.locked(db, user_id)
+    if locked:
+        return page("console/signin.html", 401, error=locked, user_id=user_id, next=target)
     code = request.form.get("code", "")[:12]
     accepted = (
         signin.enrol_totp(db, user_id, secret, code) if secret else signin.check_totp(db, user_id, code)
     )
     if not accepted:
+        locked = signin.locked(db, user_id)
+        if locked:
+            return page("console/signin.html", 401, error=locked, user_id=user_id, next=target)
         return _second_factor_page(
             user_id, target, secret, "Mã xác thực không đúng hoặc đã được dùng; nhập mã mới."
         )
