@@ -31,6 +31,9 @@ class ProcessingConfig(ServiceConfig):
     # Intake's API as the officers' browsers reach it: a dossier's documents link to their download
     # there (`<INTAKE_URL>/api/v1/uploads/<id>`, the officer's own token). Empty: the path alone.
     intake_url: str = ""
+    # Notify's API as the officers' browsers reach it: the console links to a letter's PDF and a
+    # control slip there with a link token (processing.identity.links). Empty: the path alone.
+    notify_url: str = ""
     # A signed result at most this large is sent to notify (processing.results.v1) and attached
     # to the citizen's email when the dossier is delivered online; a larger one is downloaded or
     # collected instead. At most MAX_ATTACHED_RESULT.
@@ -94,13 +97,19 @@ def load_config(
     intake_url = (env.get("INTAKE_URL") or "").rstrip("/")
     if intake_url and not intake_url.startswith(("http://", "https://")):
         raise ConfigError(f"{SERVICE}: INTAKE_URL must be an http(s) URL: {intake_url}")
+    notify_url = (env.get("NOTIFY_URL") or "").rstrip("/")
+    if notify_url and not notify_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{SERVICE}: NOTIFY_URL must be an http(s) URL: {notify_url}")
+    # Processing is the issuer: it verifies tokens with its own keys, never a key set URL (in a
+    # shared environment JWT_JWKS_URL points at processing itself).
     return ProcessingConfig(
-        **asdict(base),
+        **{**asdict(base), "jwt_jwks_url": None},
         signing_certs_dir=signing_certs_dir,
         blob_url=blob_url,
         upload_max_bytes=upload_max_bytes,
         deadline_watch_seconds=deadline_watch_seconds,
         intake_url=intake_url,
+        notify_url=notify_url,
         result_attach_max_bytes=result_attach_max_bytes,
         staff_keys_secret=env.get("STAFF_KEYS_SECRET") or None,
         staff_key_rotation_days=staff_key_rotation_days,
