@@ -14,6 +14,7 @@ from eventkit.mongo import Db, shared_secret
 from processing.config import ProcessingConfig
 from processing.identity import store as identity_store
 from processing.web import home as _home  # noqa: F401  (its routes join `blp`)
+from processing.web import oidc as _oidc  # noqa: F401
 from processing.web import second_factor as _second_factor  # noqa: F401
 from processing.web import signin as _signin  # noqa: F401
 from processing.web.pages import blp
