@@ -4,9 +4,32 @@ from __future__ import annotations
 
 import argparse
 import sys
+import uuid
+from typing import Any
+
+from pymongo.errors import PyMongoError
 
 from devstack import run
-from devstack.tokens import issue_token
+from devstack.paths import LOCAL
+from devstack.tokens import ensure_keypair, issue_token, processing_token
+
+
+def staff_token(account: dict[str, Any]) -> str:
+    """Signed with processing's key set in the store `make run` uses; with the development key
+    (and a note) when that store is not reachable."""
+    ports = run.ports_from_env()
+    endpoints, _ = run.external_endpoints(ports)
+    env = run.service_env(endpoints, ports, ensure_keypair()[1], LOCAL / "data")
+    try:
+        return processing_token(env, account)
+    except PyMongoError:
+        print(
+            "processing's store is not reachable (is `make run` running?): signed with the development key",
+            file=sys.stderr,
+        )
+        return issue_token(
+            account["roles"], account["units"], user_id=account["user_id"], name=account["name"]
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,11 +52,13 @@ def main(argv: list[str] | None = None) -> int:
             )
         roles = [args.role] if args.role else account["roles"]
         units = [args.unit] if args.unit else account["units"]
-        print(issue_token(roles, units, user_id=args.user, name=account["name"]))
+        print(staff_token({"user_id": args.user, "name": account["name"], "roles": roles, "units": units}))
         return 0
     if not args.role:
         parser.error("give --role or --user")
-    print(issue_token([args.role], [args.unit or run.DEFAULT_UNIT], name=args.name))
+    user_id = f"dev-{uuid.uuid4().hex[:8]}"
+    units = [args.unit or run.DEFAULT_UNIT]
+    print(staff_token({"user_id": user_id, "name": args.name, "roles": [args.role], "units": units}))
     return 0
 
 

@@ -21,8 +21,9 @@ import requests
 from devstack.certificates import ensure_unit_certificates
 from devstack.infra import FerretDB, Kafka, Mailpit, ManagedProcess, StartError, check_installed, wait_until
 from devstack.paths import LOCAL, ROOT, VENV_BIN
-from devstack.tokens import ensure_keypair, issue_token
+from devstack.tokens import ensure_keypair, processing_token
 from eventkit.config import DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER
+from processing.service.staff import DEMO_PASSWORD
 
 DEFAULT_UNIT = "264"  # Lương Tài district (GSO code)
 SERVICES = ("portal", "intake", "processing", "notify")
@@ -103,11 +104,12 @@ def service_env(
         "SMTP_URL": endpoints.smtp_url,
         # The services trust the development key pair and the claims its tokens carry.
         "JWT_PUBLIC_KEY_FILE": str(public_key),
-        # ... and the staff tokens processing signs and publishes (the console's counter filing).
-        "JWT_JWKS_URL": os.environ.get("JWT_JWKS_URL")
-        or f"{api_url('processing', ports)}/.well-known/jwks.json",
         "JWT_ISSUER": DEFAULT_JWT_ISSUER,
         "JWT_AUDIENCE": DEFAULT_JWT_AUDIENCE,
+        # Intake, notify and the portal verify processing's tokens (they name their key, `kid`)
+        # against its key set; tokens without a `kid` (tests, tools) against the key above.
+        "JWT_JWKS_URL": os.environ.get("JWT_JWKS_URL")
+        or f"{api_url('processing', ports)}/.well-known/jwks.json",
         # Processing keeps the keys that sign staff tokens encrypted with this (development only).
         "STAFF_KEYS_SECRET": os.environ.get("STAFF_KEYS_SECRET") or "khoa-ma-xac-thuc-phat-trien",
         # Each service its own files: BLOB_URL is intake's, PROCESSING_BLOB_URL processing's.
@@ -227,7 +229,8 @@ def demo_account(user_id: str) -> dict[str, Any] | None:
     return next((a for a in accounts if a["user_id"] == user_id), None)
 
 
-def print_banner(ports: Mapping[str, int], endpoints: Endpoints) -> None:
+def print_banner(ports: Mapping[str, int], endpoints: Endpoints, env: Mapping[str, str]) -> None:
+    """Where everything runs, how officers sign in, and tokens signed with processing's key set."""
     lines = ["", "MotCua is running. Ctrl-C stops everything.", ""]
     for service in SERVICES:
         base = api_url(service, ports)
@@ -242,6 +245,9 @@ def print_banner(ports: Mapping[str, int], endpoints: Endpoints) -> None:
         lines.append(f"  Mailpit API {endpoints.mailpit_api}/api/v1/messages")
     lines += [
         "",
+        f"Staff console {api_url('processing', ports)}/console/ : sign in with a demo account,"
+        f" password {DEMO_PASSWORD}",
+        "",
         "Staff tokens of demo accounts, for 'Authorization: Bearer <token>'"
         " (another: make token USER_ID=cv2.09499):",
     ]
@@ -250,9 +256,15 @@ def print_banner(ports: Mapping[str, int], endpoints: Endpoints) -> None:
         assert account is not None, user_id
         units = account["units"]
         where = ", ".join(units) if len(units) <= 3 else f"{len(units)} units"
-        token = issue_token(account["roles"], units, user_id=user_id, name=account["name"])
+        token = processing_token(env, account)
         lines += [f"  {user_id}: {account['name']}, {'/'.join(account['roles'])} ({where})", f"    {token}"]
-    lines += [f"  portal editor of {DEFAULT_UNIT}:", f"    {issue_token(['editor'], [DEFAULT_UNIT])}"]
+    editor = {
+        "user_id": f"bientap.{DEFAULT_UNIT}",
+        "name": "Biên tập viên",
+        "roles": ["editor"],
+        "units": [DEFAULT_UNIT],
+    }
+    lines += [f"  portal editor of {DEFAULT_UNIT}:", f"    {processing_token(env, editor)}"]
     print("\n".join(lines), flush=True)
 
 
@@ -287,7 +299,7 @@ def main() -> int:
         if not_ready:
             print(f"not ready: {', '.join(not_ready)}", file=sys.stderr, flush=True)
             return 1
-        print_banner(ports, endpoints)
+        print_banner(ports, endpoints, env)
         while not stopping and honcho.poll() is None:
             time.sleep(0.5)
         return 0 if stopping else 1

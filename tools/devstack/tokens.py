@@ -1,14 +1,19 @@
-"""Development staff tokens, signed with a key pair made on first use under .local/keys.
+"""Development staff tokens: signed with processing's own key set (as its sign-in signs them), or
+with a key pair made on first use under .local/keys.
 
-Every service started by `make run` or the tests trusts the public half (JWT_PUBLIC_KEY_FILE).
-Production points the services at an OIDC provider's JWKS instead.
+Every service started by `make run` or the tests trusts the development key's public half
+(JWT_PUBLIC_KEY_FILE) for tokens that name no key, and processing's key set (JWT_JWKS_URL) for
+tokens that do (`kid`), as production does.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -66,3 +71,18 @@ def issue_token(
     # A key set (JWKS) names its keys; a token says which one signed it.
     headers = {"kid": key_id} if key_id else None
     return jwt.encode(claims, key_path.read_text(), algorithm="RS256", headers=headers)
+
+
+def processing_token(env: Mapping[str, str], account: Mapping[str, Any], ttl_seconds: int = 12 * 3600) -> str:
+    """A staff token for `account` (user_id, name, roles, units) signed with processing's current
+    key, opened in processing's store with the STAFF_KEYS_SECRET of `env`; it carries a `kid`."""
+    from processing import staff_keys
+    from processing import store as processing_store
+    from processing.config import load_config
+
+    config = load_config(auth=False, environ=env)
+    db = processing_store.connect(config)
+    try:
+        return staff_keys(config, db).staff_token(dict(account), timedelta(seconds=ttl_seconds))
+    finally:
+        db.client.close()

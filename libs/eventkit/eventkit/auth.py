@@ -163,19 +163,22 @@ def authenticate() -> Staff:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def staff_required(*roles: str) -> Callable[[F], F]:
+def staff_required(*roles: str, links: bool = False) -> Callable[[F], F]:
     """Require a valid token with at least one of `roles`; with none named, any staff role.
 
     A token whose roles are all unknown or only `editor` (the portal's content role) is not staff.
     Put it above `@blp.arguments`, so a request without a valid token is refused before its body
-    is parsed: 401 rather than 422 with the field errors.
+    is parsed: 401 rather than 422 with the field errors. `links`: a request without an
+    `Authorization` header may instead carry a link token for its path (`link_staff`), the way an
+    officer's browser opens a file from the console.
     """
     wanted = frozenset(roles) or Roles.STAFF
 
     def decorator(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            staff = authenticate()
+            linked = link_staff() if links and not request.headers.get("Authorization") else None
+            staff = linked or authenticate()
             if not staff.has_any_role(wanted):
                 abort(403, message="Tài khoản không có quyền thực hiện thao tác này.")
             g.staff = staff

@@ -47,6 +47,12 @@ class ProcessingConfig(ServiceConfig):
     web_secret_key: str | None = None
     signin_rate_limit: str = "30/minute"
     rate_limit_storage_uri: str = "memory://"
+    # Single sign-on through an OpenID Connect provider (processing.identity.oidc): all three set,
+    # or none (no button on the sign-in page). The claim holding the staff user id.
+    oidc_issuer_url: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_username_claim: str = "preferred_username"
 
 
 def load_config(
@@ -100,8 +106,20 @@ def load_config(
     notify_url = (env.get("NOTIFY_URL") or "").rstrip("/")
     if notify_url and not notify_url.startswith(("http://", "https://")):
         raise ConfigError(f"{SERVICE}: NOTIFY_URL must be an http(s) URL: {notify_url}")
+    oidc = {
+        name: (env.get(name) or "").strip()
+        for name in ("OIDC_ISSUER_URL", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET")
+    }
+    if any(oidc.values()) and not all(oidc.values()):
+        raise ConfigError(
+            f"{SERVICE}: set all of OIDC_ISSUER_URL, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET or none"
+        )
+    if oidc["OIDC_ISSUER_URL"] and not oidc["OIDC_ISSUER_URL"].startswith(("http://", "https://")):
+        raise ConfigError(f"{SERVICE}: OIDC_ISSUER_URL must be an http(s) URL")
+    # Processing is the issuer: it verifies tokens with its own keys, never a key set URL (in a
+    # shared environment JWT_JWKS_URL points at processing itself).
     return ProcessingConfig(
-        **asdict(base),
+        **{**asdict(base), "jwt_jwks_url": None},
         signing_certs_dir=signing_certs_dir,
         blob_url=blob_url,
         upload_max_bytes=upload_max_bytes,
@@ -115,4 +133,8 @@ def load_config(
         web_secret_key=env.get("WEB_SECRET_KEY") or None,
         signin_rate_limit=env.get("SIGNIN_RATE_LIMIT") or "30/minute",
         rate_limit_storage_uri=env.get("RATE_LIMIT_STORAGE_URI") or "memory://",
+        oidc_issuer_url=oidc["OIDC_ISSUER_URL"].rstrip("/"),
+        oidc_client_id=oidc["OIDC_CLIENT_ID"],
+        oidc_client_secret=oidc["OIDC_CLIENT_SECRET"],
+        oidc_username_claim=env.get("OIDC_USERNAME_CLAIM") or "preferred_username",
     )

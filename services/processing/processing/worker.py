@@ -1,9 +1,10 @@
-"""`python -m processing.worker`: the outbox relay, processing's consumer groups and the deadline
-watch."""
+"""`python -m processing.worker`: the outbox relay, processing's consumer groups, the deadline
+watch and the sweep of ended console sessions."""
 
 import logging
 import threading
 import time
+from datetime import UTC, datetime
 
 from prometheus_client import Counter
 
@@ -11,12 +12,15 @@ from eventkit.mongo import Db
 from eventkit.worker import Duty, run_service_worker
 from processing import handlers, store
 from processing.config import ProcessingConfig, load_config
+from processing.identity import store as identity_store
 from processing.service import deadlines_watch
 
 log = logging.getLogger(__name__)
 WARNINGS_RAISED = Counter(
     "deadline_warnings_raised_total", "Dossier deadline warnings raised by the worker", ["kind"]
 )
+# Ended sessions are refused when resumed whatever their age; the sweep only keeps the store small.
+SESSION_SWEEP_SECONDS = 3600.0
 
 
 def deadline_watch(db: Db, config: ProcessingConfig) -> Duty:
@@ -38,6 +42,22 @@ def deadline_watch(db: Db, config: ProcessingConfig) -> Duty:
     return run_deadline_watch
 
 
+def session_sweep(db: Db, every: float = SESSION_SWEEP_SECONDS) -> Duty:
+    """Delete the console sessions past their lifetime, every `every` seconds (one ranged delete
+    on the `expires_at` index)."""
+
+    def run_session_sweep(stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                deleted = identity_store.delete_expired_sessions(db, datetime.now(UTC))
+                log.info("session sweep done", extra={"sessions_deleted": deleted})
+            except Exception:
+                log.warning("session sweep failed; retrying later", exc_info=True)
+            stop.wait(every)
+
+    return run_session_sweep
+
+
 def main() -> None:
     config = load_config(worker=True)
     run_service_worker(
@@ -46,7 +66,7 @@ def main() -> None:
         outbox_collections=store.OUTBOX_COLLECTIONS,
         build_handlers=handlers.build_handlers,
         ensure_indexes=store.ensure_indexes,
-        duties=lambda db: [deadline_watch(db, config)],
+        duties=lambda db: [deadline_watch(db, config), session_sweep(db)],
     )
 
 

@@ -76,3 +76,35 @@ def test_the_console_links_to_notify_at_notify_url(tmp_path: Path, monkeypatch):
     # make run: the console links to notify, and intake trusts the staff tokens processing signs.
     assert env["NOTIFY_URL"] == "http://127.0.0.1:8003"
     assert env["JWT_JWKS_URL"] == "http://127.0.0.1:8002/.well-known/jwks.json"
+
+
+def test_make_run_points_the_other_services_at_processings_key_set_and_processing_at_notify(
+    tmp_path: Path, monkeypatch
+):
+    for name in ("JWT_JWKS_URL", "NOTIFY_URL"):
+        monkeypatch.delenv(name, raising=False)
+    ports = ports_from_env({})
+    env = service_env(Endpoints("mongodb://m/", "k:1", "smtp://s", None), ports, tmp_path / "k.pem", tmp_path)
+    assert env["JWT_JWKS_URL"] == "http://127.0.0.1:8002/.well-known/jwks.json"
+    assert load_config(environ={**env, "JWT_PUBLIC_KEY": "k"}).notify_url == "http://127.0.0.1:8003"
+    # Processing verifies its tokens with its own keys, never by asking itself over HTTP.
+    assert load_config(environ={**env, "JWT_PUBLIC_KEY": "k"}).jwt_jwks_url is None
+
+
+def test_single_sign_on_is_configured_whole_or_not_at_all():
+    environ = {**BASE, "BLOB_URL": "file:///srv/blobs"}
+    assert load_config(environ=environ).oidc_issuer_url == ""
+    oidc = {
+        "OIDC_ISSUER_URL": "https://sso.example.vn/realms/lt/",
+        "OIDC_CLIENT_ID": "c",
+        "OIDC_CLIENT_SECRET": "s",
+    }
+    config = load_config(environ={**environ, **oidc})
+    assert (config.oidc_issuer_url, config.oidc_username_claim) == (
+        "https://sso.example.vn/realms/lt",
+        "preferred_username",
+    )
+    with pytest.raises(ConfigError, match="OIDC_CLIENT_SECRET"):
+        load_config(environ={**environ, **oidc, "OIDC_CLIENT_SECRET": ""})
+    with pytest.raises(ConfigError, match="NOTIFY_URL"):
+        load_config(environ={**environ, "NOTIFY_URL": "notify:8003"})

@@ -6,6 +6,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from eventkit.auth import link_staff
 from eventkit.web import attachment, current_blobs, current_db
 from intake.api.auth import authenticate_first, request_staff
 from intake.schemas import UploadedSchema, UploadFormSchema
@@ -43,12 +44,14 @@ class UploadById(MethodView):
     )
     @blp.response(200, description="The file, as an attachment")
     def get(self, upload_id: str) -> Response:
-        """The file of a dossier: for staff handling dossiers in its units, or with its lookup secret."""
+        """The file of a dossier: for staff handling dossiers in its units (a bearer token, or a
+        console link's `?token=` signed for this path), or with its lookup secret."""
+        staff = request_staff() or (None if request.headers.get("Authorization") else link_staff())
         download = uploads.read(
             current_db(),
             current_blobs(),
             upload_id,
-            staff=request_staff(),
+            staff=staff,
             secret=request.headers.get(SECRET_HEADER),
         )
         return attachment(download.chunks, download.media_type, download.size, download.filename)

@@ -29,7 +29,7 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 @blp.route("/dossiers/<code>/control-slip.pdf")
 class ControlSlip(MethodView):
-    @staff_required()
+    @staff_required(links=True)
     @blp.doc(security=SECURITY, responses={"200": PDF_RESPONSE})
     @blp.response(200, description="Mẫu 05 of the dossier, as an attachment (not signed, not numbered)")
     @blp.alt_response(404, description="A dossier notify has not seen")
@@ -37,7 +37,7 @@ class ControlSlip(MethodView):
     def get(self, code: str) -> Response:
         """The processing control slip (Mẫu 05, A5): every hand-over with its time, the units and
         officers, and the outcome against the due time; staff of the dossier's current or
-        receiving unit."""
+        receiving unit. Also opened with a console link's `?token=` instead of the bearer token."""
         data = control.control_slip(current_db(), code, current_staff(), _settings())
         return _pdf(data, f"phieu-kiem-soat-{code}.pdf")
 

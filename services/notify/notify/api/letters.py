@@ -67,11 +67,12 @@ class Letter(MethodView):
 
 @blp.route("/letters/<letter_id>.pdf")
 class LetterPdf(MethodView):
-    @staff_required()
+    @staff_required(links=True)
     @blp.doc(security=SECURITY, responses={"200": PDF_RESPONSE})
     @blp.response(200, description="The signed letter, as an attachment")
     def get(self, letter_id: str) -> Response:
-        """The signed PDF of a letter (PAdES, the issuing unit's certificate)."""
+        """The signed PDF of a letter (PAdES, the issuing unit's certificate). Also opened with a
+        console link's `?token=` instead of the bearer token."""
         _letter_for_staff(letter_id)
         data = letters.pdf(current_db(), current_blobs(), letter_id)
         return attachment([data], "application/pdf", len(data), "van-ban.pdf")

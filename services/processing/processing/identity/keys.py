@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,18 +50,20 @@ class KeySet:
         issuer: str,
         audience: str,
         rotation: timedelta = DEFAULT_ROTATION,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.db = db
         self.secret = secret.encode() if secret else None
         self.issuer = issuer
         self.audience = audience
         self.rotation = rotation
+        self.clock = clock
         self._cache: dict[str, SigningKey] = {}
 
     # -- periods ---------------------------------------------------------------------------------
 
     def period(self, now: float | None = None) -> int:
-        return int((time.time() if now is None else now) // self.rotation.total_seconds())
+        return int((self.clock() if now is None else now) // self.rotation.total_seconds())
 
     @staticmethod
     def kid_of(period: int) -> str:
@@ -135,7 +138,7 @@ class KeySet:
     def issue(self, claims: dict[str, Any], ttl: timedelta, audience: str | None = None) -> str:
         """A signed token with `claims`, our issuer, the audience and an expiry `ttl` from now."""
         signing = self.current()
-        now = int(time.time())
+        now = int(self.clock())
         body = {
             **claims,
             "iss": self.issuer,

@@ -75,11 +75,14 @@ def set_password(db: Db, user_id: str, password: str, *, must_change: bool) -> N
 # -- second factor (TOTP, RFC 6238) --------------------------------------------------------------
 
 
+def role_requires_totp(db: Db, roles: frozenset[str] | list[str]) -> bool:
+    """Whether the administrator requires a second factor of one of `roles`."""
+    return bool(set(store.get_settings(db).get("totp_required_roles", [])) & set(roles))
+
+
 def totp_required(db: Db, account: Document) -> bool:
     """Whether the account must use a second factor: one of its roles requires it, or it enrolled."""
-    required = set(store.get_settings(db).get("totp_required_roles", []))
-    credentials = store.get_credentials(db, account["user_id"]) or {}
-    return bool(required & set(account["roles"])) or bool(credentials.get("totp_enabled"))
+    return role_requires_totp(db, account["roles"]) or totp_enabled(db, account["user_id"])
 
 
 def totp_enabled(db: Db, user_id: str) -> bool:
@@ -106,31 +109,55 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
-def check_totp(db: Db, user_id: str, code: str, now: datetime | None = None) -> bool:
-    """The code of the enrolled secret, not used before; a failure counts toward the lock."""
+def locked(db: Db, user_id: str, now: datetime | None = None) -> str | None:
+    """The lock's message if the account is locked now (between the password and the code too)."""
     now = now or datetime.now(UTC)
+    locked_until = (store.get_credentials(db, user_id) or {}).get("locked_until")
+    return _locked_message(locked_until) if locked_until is not None and locked_until > now else None
+
+
+def _count_failure(db: Db, user_id: str, now: datetime) -> None:
+    counted = store.record_failure(db, user_id, now - FAILURE_WINDOW, now)
+    if counted is not None and counted.get("failures", 0) >= MAX_FAILURES:
+        store.lock(db, user_id, now + LOCK_TIME)
+
+
+def check_totp(db: Db, user_id: str, code: str, now: datetime | None = None) -> bool:
+    """The code of the enrolled secret, not used before; a failure counts toward the lock, and a
+    locked account's code is refused (the lock stops a guesser of codes as it does of passwords)."""
+    now = now or datetime.now(UTC)
+    if locked(db, user_id, now):
+        return False
     secret = (store.get_credentials(db, user_id) or {}).get("totp_secret")
     step = _matching_step(secret, code, now) if secret else None
     if step is not None and store.use_totp_step(db, user_id, step):
         return True
-    counted = store.record_failure(db, user_id, now - FAILURE_WINDOW, now)
-    if counted is not None and counted.get("failures", 0) >= MAX_FAILURES:
-        store.lock(db, user_id, now + LOCK_TIME)
+    _count_failure(db, user_id, now)
     return False
 
 
 def enrol_totp(db: Db, user_id: str, secret: str, code: str, now: datetime | None = None) -> bool:
-    """Turn the second factor on once the officer typed a code of the new secret."""
+    """Turn the second factor on once the officer typed a code of the new secret. A wrong code
+    counts toward the lock; an account already enrolled keeps its secret (an old enrolment page
+    cannot replace it)."""
     now = now or datetime.now(UTC)
-    step = _matching_step(secret, code, now)
-    if step is None:
+    if locked(db, user_id, now):
         return False
+    step = _matching_step(secret, code, now)
+    fields = {"totp_secret": secret, "totp_enabled": True, "totp_last_step": step, "totp_enrolled_at": now}
+    if step is None or not store.enable_second_factor(db, user_id, fields):
+        _count_failure(db, user_id, now)
+        return False
+    return True
+
+
+def disable_totp(db: Db, user_id: str) -> None:
+    """The officer's own choice to stop using the second factor (not when their role requires it)."""
     store.set_second_factor(
         db,
         user_id,
-        {"totp_secret": secret, "totp_enabled": True, "totp_last_step": step, "totp_enrolled_at": now},
+        {"totp_secret": None, "totp_enabled": False, "totp_last_step": None, "totp_enrolled_at": None},
     )
-    return True
 
 
 def must_change_password(db: Db, user_id: str) -> bool:

@@ -89,6 +89,12 @@ def set_second_factor(db: Db, user_id: str, fields: Document) -> None:
     db[CREDENTIALS].update_one({"_id": user_id}, {"$set": fields})
 
 
+def enable_second_factor(db: Db, user_id: str, fields: Document) -> bool:
+    """Turn the second factor on unless it already is (its secret is then kept)."""
+    result = db[CREDENTIALS].update_one({"_id": user_id, "totp_enabled": {"$ne": True}}, {"$set": fields})
+    return result.modified_count == 1
+
+
 def use_totp_step(db: Db, user_id: str, step: int) -> bool:
     """Record that the code of time step `step` was used; False if it (or a later one) already was,
     so a code seen over a shoulder cannot be replayed."""

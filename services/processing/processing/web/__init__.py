@@ -20,6 +20,8 @@ from processing.web import admin_catalogue as _admin_catalogue  # noqa: F401
 from processing.web import counter as _counter  # noqa: F401
 from processing.web import home as _home  # noqa: F401  (its routes join `blp`)
 from processing.web import leader as _leader  # noqa: F401
+from processing.web import oidc as _oidc  # noqa: F401
+from processing.web import second_factor as _second_factor  # noqa: F401
 from processing.web import signin as _signin  # noqa: F401
 from processing.web.pages import blp
 from webui import NavItem, Site, init_webui

@@ -20,7 +20,15 @@ blp = Blueprint("console", __name__, url_prefix="/console", template_folder="tem
 SESSION_COOKIE = "motcua_staff_session"
 COOKIE_PATH = "/console"
 # The sign-in pages themselves (and the change of a temporary password) need no session.
-PUBLIC_ENDPOINTS = frozenset({"console.signin_form", "console.signin_submit", "console.second_factor"})
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "console.signin_form",
+        "console.signin_submit",
+        "console.second_factor",
+        "console.oidc_start",
+        "console.oidc_callback",
+    }
+)
 PASSWORD_ENDPOINTS = frozenset({"console.password_form", "console.change_password", "console.signout"})
 
 ROLE_LABELS = {

@@ -4,7 +4,6 @@ HTTPS) scoped to `/console`; every form carries a CSRF token (webui)."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import segno
@@ -37,12 +36,12 @@ def _pending(token: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) and isinstance(value.get("user_id"), str) else None
 
 
-def _qr_data_uri(text: str) -> str:
-    svg = segno.make(text, error="m").svg_inline(scale=4)
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+def qr_data_uri(text: str) -> str:
+    # A standalone SVG image (with its namespace: the inline form shows nothing as an <img>).
+    return str(segno.make(text, error="m").svg_data_uri(scale=4))
 
 
-def _signed_in(user_id: str, target: str) -> Response:
+def signed_in_response(user_id: str, target: str) -> Response:
     db = current_db()
     signin.signed_in(db, user_id)
     response = redirect(safe_next(target))
@@ -58,7 +57,7 @@ def _signed_in(user_id: str, target: str) -> Response:
     return response
 
 
-def _limited() -> tuple[str, int] | None:
+def limited_page() -> tuple[str, int] | None:
     if signin_allowed():
         return None
     return page("console/signin.html", 429, error=TOO_MANY, user_id="", next=request.values.get("next"))
@@ -71,9 +70,9 @@ def signin_form() -> tuple[str, int]:
 
 @blp.post("/dang-nhap")
 def signin_submit() -> Any:
-    limited = _limited()
-    if limited:
-        return limited
+    too_many = limited_page()
+    if too_many:
+        return too_many
     db = current_db()
     user_id = request.form.get("user_id", "").strip()[:64]
     target = request.form.get("next", "")
@@ -82,29 +81,29 @@ def signin_submit() -> Any:
     except signin.SignInRefused as refused:
         return page("console/signin.html", 401, error=refused.message, user_id=user_id, next=target)
     if not signin.totp_required(db, account):
-        return _signed_in(account["user_id"], target)
+        return signed_in_response(account["user_id"], target)
     enrolled = signin.totp_enabled(db, account["user_id"])
     secret = None if enrolled else signin.new_totp_secret()
-    return _second_factor_page(account["user_id"], target, secret)
+    return second_factor_page(account["user_id"], target, secret)
 
 
-def _second_factor_page(user_id: str, target: str, secret: str | None, error: str | None = None) -> Any:
+def second_factor_page(user_id: str, target: str, secret: str | None, error: str | None = None) -> Any:
     uri = signin.totp_uri(secret, user_id) if secret else None
     return page(
         "console/second_factor.html",
         401 if error else 200,
         pending=_pending_token(user_id, target, secret),
         enrol_secret=secret,
-        enrol_qr=_qr_data_uri(uri) if uri else None,
+        enrol_qr=qr_data_uri(uri) if uri else None,
         error=error,
     )
 
 
 @blp.post("/xac-thuc")
 def second_factor() -> Any:
-    limited = _limited()
-    if limited:
-        return limited
+    too_many = limited_page()
+    if too_many:
+        return too_many
     pending = _pending(request.form.get("pending", ""))
     if pending is None:
         expired = "Phiên đăng nhập đã hết hạn; vui lòng đăng nhập lại."
@@ -114,15 +113,21 @@ def second_factor() -> Any:
     account = processing_store.get_staff(db, user_id)
     if account is None or not account["active"]:
         return page("console/signin.html", 401, error=signin.WRONG, user_id="", next="")
+    locked = signin.locked(db, user_id)
+    if locked:
+        return page("console/signin.html", 401, error=locked, user_id=user_id, next=target)
     code = request.form.get("code", "")[:12]
     accepted = (
         signin.enrol_totp(db, user_id, secret, code) if secret else signin.check_totp(db, user_id, code)
     )
     if not accepted:
-        return _second_factor_page(
+        locked = signin.locked(db, user_id)
+        if locked:
+            return page("console/signin.html", 401, error=locked, user_id=user_id, next=target)
+        return second_factor_page(
             user_id, target, secret, "Mã xác thực không đúng hoặc đã được dùng; nhập mã mới."
         )
-    return _signed_in(user_id, target)
+    return signed_in_response(user_id, target)
 
 
 @blp.post("/dang-xuat")
@@ -171,4 +176,4 @@ def change_password() -> Any:
     current_app.logger.info("password changed", extra={"user_id": staff.user_id})
     # Every other session of the account ends; this one goes on with a new cookie.
     sessions.end_all(db, staff.user_id)
-    return _signed_in(staff.user_id, url_for("console.home"))
+    return signed_in_response(staff.user_id, url_for("console.home"))
