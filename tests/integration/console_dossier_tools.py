@@ -36,6 +36,7 @@ COUNTER = [
         ("receptionist-1", "Đỗ Thị Tiếp Nhận", "receptionist", UNIT),
         ("receptionist-2", "Vũ Văn Một Cửa", "receptionist", UNIT),
         ("receptionist-x", "Lý Thị Xã Khác", "receptionist", OTHER_UNIT),
+        ("admin-1", "Quản Trị Viên", "admin", UNIT),
     )
 ]
 

@@ -15,7 +15,7 @@ from eventkit.auth import LINK_AUDIENCE, Staff
 from processing import store
 from processing.service import dossiers
 from tests.factories import pdf_bytes
-from tests.integration.console_dossier_tools import OTHER_UNIT, file_dossier, prepare, signed_in
+from tests.integration.console_dossier_tools import OTHER_UNIT, TZ, file_dossier, prepare, signed_in
 from tests.integration.console_tools import hidden
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("directory_staff")]
@@ -142,3 +142,28 @@ def test_another_units_dossier_is_a_403_page_without_its_data(db, processing_app
     posted = client.post(f"/console/ho-so/{code}/accept", data={"csrf_token": token, "revision": "1"})
     assert posted.status_code == 403 and store.get_dossier(db, code)["state"] == "submitted"
     assert client.get("/console/ho-so/000.21.26.H06-000000-0000").status_code == 404
+
+
+def test_a_leader_extends_with_a_new_appointment_and_a_supplement_lists_each_line(db, processing_app):
+    code = file_dossier(db, channel="counter")
+    client = signed_in(processing_app, "leader-1")
+    before = store.get_dossier(db, code)["due_at"]
+    earlier = act(client, code, "extend", reason="Cần xác minh", new_due_at="2023-11-01T09:00")
+    assert earlier.status_code == 422
+    assert "Hạn mới phải sau hạn hiện tại." in earlier.get_data(as_text=True)
+    assert 'id="extend-new_due_at-loi"' in earlier.get_data(as_text=True)
+    extended = act(client, code, "extend", reason="Cần xác minh", new_due_at="2023-11-10T16:30")
+    assert extended.status_code == 303
+    dossier = store.get_dossier(db, code)
+    assert (
+        dossier["due_at"] > before
+        and dossier["due_at"].astimezone(TZ).strftime("%d/%m %H:%M") == "10/11 16:30"
+    )
+
+    counter = signed_in(processing_app, "receptionist-1")
+    asked = act(
+        counter, code, "request_supplement", missing="Tờ khai\nBản sao giấy khai sinh", reason="Thiếu"
+    )
+    assert asked.status_code == 303
+    missing = store.get_dossier(db, code)["supplement"]["missing"]
+    assert [m["document"] for m in missing] == ["Tờ khai", "Bản sao giấy khai sinh"]

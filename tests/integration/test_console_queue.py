@@ -156,3 +156,12 @@ def test_the_counts_per_state_follow_every_transition(db, processing_app, result
     html = client.get(f"/console/ho-so?unit={UNIT}").get_data(as_text=True)
     section = html[html.index('id="so-ho-so"') :].split("</ul>")[0]
     assert re.search(r"<strong>0</strong><span>Chờ tiếp nhận", section)
+
+
+def test_an_administrator_keeps_the_summary_home_and_has_no_queue(db, processing_app):
+    file_dossier(db)
+    client = signed_in(processing_app, "admin-1")
+    home = client.get("/console/").get_data(as_text=True)
+    assert "Xin chào" in home and "Vai trò" in home and "hang-doi-ho-so" not in home
+    assert 'href="/console/ho-so"' not in home, "no queue row in the administrator's menu"
+    assert client.get("/console/ho-so").status_code == 403

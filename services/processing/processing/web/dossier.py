@@ -144,8 +144,9 @@ def what_happened(dossier: dict[str, Any]) -> str:
     verb = DONE_LABELS.get(last.get("action"), "cập nhật")
     when = last.get("when")
     at = f" lúc {when.strftime('%H:%M %d/%m/%Y')}" if isinstance(when, datetime) else ""
+    who = "công dân" if last.get("who") == dossiers.CITIZEN else last.get("who")
     return (
-        f"Người khác vừa {verb} hồ sơ này ({last.get('who')}{at}). "
+        f"Người khác vừa {verb} hồ sơ này ({who}{at}). "
         "Dưới đây là hồ sơ mới nhất; hãy xem lại trước khi thao tác."
     )
 
