@@ -50,16 +50,6 @@ TIMING = {
     "paused": ("paused", "Tạm dừng, chờ bổ sung"),
     "none": ("none", "Chưa có hạn"),
 }
-FIELD_LABELS = {
-    "unit": "Đơn vị",
-    "state": "Trạng thái",
-    "procedure": "Mã thủ tục",
-    "due_before": "Hạn trước ngày",
-    "q": "Tìm kiếm",
-    "cursor": "Trang",
-    "overdue": "Quá hạn",
-    "limit": "Số hồ sơ mỗi trang",
-}
 
 
 def timing_of(row: dict[str, Any]) -> tuple[str, str]:
@@ -159,7 +149,6 @@ def queue_page(greeting: bool = False) -> tuple[str, int]:
         next_url=next_url,
         first_url=f"{here}?{urlencode(kept)}" if raw.get("cursor") else None,
         errors=_messages(errors),
-        field_labels=FIELD_LABELS,
         args=request.args,
         chosen_states=raw.get("state") or [],
         units=units,
