@@ -11,6 +11,8 @@ Collections:
   "the active leaders of a unit" and "the staff of a unit" are seeks on an index of top-level fields.
 - `dossiers`: each dossier's workflow state (`_id` = dossier code), with its embedded audit trail
   (`history`), control-slip rows and outbox.
+- `queue_counts`: how many dossiers each unit holds in each state (`_id` = unit, one field per
+  state), changed by `$inc` from the writes that move a dossier (the console's queue shows them).
 """
 
 from __future__ import annotations
@@ -433,6 +435,33 @@ def update_dossier(db: Db, code: str, expected: Document, update: Document, entr
     """Change dossier `code` and add its events in one write, only if it still holds `expected`
     (its `state`, `sequence` and `revision` as read): of two officers acting at once, one wins."""
     return update_with_outbox(db.dossiers, {"_id": code, **expected}, update, entries)
+
+
+# -- dossiers per unit and state ---------------------------------------------------------------
+QUEUE_COUNTS = "queue_counts"
+
+
+def count_dossier_moves(db: Db, moves: dict[tuple[str, str], int]) -> None:
+    """Add each (unit, state) change of `moves`: one `$inc` upsert per unit document."""
+    per_unit: dict[str, Document] = {}
+    for (unit, state), delta in moves.items():
+        if delta:
+            per_unit.setdefault(unit, {})[state] = delta
+    for unit, changes in per_unit.items():
+        db[QUEUE_COUNTS].update_one({"_id": unit}, {"$inc": changes}, upsert=True)
+
+
+def get_dossier_counts(db: Db, unit: str) -> dict[str, int]:
+    document = db[QUEUE_COUNTS].find_one({"_id": unit}) or {}
+    return {k: int(v) for k, v in document.items() if k != "_id"}
+
+
+def recount_dossiers(db: Db, unit: str, states: tuple[str, ...]) -> dict[str, int]:
+    """Set the unit's counts from the dossiers themselves (a repair): one count per state, each a
+    seek on the `(unit, state, due_at)` index."""
+    counts = {state: db.dossiers.count_documents({"unit": unit, "state": state}) for state in states}
+    db[QUEUE_COUNTS].replace_one({"_id": unit}, counts, upsert=True)
+    return counts
 
 
 # -- result files -------------------------------------------------------------------------------

@@ -170,6 +170,14 @@ def get(db: Db, code: str, staff: Staff, intake_url: str = "") -> Document:
     return shown
 
 
+def get_with_revision(db: Db, code: str, staff: Staff) -> tuple[Document, int]:
+    """A dossier as `get` shows it and the revision it was read at (a page sends it back with an
+    action, so a change made meanwhile is caught)."""
+    dossier = _dossier(db, code)
+    _check_reader(dossier, staff)
+    return view(dossier), int(dossier.get("revision") or 0)
+
+
 def actions_for(db: Db, code: str, staff: Staff) -> Document:
     """What the officer may do with the dossier now, and the fields each action needs."""
     dossier = _dossier(db, code)
@@ -576,7 +584,23 @@ def _write(
         },
         "$push": push,
     }
-    return store.update_dossier(db, dossier["code"], expected, update, entries)
+    written = store.update_dossier(db, dossier["code"], expected, update, entries)
+    if written:
+        count_move(db, dossier, after_doc)
+    return written
+
+
+def count_move(db: Db, before: Document | None, after: Document) -> None:
+    """Keep the per-unit, per-state counts (`queue_counts`) with a dossier that was just written:
+    called only after the dossier's own write succeeded, so a lost race counts nothing. A crash
+    between the two writes leaves a count one off until `store.recount_dossiers` repairs it."""
+    moves: dict[tuple[str, str], int] = {}
+    if before is not None:
+        key = (before["unit"], before["state"])
+        moves[key] = moves.get(key, 0) - 1
+    key = (after["unit"], after["state"])
+    moves[key] = moves.get(key, 0) + 1
+    store.count_dossier_moves(db, moves)
 
 
 def perform(
@@ -587,9 +611,11 @@ def perform(
     staff: Staff,
     now: datetime | None = None,
     results: ResultSigning | None = None,
+    expected_revision: int | None = None,
 ) -> Document:
     """Take `action` on dossier `code` as `staff`; the dossier as it is after it (`results` signs
-    and keeps an issued result).
+    and keeps an issued result). With `expected_revision` (the revision a page showed), a dossier
+    changed since is refused like a lost race.
 
     Refusals: NotFound (no such dossier or action), Forbidden (not the unit's, or not a role that
     may), NotAllowed (not from this state, or the dossier changed meanwhile), InvalidData (a
@@ -602,6 +628,10 @@ def perform(
     dossier = _dossier(db, code)
     if not staff.serves(dossier["unit"]):
         raise Forbidden("Tài khoản không thuộc đơn vị đang xử lý hồ sơ này.")
+    if expected_revision is not None and dossier.get("revision") != expected_revision:
+        raise NotAllowed(
+            action, dossier["state"], workflow.allowed_actions(dossier, staff), message=CONCURRENT_CHANGE
+        )
     after_state = workflow.next_state(dossier, action, staff)
     try:
         role = workflow.acting_role(dossier, action, staff)
@@ -761,7 +791,10 @@ def _arrive(db: Db, event: Event, data: Document, now: datetime) -> bool:
             body={},
         )
     ]
-    return store.insert_dossier(db, dossier, entries)
+    inserted = store.insert_dossier(db, dossier, entries)
+    if inserted:
+        count_move(db, None, dossier)
+    return inserted
 
 
 def _intake_write(
@@ -789,13 +822,16 @@ def _intake_write(
         },
         "$push": {"history": entry},
     }
-    return store.update_dossier(
+    written = store.update_dossier(
         db,
         dossier["code"],
         {"revision": dossier.get("revision"), "intake_sequence": dossier.get("intake_sequence")},
         update,
         [],
     )
+    if written:
+        count_move(db, dossier, {**dossier, **fields})
+    return written
 
 
 def _supplemented(db: Db, dossier: Document, event: Event, data: Document, now: datetime) -> bool:

@@ -190,6 +190,15 @@ def leaders_of(db: Db, unit: str) -> list[Document]:
     return [a for a in accounts if a is not None and _holds(a, unit, Roles.LEADER, active=True)]
 
 
+def specialists_of(db: Db, unit: str) -> list[Document]:
+    """The active specialists of `unit` (whom a dossier may be assigned to), like `leaders_of`."""
+    accounts = (
+        store.get_staff(db, user_id)
+        for user_id in store.staff_ids_of_unit(db, unit, Roles.SPECIALIST, active=True)
+    )
+    return [a for a in accounts if a is not None and _holds(a, unit, Roles.SPECIALIST, active=True)]
+
+
 def seed_accounts() -> list[Document]:
     """The demo tenant's accounts (`make run` seeds them; a real centre enters its own)."""
     accounts: list[Document] = json.loads(SEED_FILE.read_text(encoding="utf-8"))["items"]

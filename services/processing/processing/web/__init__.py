@@ -18,9 +18,11 @@ from processing.web import admin_accounts as _admin_accounts  # noqa: F401
 from processing.web import admin_calendar as _admin_calendar  # noqa: F401
 from processing.web import admin_catalogue as _admin_catalogue  # noqa: F401
 from processing.web import counter as _counter  # noqa: F401
+from processing.web import dossier as _dossier  # noqa: F401
 from processing.web import home as _home  # noqa: F401  (its routes join `blp`)
 from processing.web import leader as _leader  # noqa: F401
 from processing.web import oidc as _oidc  # noqa: F401
+from processing.web import queue as _queue  # noqa: F401
 from processing.web import second_factor as _second_factor  # noqa: F401
 from processing.web import signin as _signin  # noqa: F401
 from processing.web.pages import blp
@@ -30,6 +32,7 @@ SITE_NAME = "Một cửa – trang làm việc của cán bộ"
 # (label, endpoint, roles that see it; empty: every officer)
 NAV: tuple[tuple[str, str, frozenset[str]], ...] = (
     ("Trang chính", "console.home", frozenset()),
+    ("Hồ sơ", "console.queue", frozenset({Roles.RECEPTIONIST, Roles.SPECIALIST, Roles.LEADER})),
     ("Tiếp nhận tại quầy", "console.counter_procedures", frozenset({Roles.RECEPTIONIST})),
     ("Thống kê", "console.leader_stats", frozenset({Roles.LEADER, Roles.ADMIN})),
     ("Quản trị", "console.admin_home", frozenset({Roles.ADMIN})),
