@@ -165,3 +165,18 @@ def test_an_administrator_keeps_the_summary_home_and_has_no_queue(db, processing
     assert "Xin chào" in home and "Vai trò" in home and "hang-doi-ho-so" not in home
     assert 'href="/console/ho-so"' not in home, "no queue row in the administrator's menu"
     assert client.get("/console/ho-so").status_code == 403
+
+
+def test_a_store_with_dossiers_from_before_the_counts_is_counted_once_by_the_seed(db):
+    file_dossier(db)
+    file_dossier(db, channel="counter")
+    db[store.QUEUE_COUNTS].delete_many({})
+
+    counted = dossiers.count_missing_units(db)
+
+    assert UNIT in counted
+    assert {k: v for k, v in store.get_dossier_counts(db, UNIT).items() if v} == {
+        "submitted": 1,
+        "accepted": 1,
+    }
+    assert dossiers.count_missing_units(db) == [], "once: a unit with counts is not counted again"

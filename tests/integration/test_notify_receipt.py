@@ -81,6 +81,24 @@ def test_a_dossier_notify_has_not_seen_yet_is_409_with_retry_after(client, staff
     assert answer.json["message"].startswith("Giấy tiếp nhận của hồ sơ")
 
 
+def test_a_link_opened_before_the_signature_gets_a_page_that_reloads_itself(
+    client, app, jwt_keys, signing_certs
+):
+    db = app.extensions["db"]
+    code = counter_filing(db)
+    path = f"/api/v1/dossiers/{code}/receipt.pdf"
+    token = {"token": link_token(jwt_keys[0], path)}
+
+    waiting = client.get(path, query_string=token)
+
+    assert waiting.status_code == 409 and waiting.headers["Retry-After"] == "3"
+    assert waiting.mimetype == "text/html" and waiting.headers["Cache-Control"] == "no-store"
+    page = waiting.get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="3">' in page and "đang được ký phát hành" in page
+    letter_service.issue_pending(db, app.extensions["blobs"], str(signing_certs), datetime.now(UTC))
+    assert client.get(path, query_string=token).mimetype == "application/pdf", "the reload finds it"
+
+
 def test_the_receipt_is_for_the_receiving_unit_s_staff_by_token_or_link(
     client, app, staff_headers, jwt_keys, signing_certs
 ):

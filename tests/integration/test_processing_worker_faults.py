@@ -53,7 +53,7 @@ class Worker:
 
     def __init__(self, environ: dict[str, str], log: Path) -> None:
         [self.port] = free_ports(1)
-        paths = [ROOT / "libs" / "eventkit", ROOT / "services" / "processing", ROOT]
+        paths = [ROOT / "libs" / "eventkit", ROOT / "libs" / "webui", ROOT / "services" / "processing", ROOT]
         self.env = {
             **environ,
             "HEALTH_PORT": str(self.port),

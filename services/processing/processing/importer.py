@@ -26,7 +26,7 @@ from eventkit.mongo import Db
 from processing import store
 from processing.config import load_config
 from processing.schemas import ProcedureSchema, UnitSchema
-from processing.service import InvalidData, calendar, catalogue, staff
+from processing.service import InvalidData, calendar, catalogue, dossiers, staff
 
 SEED_DIR = Path(__file__).parent / "seed"
 ACTOR = "import"
@@ -116,6 +116,7 @@ def seed(db: Db, progress: bool = True, demo_staff: bool = False) -> tuple[Count
         results.update(found)
         problems.extend(bad)
     results["calendar years"] = len(calendar.seed(db))
+    results["units counted"] = len(dossiers.count_missing_units(db))
     if demo_staff:
         results["staff accounts"] = len(staff.seed(db, password=staff.DEMO_PASSWORD))
     return results, problems

@@ -134,6 +134,11 @@ def list_references(
     return documents, db[collection].count_documents(filters)
 
 
+def reference_codes(db: Db, collection: str) -> list[str]:
+    """Every code of a catalogue collection (units: a district's few dozen), by code."""
+    return [str(d["_id"]) for d in db[collection].find({}, {"_id": 1}).sort("_id", ASCENDING)]
+
+
 def keep_procedure_version(db: Db, current: Document) -> None:
     """Store the current version in the history before it is replaced (idempotent)."""
     version_id = f"{current['code']}@{current['version']}"
@@ -454,6 +459,10 @@ def count_dossier_moves(db: Db, moves: dict[tuple[str, str], int]) -> None:
 def get_dossier_counts(db: Db, unit: str) -> dict[str, int]:
     document = db[QUEUE_COUNTS].find_one({"_id": unit}) or {}
     return {k: int(v) for k, v in document.items() if k != "_id"}
+
+
+def has_dossier_counts(db: Db, unit: str) -> bool:
+    return db[QUEUE_COUNTS].find_one({"_id": unit}, {"_id": 1}) is not None
 
 
 def recount_dossiers(db: Db, unit: str, states: tuple[str, ...]) -> dict[str, int]:

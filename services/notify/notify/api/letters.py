@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from markupsafe import escape
 from marshmallow import ValidationError
 
 from eventkit.auth import Roles, Staff, authenticate, current_staff, link_staff, staff_required
@@ -163,6 +164,20 @@ class BatchManifest(MethodView):
 RECEIPT_RETRY_SECONDS = 3
 
 
+def _waiting_page(message: str, *, retry: bool, headers: dict[str, str]) -> Response:
+    refresh = f'<meta http-equiv="refresh" content="{RECEIPT_RETRY_SECONDS}">' if retry else ""
+    body = (
+        '<!doctype html><html lang="vi"><head><meta charset="utf-8">'
+        f"<title>Giấy tiếp nhận</title>{refresh}</head>"
+        f"<body><p>{escape(message)}</p>"
+        + ("<p>Trang sẽ tự tải lại sau vài giây.</p>" if retry else "")
+        + "</body></html>"
+    )
+    response = Response(body, status=409, mimetype="text/html", headers=headers)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _bearer_or_link() -> Staff:
     """The officer of a link token for this path (the console's button), else of the bearer token."""
     staff = link_staff() or authenticate()
@@ -200,5 +215,9 @@ class ReceiptPdf(MethodView):
             data = letters.receipt_pdf(current_db(), current_blobs(), code, staff)
         except letters.NotIssuedYet as exc:
             headers = {"Retry-After": str(RECEIPT_RETRY_SECONDS)} if exc.retry else {}
+            if request.args.get("token"):
+                # The console's button opened this in the officer's browser: a page that asks
+                # again by itself rather than a JSON body.
+                return _waiting_page(str(exc), retry=exc.retry, headers=headers)
             abort(409, message=str(exc), headers=headers)
         return attachment([data], "application/pdf", len(data), f"giay-tiep-nhan-{code}.pdf")

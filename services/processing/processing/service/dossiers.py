@@ -603,6 +603,18 @@ def count_move(db: Db, before: Document | None, after: Document) -> None:
     store.count_dossier_moves(db, moves)
 
 
+def count_missing_units(db: Db) -> list[str]:
+    """Count the dossiers of each unit that has no `queue_counts` yet (a store that held dossiers
+    before the counts were kept): one indexed count per state, once. Run by the importer's seed,
+    before the services start, so no dossier moves meanwhile. Returns the units counted."""
+    counted = []
+    for unit in store.reference_codes(db, "units"):
+        if not store.has_dossier_counts(db, unit):
+            store.recount_dossiers(db, unit, States.ALL)
+            counted.append(unit)
+    return counted
+
+
 def perform(
     db: Db,
     code: str,

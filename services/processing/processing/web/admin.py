@@ -14,7 +14,7 @@ from processing import store
 from processing.identity import settings
 from processing.schemas import SigninSettingsSchema
 from processing.service import Conflict, InvalidData
-from processing.web.admin_forms import ROLE_OPTIONS, STALE, admin_page, flat_errors, load, text
+from processing.web.admin_forms import ROLE_OPTIONS, STALE, admin_page, flat_errors, load, text, whole
 from processing.web.pages import blp, officer, page
 
 PREFIX = "/quan-tri"
@@ -50,7 +50,8 @@ def admin_signin_rules_save() -> Any:
     form = request.form
     state = {
         "totp_required_roles": form.getlist("totp_required_roles"),
-        "version": text(form, "version", 20),
+        # The API's version is a strict integer; the hidden box holds its digits.
+        "version": whole(text(form, "version", 20)),
         "reason": text(form, "reason", 2000),
     }
     data, errors = load(SigninSettingsSchema(), state)

@@ -80,6 +80,11 @@ def text(form: MultiDict[str, str], name: str, limit: int = 4000) -> str:
     return form.get(name, "").strip()[:limit]
 
 
+def whole(value: str) -> int | str:
+    """Digits as the number they write; anything else as given, for the schema to refuse."""
+    return int(value) if value.isdigit() else value
+
+
 def optional(value: str) -> str | None:
     """An empty box is no value (the schemas' `None`), not an empty string."""
     return value or None
