@@ -47,6 +47,8 @@ def test_the_page_shows_the_dossier_its_signed_file_links_and_the_receptionists_
     html = answer.get_data(as_text=True)
     assert "Nguyễn Thị Hoa" in html and "027190001234" in html
     assert "Họ, chữ đệm và tên người được đăng ký lại khai sinh" in html and "Nguyễn Văn Bình" in html
+    assert "01/03/2015" in html and "2015-03-01" not in html, "a date as a person writes it"
+    assert "Thị trấn Thứa (09496)" in html, "the unit by its name"
     assert 'id="thao-tac-accept"' in html and 'id="thao-tac-refuse"' in html
     assert 'id="thao-tac-request_supplement"' in html and 'id="thao-tac-assign"' not in html
     assert "Nộp hồ sơ" in html, "the history's first entry"

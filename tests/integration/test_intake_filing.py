@@ -128,6 +128,31 @@ def test_an_upload_is_read_by_the_units_staff_or_with_the_secret(
     )
 
 
+def test_an_upload_is_read_only_by_the_units_that_hold_its_dossier(
+    intake_app, intake_client, intake_catalogue, pdf_id, staff_headers
+):
+    """Another commune resolving the same procedure may not read it; the office processing moves
+    the dossier to may, whichever of processing's events arrives first."""
+    code = intake_client.post("/api/v1/dossiers", json=filing(pdf_id)).json["code"]
+    path = f"/api/v1/uploads/{pdf_id}"
+    other_commune, office = staff_headers("specialist", "09499"), staff_headers("specialist", "264.TP")
+    assert intake_client.get(path, headers=other_commune).status_code == 403
+    assert intake_client.get(path, headers=office).status_code == 403
+
+    db = intake_app.extensions["db"]
+    moved = {"type": "vn.motcua.processing.dossier.transferred.v1", "subject": code, "sequence": 2}
+    accepted = {"type": "vn.motcua.processing.dossier.accepted.v1", "subject": code, "sequence": 1}
+    assert not dossiers.apply_processing_event(db, {**moved, "data": {"code": code, "unit": "264.TP"}})
+    assert dossiers.apply_processing_event(db, {**accepted, "data": {"code": code, "unit": UNIT}}), (
+        "a transfer moves no status: the acceptance after it still counts"
+    )
+
+    assert intake_client.get(path, headers=office).data == PDF
+    assert intake_client.get(path, headers=staff_headers("receptionist", UNIT)).data == PDF
+    assert intake_client.get(path, headers=other_commune).status_code == 403
+    assert intake_store.get_dossier(db, code)["handling_units"] == ["264.TP", UNIT]
+
+
 def test_counter_filing_needs_a_receptionist_of_the_unit(
     intake_app, intake_client, intake_catalogue, pdf_id, staff_headers
 ):

@@ -42,10 +42,17 @@ def link_token(private_key, path: str, unit: str = UNIT, role: str = "receptioni
 
 
 def counter_filing(db) -> str:
-    """A counter filing as notify receives it: intake's `submitted`, processing's `accepted`."""
+    """A counter filing as notify receives it: intake's `submitted`, processing's `accepted`; a
+    walk-in who gave no address (intake takes it as optional) and collects at the counter."""
     code = new_code()
-    deliver(db, submitted(code, new_address(), channel="counter"))
-    deliver(db, accepted(code, "2026-12-07T09:30:00+07:00"))
+    filing, acceptance = (
+        submitted(code, new_address(), channel="counter"),
+        accepted(code, "2026-12-07T09:30:00+07:00"),
+    )
+    for event in (filing, acceptance):
+        event["data"]["applicant"]["address"] = None
+        event["data"]["delivery"] = {"method": "counter", "address": None}
+        deliver(db, event)
     return code
 
 

@@ -150,3 +150,16 @@ def test_a_role_required_to_use_a_second_factor_cannot_take_a_token_before_enrol
     token = processing_client.post("/api/v1/token", json={"user_id": "leader-tp", "password": PASSWORD})
     assert token.status_code == 403 and "hai lớp" in token.json["message"]
     assert db.audit.find_one({"target": "settings:signin"})["after"]["totp_required_roles"] == ["leader"]
+
+
+def test_the_demo_seed_gives_a_password_to_stored_accounts_without_one_and_keeps_a_changed_one(
+    db, processing_client, directory_staff
+):
+    from processing.service import staff
+
+    with_password(db, "leader-1")  # changed by its officer since
+    assert identity_store.get_credentials(db, "specialist-1") is None, "stored before passwords"
+    assert staff.seed(db, directory_staff, password="mat-khau-mau.2019") == [], "nothing new stored"
+    assert sign_in(processing_client, "specialist-1", "mat-khau-mau.2019").status_code == 302
+    assert sign_in(processing_client, "leader-1", "mat-khau-mau.2019").status_code == 401
+    assert sign_in(processing_client, "leader-1").status_code == 302

@@ -142,12 +142,11 @@ class Topics:
         # processing.stats skips none of these: its standing keeps the newest sequence it applied,
         # which intake's withdrawal waits for.
         skipped={
-            # Intake shows the citizen's status; a new deadline, a move between the offices or a
-            # deadline warning does not change it.
+            # Intake shows the citizen's status and lets the units holding the dossier read its
+            # files; a new deadline or a deadline warning changes neither.
             Groups.INTAKE_PROCESSING_DOSSIERS: frozenset(
                 {
                     "vn.motcua.processing.dossier.extended.v1",
-                    "vn.motcua.processing.dossier.transferred.v1",
                     "vn.motcua.processing.dossier.due_soon.v1",
                     "vn.motcua.processing.dossier.overdue.v1",
                 }

@@ -73,7 +73,6 @@ def test_registry_helpers_take_another_registry():
 def test_skipped_types_are_listed_per_group_and_cover_only_the_topics_it_reads():
     assert skipped_by(Groups.INTAKE_PROCESSING_DOSSIERS) == {
         "vn.motcua.processing.dossier.extended.v1",
-        "vn.motcua.processing.dossier.transferred.v1",
         "vn.motcua.processing.dossier.due_soon.v1",
         "vn.motcua.processing.dossier.overdue.v1",
     }

@@ -17,6 +17,7 @@ class ConsumedTypes:
     DOSSIER_REFUSED = "vn.motcua.processing.dossier.refused.v1"
     SUPPLEMENT_REQUESTED = "vn.motcua.processing.dossier.supplement_requested.v1"
     DOSSIER_ASSIGNED = "vn.motcua.processing.dossier.assigned.v1"
+    DOSSIER_TRANSFERRED = "vn.motcua.processing.dossier.transferred.v1"
     DOSSIER_APPROVED = "vn.motcua.processing.dossier.approved.v1"
     DOSSIER_REJECTED = "vn.motcua.processing.dossier.rejected.v1"
     DOSSIER_STOPPED = "vn.motcua.processing.dossier.stopped.v1"
@@ -28,6 +29,7 @@ class ConsumedTypes:
         DOSSIER_REFUSED,
         SUPPLEMENT_REQUESTED,
         DOSSIER_ASSIGNED,
+        DOSSIER_TRANSFERRED,
         DOSSIER_APPROVED,
         DOSSIER_REJECTED,
         DOSSIER_STOPPED,

@@ -15,7 +15,8 @@ from intake.service import dossiers
 
 
 class DossierEventSchema(Schema):
-    """Intake needs only the dossier code (the event's subject) and the type; it keeps no payload."""
+    """Intake needs the dossier code (the event's subject), the type and `data.unit` (where the
+    dossier is); it keeps nothing else of the payload."""
 
     class Meta:
         unknown = INCLUDE

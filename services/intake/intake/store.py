@@ -341,6 +341,10 @@ def update_dossier(db: Db, code: str, expected: Document, update: Document, entr
     return update_with_outbox(db.dossiers, {"_id": code, **expected}, update, entries)
 
 
+def add_handling_unit(db: Db, code: str, unit: str) -> None:
+    db.dossiers.update_one({"_id": code}, {"$addToSet": {"handling_units": unit}})
+
+
 def apply_processing_event(db: Db, code: str, changes: Document, sequence: int) -> bool:
     return apply_newer(db.dossiers, code, {"$set": changes}, "processing_sequence", sequence)
 

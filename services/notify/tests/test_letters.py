@@ -312,6 +312,16 @@ def test_an_absent_optional_field_leaves_out_its_line(rendered: dict[str, Any]) 
     )
 
 
+@pytest.mark.parametrize("form", ["mau-01", "mau-02", "mau-03"])
+def test_an_applicant_without_an_address_still_gets_the_slip(form: str) -> None:
+    """Intake takes the address as optional (a walk-in citizen may leave it out): the slip is
+    issued all the same, without its address line."""
+    letter = render_letter_full(form, VERSION, _without(samples()[form], "applicant.address"))
+    assert not any(line.startswith("Địa chỉ:") for line in letter.lines)
+    name = unicodedata.normalize("NFC", samples()[form]["applicant"]["full_name"])
+    assert name in " ".join(letter.lines)
+
+
 @pytest.mark.parametrize("form", FORMS)
 def test_the_qr_code_decodes_to_the_lookup_url(form: str, rendered: dict[str, Any]) -> None:
     document = pypdfium2.PdfDocument(rendered[form].pdf)

@@ -309,6 +309,7 @@ def _file_checked(
         "procedure_version": procedure["version"],
         "unit": unit["_id"],
         "resolving_units": procedure.get("resolving_units", []),
+        "handling_units": [],  # where processing places it (uploads.handling_units)
         "channel": data["channel"],
         "received_by": staff.user_id if staff else None,
         "applicant": jsonable(applicant),
@@ -470,7 +471,13 @@ STATUS_AFTER = {
 
 def apply_processing_event(db: Db, event: Document) -> bool:
     """Follow processing's status of the dossier; an event older than the one applied changes nothing
-    (a late `assigned` never moves a returned dossier back), and neither does a second delivery."""
+    (a late `assigned` never moves a returned dossier back), and neither does a second delivery.
+
+    The unit each event names (where the dossier is: a transfer moves it) joins the dossier's
+    `handling_units`, whose staff may read its files; a set, so any order of delivery gives it."""
+    unit = (event.get("data") or {}).get("unit")
+    if isinstance(unit, str) and unit:
+        store.add_handling_unit(db, event["subject"], unit)
     verb = event["type"].split(".")[4]
     if verb not in STATUS_AFTER:
         return False

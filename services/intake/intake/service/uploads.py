@@ -14,7 +14,7 @@ from typing import Any
 from eventkit.auth import Roles, Staff
 from eventkit.blobs import BlobMissing, BlobStore
 from eventkit.files import sniff, well_formed
-from eventkit.mongo import Db
+from eventkit.mongo import Db, Document
 from eventkit.secrets import verify_secret
 from intake import store
 from intake.service import Forbidden, InvalidData, NotFound, TooLarge, Unauthenticated, UnsupportedType
@@ -54,6 +54,15 @@ class Download:
     filename: str
 
 
+def handling_units(dossier: Document) -> list[str]:
+    """The units whose staff may read the dossier's files: the receiving unit and each unit
+    processing has placed it in. A dossier stored before intake kept them falls back to the
+    procedure's resolving units."""
+    if "handling_units" not in dossier:
+        return [dossier["unit"], *dossier.get("resolving_units", [])]
+    return [dossier["unit"], *dossier["handling_units"]]
+
+
 def read(db: Db, blobs: BlobStore, upload_id: str, *, staff: Staff | None, secret: str | None) -> Download:
     """The file, for staff handling dossiers in the dossier's units or the citizen holding its secret."""
     upload = store.get_uploads(db, [upload_id]).get(upload_id)
@@ -64,7 +73,7 @@ def read(db: Db, blobs: BlobStore, upload_id: str, *, staff: Staff | None, secre
     if staff is not None:
         if not staff.has_any_role(READERS):
             raise Forbidden("Tài khoản không có quyền xem tệp của hồ sơ.")
-        if not any(staff.serves(unit) for unit in [dossier["unit"], *dossier.get("resolving_units", [])]):
+        if not any(staff.serves(unit) for unit in handling_units(dossier)):
             raise Forbidden("Tài khoản không thuộc đơn vị xử lý hồ sơ này.")
     elif secret is None:
         raise Unauthenticated("Cần mã tra cứu của hồ sơ hoặc đăng nhập cán bộ.")

@@ -72,6 +72,10 @@ def set_password(db: Db, user_id: str, password: str, *, must_change: bool) -> N
     store.set_password_hash(db, user_id, passwords.hash_password(password), datetime.now(UTC), must_change)
 
 
+def has_password(db: Db, user_id: str) -> bool:
+    return bool((store.get_credentials(db, user_id) or {}).get("password_hash"))
+
+
 # -- second factor (TOTP, RFC 6238) --------------------------------------------------------------
 
 

@@ -215,7 +215,8 @@ def seed(
         data = {"email": None, "active": True, **data}
         if store.insert_staff(db, data["user_id"], _record(data, 1, actor)):
             _saved(db, data["user_id"], None, actor, "staff.created", "Tài khoản mẫu")
-            if password:
-                signin.set_password(db, data["user_id"], password, must_change=False)
             added.append(data["user_id"])
+        # An account stored before passwords existed gets one too; a password set since is kept.
+        if password and not signin.has_password(db, data["user_id"]):
+            signin.set_password(db, data["user_id"], password, must_change=False)
     return added

@@ -6,6 +6,7 @@ routes of one screen. A route is for signed-in officers unless it is in `PUBLIC_
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 from flask import Blueprint, g, redirect, render_template, request, url_for
@@ -13,7 +14,9 @@ from werkzeug.wrappers import Response
 
 from eventkit.auth import Staff
 from eventkit.web import current_db
+from processing import store
 from processing.identity import sessions
+from processing.service.catalogue import UNITS
 from webui import PageError
 
 blp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
@@ -47,6 +50,37 @@ def officer() -> Staff:
 
 def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     return render_template(template, officer=g.get("staff"), role_labels=ROLE_LABELS, **context), status
+
+
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+@blp.app_template_filter("unit_name")
+def unit_name(code: str | None) -> str:
+    """A unit as officers call it, "Thị trấn Thứa (09496)"; its code alone if unknown.
+    One read by `_id` per unit and request."""
+    if not code:
+        return "—"
+    names = g.setdefault("unit_names", {})
+    if code not in names:
+        unit = store.get_reference(current_db(), UNITS.collection, code)
+        name = unit and (unit.get("short_name") or unit.get("name"))
+        names[code] = f"{name} ({code})" if name else code
+    return cast(str, names[code])
+
+
+@blp.app_template_filter("shown")
+def shown(value: Any) -> str:
+    """A form value as a person reads it: dates day first, yes/no, lists joined, nothing as "—"."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, bool):
+        return "Có" if value else "Không"
+    if isinstance(value, list):
+        return ", ".join(shown(item) for item in value)
+    if isinstance(value, str) and (day := ISO_DATE.match(value)):
+        return f"{day[3]}/{day[2]}/{day[1]}"
+    return str(value)
 
 
 @blp.before_request
