@@ -10,9 +10,14 @@ which the form maps back to their type).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from werkzeug.datastructures import FileStorage, MultiDict
+
+from webui.intake_client import IntakeClient, IntakeRefused
 
 APPLICANT_FIELDS = (
     ("full_name", "Họ và tên", "text", True),
@@ -42,6 +47,19 @@ class FileSent:
     document_type: str
     filename: str
     data: bytes
+
+
+def files_sent(
+    procedure: Mapping[str, Any], files: MultiDict[str, FileStorage], limit: int
+) -> list[FileSent]:
+    """The files chosen in the form, one per document type, each read to at most `limit` + 1 bytes."""
+    sent = []
+    for spec in procedure.get("documents") or []:
+        upload = files.get(f"documents.{spec['code']}")
+        if upload is None or not upload.filename:
+            continue
+        sent.append(FileSent(spec["code"], upload.filename[-100:], upload.stream.read(limit + 1)))
+    return sent
 
 
 def file_type(data: bytes) -> str | None:
@@ -200,3 +218,64 @@ def blank_errors(
 def merge(first: Mapping[str, list[str]], then: Mapping[str, list[str]]) -> dict[str, list[str]]:
     """`then`'s messages of each field, else `first`'s."""
     return {**first, **then}
+
+
+def upload_messages(exc: IntakeRefused) -> list[str]:
+    """Intake's refusal of one file, as the messages beside its input."""
+    if exc.status == 413:
+        return ["Tệp vượt quá dung lượng cho phép."]
+    if exc.status == 415:
+        return ["Tệp không phải PDF, JPEG hoặc PNG hợp lệ."]
+    messages = [m for value in exc.errors.values() for m in (value if isinstance(value, list) else [value])]
+    return [str(m) for m in messages] or [exc.message or "Tệp không được chấp nhận."]
+
+
+def send_files(
+    intake: IntakeClient,
+    procedure: Mapping[str, Any],
+    sent: list[FileSent],
+    limit: int,
+    kept: Mapping[str, Mapping[str, Any]],
+    keep: Callable[[str, dict[str, str]], None],
+    headers: dict[str, str] | None = None,
+) -> dict[str, list[str]]:
+    """Upload each chosen file to intake unless the form's earlier submit sent the same bytes
+    (`kept`: `{upload_id, sha256}` by document type); `keep(type, record)` stores each new upload
+    under the form's key. The messages of the files refused, by field; a 429 is raised to the
+    caller, which answers it as a page of its own."""
+    errors: dict[str, list[str]] = {}
+    for file in sent:
+        name = f"documents.{file.document_type}"
+        if refused := file_errors(procedure, file, limit):
+            errors[name] = refused
+            continue
+        sha = hashlib.sha256(file.data).hexdigest()
+        held = kept.get(file.document_type)
+        if held and held.get("sha256") == sha:
+            continue  # the same file sent again with the same form: its upload is reused
+        kind = file_type(file.data) or "pdf"
+        try:
+            uploaded = intake.upload(file.data, file.filename, MEDIA_TYPES[kind], headers)
+        except IntakeRefused as exc:
+            if exc.status == 429:
+                raise
+            errors[name] = upload_messages(exc)
+            continue
+        keep(file.document_type, {"upload_id": str(uploaded["id"]), "sha256": sha})
+    return errors
+
+
+def refusal_errors(
+    procedure: Mapping[str, Any], form: Mapping[str, str], upload_ids: Mapping[str, str], exc: IntakeRefused
+) -> dict[str, list[str]]:
+    """Intake's refusal of the filing as messages beside the form's fields (above it when none fits)."""
+    errors = field_errors(exc.errors, document_order(procedure, upload_ids)) if exc.errors else {}
+    if not errors:
+        errors = {GENERAL: [exc.message or "Hồ sơ chưa được tiếp nhận. Vui lòng thử lại."]}
+    if exc.status == 422:
+        # Intake checks the request's shape before its rules: add the blanks it did not name yet.
+        blanks = blank_errors(procedure, form, set(upload_ids))
+        if "documents" in errors:  # intake's list names the missing types already
+            blanks = {n: m for n, m in blanks.items() if not n.startswith("documents.")}
+        errors = merge(blanks, errors)
+    return errors

@@ -9,7 +9,6 @@ intake refuses the form, it is shown again with what was typed and the files alr
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
@@ -19,15 +18,14 @@ from typing import Any
 
 import segno
 from flask import Flask, abort, current_app, render_template, request
-from werkzeug.datastructures import FileStorage
 
 from eventkit.web import current_db
 from portal import store
-from portal.intake_client import IntakeClient, IntakeRefused, IntakeUnavailable
 from portal.service.dossiers import TZ, instant
 from portal.web import catalogue
 from portal.web.pages import absolute, blp
 from webui import PageError, filing
+from webui.intake_client import IntakeClient, IntakeRefused, IntakeUnavailable
 
 MIB = 1024 * 1024
 KEY_FIELD = "filing_key"
@@ -115,17 +113,6 @@ def filing_form(code: str) -> tuple[str, int]:
     return _form_page(_procedure(code), secrets.token_urlsafe(24))
 
 
-def _files_sent(procedure: Mapping[str, Any], limit: int) -> list[filing.FileSent]:
-    sent = []
-    for spec in procedure.get("documents") or []:
-        upload: FileStorage | None = request.files.get(f"documents.{spec['code']}")
-        if upload is None or not upload.filename:
-            continue
-        data = upload.stream.read(limit + 1)
-        sent.append(filing.FileSent(spec["code"], upload.filename[-100:], data))
-    return sent
-
-
 def _too_many(retry_after: str | None) -> tuple[str, int, dict[str, str]]:
     page = render_template("webui/error.html", code=429, title="Quá nhiều yêu cầu", message=TOO_MANY_UPLOADS)
     return page, 429, {"Retry-After": retry_after or "60"}
@@ -145,45 +132,27 @@ def file_dossier(code: str) -> Any:
     db = current_db()
     client = request.remote_addr or "unknown"
     values = {name: value for name, value in request.form.items() if name not in ("csrf_token", KEY_FIELD)}
-    errors: dict[str, list[str]] = {}
     kept = store.get_filing_uploads(db, key)
+    citizen = {"X-Forwarded-For": client}
+
+    def keep(document_type: str, record: dict[str, str]) -> None:
+        store.keep_filing_upload(db, key, document_type, record, datetime.now(UTC))
+
     try:
-        for sent in _files_sent(procedure, settings["file_max"]):
-            name = f"documents.{sent.document_type}"
-            if refused := filing.file_errors(procedure, sent, settings["file_max"]):
-                errors[name] = refused
-                continue
-            kind = filing.file_type(sent.data) or "pdf"
-            held = kept.get(sent.document_type)
-            sha = _sha256(sent.data)
-            if held and held.get("sha256") == sha:
-                continue  # the same file sent again with the same form: its upload is reused
-            try:
-                uploaded = intake.upload(sent.data, sent.filename, filing.MEDIA_TYPES[kind], client)
-            except IntakeRefused as exc:
-                if exc.status == 429:
-                    return _too_many(exc.retry_after)
-                errors[name] = _upload_messages(exc)
-                continue
-            record = {"upload_id": str(uploaded["id"]), "sha256": sha}
-            store.keep_filing_upload(db, key, sent.document_type, record, datetime.now(UTC))
+        sent = filing.files_sent(procedure, request.files, settings["file_max"])
+        try:
+            errors = filing.send_files(intake, procedure, sent, settings["file_max"], kept, keep, citizen)
+        except IntakeRefused as exc:  # 429: too many uploads from this citizen
+            return _too_many(exc.retry_after)
         kept = store.get_filing_uploads(db, key)
         if errors:
             return _form_page(procedure, key, values=values, errors=errors, kept=kept, status=422)
         upload_ids = {t: str(u["upload_id"]) for t, u in kept.items()}
         body = filing.filing_body(procedure, request.form, upload_ids)
         try:
-            filed = intake.file(body, key, client)
+            filed = intake.file(body, key, citizen)
         except IntakeRefused as exc:
-            sent_order = filing.document_order(procedure, upload_ids)
-            errors = filing.field_errors(exc.errors, sent_order) if exc.errors else {}
-            if not errors:
-                errors = {filing.GENERAL: [exc.message or "Hồ sơ chưa được tiếp nhận. Vui lòng thử lại."]}
-            if exc.status == 422:
-                blanks = filing.blank_errors(procedure, request.form, set(upload_ids))
-                if "documents" in errors:  # intake's list names the missing types already
-                    blanks = {n: m for n, m in blanks.items() if not n.startswith("documents.")}
-                errors = filing.merge(blanks, errors)
+            errors = filing.refusal_errors(procedure, request.form, upload_ids, exc)
             for name in errors:
                 if name.startswith("documents.") and name[10:] in kept:
                     # The file itself was refused (expired, of a wrong type): it must be chosen again.
@@ -195,19 +164,6 @@ def file_dossier(code: str) -> Any:
         log.warning("intake unavailable", extra={"error_type": str(exc)})
         raise PageError(503, INTAKE_DOWN) from None
     return _receipt(procedure, filed)
-
-
-def _sha256(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _upload_messages(exc: IntakeRefused) -> list[str]:
-    if exc.status == 413:
-        return ["Tệp vượt quá dung lượng cho phép."]
-    if exc.status == 415:
-        return ["Tệp không phải PDF, JPEG hoặc PNG hợp lệ."]
-    messages = [m for value in exc.errors.values() for m in (value if isinstance(value, list) else [value])]
-    return [str(m) for m in messages] or [exc.message or "Tệp không được chấp nhận."]
 
 
 def _receipt(procedure: Mapping[str, Any], filed: Mapping[str, Any]) -> str:

@@ -16,7 +16,6 @@ uploads nothing new and intake answers the same request with its first answer.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
@@ -26,7 +25,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, redirect, request
-from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from eventkit.auth import Roles
@@ -34,11 +32,11 @@ from eventkit.errors import NotFound
 from eventkit.web import current_db
 from processing import store
 from processing.identity.links import signed_link
-from processing.intake_client import IntakeClient, IntakeRefused, IntakeUnavailable
 from processing.service import catalogue
 from processing.service.catalogue import PROCEDURES, UNITS
 from processing.web.pages import blp, officer, page, require_role
 from webui import PageError, filing
+from webui.intake_client import IntakeClient, IntakeRefused, IntakeUnavailable
 
 MIB = 1024 * 1024
 KEY_FIELD = "filing_key"
@@ -140,17 +138,6 @@ def counter_form(code: str) -> tuple[str, int]:
     return _form_page(procedure, units, secrets.token_urlsafe(24))
 
 
-def _files_sent(procedure: Mapping[str, Any], limit: int) -> list[filing.FileSent]:
-    sent = []
-    for spec in procedure.get("documents") or []:
-        upload: FileStorage | None = request.files.get(f"documents.{spec['code']}")
-        if upload is None or not upload.filename:
-            continue
-        data = upload.stream.read(limit + 1)
-        sent.append(filing.FileSent(spec["code"], upload.filename[-100:], data))
-    return sent
-
-
 def _intake() -> IntakeClient:
     """Intake's API with a short-lived token of the officer as the directory holds them now."""
     config = current_app.extensions["service_config"]
@@ -161,7 +148,7 @@ def _intake() -> IntakeClient:
     if account is None or not account.get("active", True):
         raise PageError(403, "Tài khoản của bạn không còn hoạt động.")
     token = current_app.extensions["staff_keys"].staff_token(account, TOKEN_TTL)
-    return IntakeClient(config.intake_url, token)
+    return IntakeClient(config.intake_url, {"Authorization": f"Bearer {token}"})
 
 
 @blp.post("/quay/<code>")
@@ -176,26 +163,14 @@ def counter_file(code: str) -> Any:
     form: dict[str, str] = {n: v for n, v in request.form.items() if n not in ("csrf_token", KEY_FIELD)}
     if len(units) == 1:
         form["unit"] = next(iter(units))
-    errors: dict[str, list[str]] = {}
     kept = store.get_counter_uploads(db, key, by)
+
+    def keep(document_type: str, record: dict[str, str]) -> None:
+        store.keep_counter_upload(db, key, by, document_type, record, datetime.now(UTC))
+
     try:
-        for sent in _files_sent(procedure, limit):
-            name = f"documents.{sent.document_type}"
-            if refused := filing.file_errors(procedure, sent, limit):
-                errors[name] = refused
-                continue
-            sha = hashlib.sha256(sent.data).hexdigest()
-            held = kept.get(sent.document_type)
-            if held and held.get("sha256") == sha:
-                continue  # the same file sent again with the same form: its upload is reused
-            kind = filing.file_type(sent.data) or "pdf"
-            try:
-                uploaded = intake.upload(sent.data, sent.filename, filing.MEDIA_TYPES[kind])
-            except IntakeRefused as exc:
-                errors[name] = _upload_messages(exc)
-                continue
-            record = {"upload_id": str(uploaded["id"]), "sha256": sha}
-            store.keep_counter_upload(db, key, by, sent.document_type, record, datetime.now(UTC))
+        sent = filing.files_sent(procedure, request.files, limit)
+        errors = filing.send_files(intake, procedure, sent, limit, kept, keep)
         kept = store.get_counter_uploads(db, key, by)
         if errors:
             return _form_page(procedure, units, key, values=form, errors=errors, kept=kept, status=422)
@@ -208,7 +183,7 @@ def counter_file(code: str) -> Any:
                 # Intake does not trust processing's key set (JWT_JWKS_URL): nothing was filed.
                 log.error("intake refused the officer's staff token")
                 raise PageError(503, INTAKE_DOWN) from None
-            errors = _refusal(procedure, form, upload_ids, exc)
+            errors = filing.refusal_errors(procedure, form, upload_ids, exc)
             for name in errors:
                 if name.startswith("documents.") and name[10:] in kept:
                     # The file itself was refused (expired, of a wrong type): it must be chosen again.
@@ -219,6 +194,9 @@ def counter_file(code: str) -> Any:
             kept = store.get_counter_uploads(db, key, by)
             status = exc.status if exc.status in (403, 409, 422) else 422
             return _form_page(procedure, units, key, values=form, errors=errors, kept=kept, status=status)
+    except IntakeRefused:
+        # Only uploads are limited per client, and intake never limits an officer's token.
+        raise PageError(503, INTAKE_DOWN) from None
     except IntakeUnavailable as exc:
         log.warning("intake unavailable", extra={"error_type": str(exc)})
         raise PageError(503, INTAKE_DOWN) from None
@@ -230,33 +208,6 @@ def counter_file(code: str) -> Any:
         secret=str(filed["lookup_secret"]),
         submitted_at=_local(str(filed.get("submitted_at") or "")),
     )
-
-
-def _refusal(
-    procedure: Mapping[str, Any], form: Mapping[str, str], upload_ids: Mapping[str, str], exc: IntakeRefused
-) -> dict[str, list[str]]:
-    """Intake's refusal as messages beside the form's fields (above the form when none fits)."""
-    errors = (
-        filing.field_errors(exc.errors, filing.document_order(procedure, upload_ids)) if exc.errors else {}
-    )
-    if not errors:
-        errors = {filing.GENERAL: [exc.message or "Hồ sơ chưa được tiếp nhận. Vui lòng thử lại."]}
-    if exc.status == 422:
-        # Intake checks the request's shape before its rules: add the blanks it did not name yet.
-        blanks = filing.blank_errors(procedure, form, set(upload_ids))
-        if "documents" in errors:  # intake's list names the missing types already
-            blanks = {n: m for n, m in blanks.items() if not n.startswith("documents.")}
-        errors = filing.merge(blanks, errors)
-    return errors
-
-
-def _upload_messages(exc: IntakeRefused) -> list[str]:
-    if exc.status == 413:
-        return ["Tệp vượt quá dung lượng cho phép."]
-    if exc.status == 415:
-        return ["Tệp không phải PDF, JPEG hoặc PNG hợp lệ."]
-    messages = [m for value in exc.errors.values() for m in (value if isinstance(value, list) else [value])]
-    return [str(m) for m in messages] or [exc.message or "Tệp không được chấp nhận."]
 
 
 def _local(value: str) -> str:

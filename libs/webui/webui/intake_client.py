@@ -1,7 +1,9 @@
-"""Intake's public API as the portal's filing pages call it: the one HTTP call between services.
+"""Intake's public API as a filing page calls it (the portal's online filing, the console's counter
+filing): the one HTTP call between services. Timeouts are short: a citizen waits on them.
 
-The citizen's address goes along as X-Forwarded-For, so intake (run with PROXY_HOPS=1 behind the
-portal) limits uploads per citizen, not per portal. Timeouts are short: a citizen waits on them.
+The caller adds its own headers: the portal the citizen's address as X-Forwarded-For (intake, run
+with PROXY_HOPS=1 behind it, limits uploads per citizen), the console the officer's short-lived
+staff token.
 """
 
 from __future__ import annotations
@@ -31,14 +33,18 @@ class IntakeRefused(Exception):
 
 
 class IntakeClient:
-    def __init__(self, base_url: str, session: requests.Session | None = None) -> None:
+    def __init__(
+        self, base_url: str, headers: dict[str, str] | None = None, session: requests.Session | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.headers = {"Accept": "application/json", **(headers or {})}
         self.session = session or requests.Session()
 
-    def _post(self, path: str, client: str, timeout: tuple[float, float], **kwargs: Any) -> dict[str, Any]:
-        headers = {"X-Forwarded-For": client, "Accept": "application/json", **kwargs.pop("headers", {})}
+    def _post(self, path: str, timeout: tuple[float, float], headers: dict[str, str], **kwargs: Any) -> Any:
         try:
-            response = self.session.post(f"{self.base_url}{path}", headers=headers, timeout=timeout, **kwargs)
+            response = self.session.post(
+                f"{self.base_url}{path}", headers={**self.headers, **headers}, timeout=timeout, **kwargs
+            )
         except requests.RequestException as exc:
             raise IntakeUnavailable(type(exc).__name__) from None
         if response.status_code >= 500:
@@ -60,12 +66,18 @@ class IntakeClient:
             )
         return body
 
-    def upload(self, data: bytes, filename: str, content_type: str, client: str) -> dict[str, Any]:
+    def upload(
+        self, data: bytes, filename: str, content_type: str, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """POST /api/v1/uploads: the stored upload (`id`, `size`, `content_type`, `sha256`)."""
         files = {"file": (filename, data, content_type)}
-        return self._post("/api/v1/uploads", client, UPLOAD_TIMEOUT, files=files)
+        answer: dict[str, Any] = self._post("/api/v1/uploads", UPLOAD_TIMEOUT, headers or {}, files=files)
+        return answer
 
-    def file(self, body: dict[str, Any], idempotency_key: str, client: str) -> dict[str, Any]:
+    def file(
+        self, body: dict[str, Any], idempotency_key: str, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """POST /api/v1/dossiers: `code`, `lookup_secret`, `status`, `submitted_at`."""
-        headers = {"Idempotency-Key": idempotency_key}
-        return self._post("/api/v1/dossiers", client, TIMEOUT, json=body, headers=headers)
+        call = {"Idempotency-Key": idempotency_key, **(headers or {})}
+        answer: dict[str, Any] = self._post("/api/v1/dossiers", TIMEOUT, call, json=body)
+        return answer
