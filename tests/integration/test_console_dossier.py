@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
+from pypdf import PdfReader
 
 from eventkit.auth import LINK_AUDIENCE, Staff
 from processing import store
@@ -112,6 +113,29 @@ def test_a_leader_issues_a_signed_result_from_the_form(db, processing_app):
     assert issued.status_code == 303, issued.get_data(as_text=True)
     result = store.get_dossier(db, code)["result"]
     assert result["signed"] is True and result["issued_by"] == "leader-1"
+
+    assert "Kết quả giải quyết đã ký số" in client.get(f"/console/ho-so/{code}").get_data(as_text=True)
+    download = client.get(f"/console/ho-so/{code}/ket-qua.pdf")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    assert PdfReader(io.BytesIO(download.data)).get_fields(), "the signed file: its signature field"
+    outsider = signed_in(processing_app, "receptionist-x")
+    assert outsider.get(f"/console/ho-so/{code}/ket-qua.pdf").status_code == 403
+
+
+def test_an_accepted_dossier_links_its_receipt_and_control_slip(db, processing_app):
+    code = file_dossier(db, channel="counter")
+    receptionist = signed_in(processing_app, "receptionist-1")
+    html = receptionist.get(f"/console/ho-so/{code}").get_data(as_text=True)
+    assert f'href="/console/quay/ho-so/{code}/giay-tiep-nhan"' in html
+    slip = re.search(r'href="([^"]+/control-slip\.pdf\?token=[^"]+)"', html).group(1).replace("&amp;", "&")
+    token = parse_qs(urlsplit(slip).query)["token"][0]
+    assert jwt.decode(token, options={"verify_signature": False})["path"] == (
+        f"/api/v1/dossiers/{code}/control-slip.pdf"
+    )
+    leader = signed_in(processing_app, "leader-1")
+    page = leader.get(f"/console/ho-so/{code}").get_data(as_text=True)
+    assert "giay-tiep-nhan" not in page and "control-slip.pdf" in page, "the receipt is the counter's"
+    assert "ket-qua.pdf" not in page, "no result yet"
 
 
 def test_a_change_made_meanwhile_is_told_and_the_fresh_dossier_shown(db, processing_app):

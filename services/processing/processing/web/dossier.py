@@ -15,10 +15,12 @@ from typing import Any
 
 from flask import current_app, redirect, request, url_for
 from marshmallow import ValidationError
+from werkzeug.wrappers import Response
 
+from eventkit.auth import Roles
 from eventkit.errors import DomainError, Forbidden, InvalidData, NotFound, TooLarge, UnsupportedType
 from eventkit.signing import SigningUnavailable
-from eventkit.web import current_blobs, current_db
+from eventkit.web import attachment, current_blobs, current_db
 from processing import deadlines
 from processing.identity.links import signed_link
 from processing.schemas import DossierActionSchema
@@ -30,6 +32,9 @@ from processing.web.queue import STATE_LABELS
 from processing.workflow import RESULT_METHODS, RULES, Actions, NotAllowed
 from webui import PageError
 
+RESULT_PAPER = "Kết quả giải quyết đã ký số (PDF)"
+RECEIPT_PAPER = "Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01)"
+SLIP_PAPER = "Phiếu kiểm soát quá trình giải quyết (Mẫu 05, PDF)"
 ACTION_LABELS = {
     Actions.ACCEPT: "Tiếp nhận hồ sơ",
     Actions.REQUEST_SUPPLEMENT: "Yêu cầu bổ sung hồ sơ",
@@ -113,6 +118,24 @@ def _documents(documents: Any, procedure: dict[str, Any]) -> list[dict[str, Any]
     return shown
 
 
+def _papers(dossier: dict[str, Any]) -> list[tuple[str, str]]:
+    """The dossier's papers an officer opens from its page, (label, link): the signed result
+    (served here), and at notify, by links signed now, the control slip (Mẫu 05) and, for the
+    receiving unit's counter, the receipt (Mẫu 01)."""
+    code, staff = dossier["code"], officer()
+    papers = []
+    if (dossier.get("result") or {}).get("signed"):
+        papers.append((RESULT_PAPER, url_for("console.dossier_result", code=code)))
+    if dossier.get("received_at") is None:
+        return papers
+    if staff.has_any_role(frozenset({Roles.RECEPTIONIST})) and staff.serves(dossier["receiving_unit"]):
+        papers.append((RECEIPT_PAPER, url_for("console.counter_receipt", code=code)))
+    keys, notify = current_app.extensions["staff_keys"], current_app.extensions["service_config"].notify_url
+    slip = signed_link(keys, notify, f"/api/v1/dossiers/{code}/control-slip.pdf", staff)
+    papers.append((SLIP_PAPER, slip))
+    return papers
+
+
 def _form_fields(dossier: dict[str, Any], procedure: dict[str, Any]) -> list[tuple[str, Any]]:
     """The form's values with the procedure's labels (the field's name where it has none)."""
     labels = {f["name"]: f.get("label") or f["name"] for f in procedure.get("form_fields") or []}
@@ -173,6 +196,7 @@ def dossier_page(
         dossier=dossier,
         revision=revision,
         documents=_documents(dossier.get("documents"), procedure),
+        papers=_papers(dossier),
         form_fields=_form_fields(dossier, procedure),
         actions=actions,
         specialists=specialists,
@@ -192,6 +216,18 @@ def dossier_page(
         },
         actor_labels={**ROLE_LABELS, "citizen": "Công dân"},
     )
+
+
+@blp.get("/ho-so/<code>/ket-qua.pdf")
+def dossier_result(code: str) -> Response:
+    """The signed result, for an officer who may read the dossier (the API's rule)."""
+    try:
+        download = results.read_signed(current_db(), current_blobs(), code, officer())
+    except Forbidden as exc:
+        raise PageError(403, "Hồ sơ này thuộc đơn vị khác; tài khoản của bạn không được xem.") from exc
+    except NotFound as exc:
+        raise PageError(404, str(exc)) from exc
+    return attachment(download.chunks, download.media_type, download.size, download.filename)
 
 
 @blp.get("/ho-so/<code>")
