@@ -31,6 +31,9 @@ class ProcessingConfig(ServiceConfig):
     # Intake's API as the officers' browsers reach it: a dossier's documents link to their download
     # there (`<INTAKE_URL>/api/v1/uploads/<id>`, the officer's own token). Empty: the path alone.
     intake_url: str = ""
+    # Intake's API as processing itself reaches it, for the counter's filings (a cluster-internal
+    # address, where the browsers' INTAKE_URL is a public one). Default: INTAKE_URL.
+    intake_api_url: str = ""
     # Notify's API as the officers' browsers reach it: the console links to its slips and registers
     # (`<NOTIFY_URL>/api/v1/...`, a link token processing signs). Empty: the path alone.
     notify_url: str = ""
@@ -103,6 +106,9 @@ def load_config(
     intake_url = (env.get("INTAKE_URL") or "").rstrip("/")
     if intake_url and not intake_url.startswith(("http://", "https://")):
         raise ConfigError(f"{SERVICE}: INTAKE_URL must be an http(s) URL: {intake_url}")
+    intake_api_url = (env.get("INTAKE_API_URL") or intake_url).rstrip("/")
+    if intake_api_url and not intake_api_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{SERVICE}: INTAKE_API_URL must be an http(s) URL: {intake_api_url}")
     notify_url = (env.get("NOTIFY_URL") or "").rstrip("/")
     if notify_url and not notify_url.startswith(("http://", "https://")):
         raise ConfigError(f"{SERVICE}: NOTIFY_URL must be an http(s) URL: {notify_url}")
@@ -125,6 +131,7 @@ def load_config(
         upload_max_bytes=upload_max_bytes,
         deadline_watch_seconds=deadline_watch_seconds,
         intake_url=intake_url,
+        intake_api_url=intake_api_url,
         notify_url=notify_url,
         result_attach_max_bytes=result_attach_max_bytes,
         staff_keys_secret=env.get("STAFF_KEYS_SECRET") or None,

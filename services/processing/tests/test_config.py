@@ -58,6 +58,22 @@ def test_the_attached_result_limit_fits_the_results_topic():
             load_config(environ={**environ, "RESULT_ATTACH_MAX_BYTES": bad})
 
 
+def test_the_counter_calls_intake_at_its_internal_address_and_links_to_the_public_one():
+    environ = {**BASE, "BLOB_URL": "file:///srv/blobs", "INTAKE_URL": "https://motcua.example/intake/"}
+    config = load_config(environ=environ)
+    assert (config.intake_url, config.intake_api_url) == (
+        "https://motcua.example/intake",
+        "https://motcua.example/intake",
+    ), "one address serves both unless told"
+    inside = load_config(environ={**environ, "INTAKE_API_URL": "http://intake-api:8000/"})
+    assert (inside.intake_url, inside.intake_api_url) == (
+        "https://motcua.example/intake",
+        "http://intake-api:8000",
+    )
+    with pytest.raises(ConfigError, match="INTAKE_API_URL"):
+        load_config(environ={**environ, "INTAKE_API_URL": "intake-api:8000"})
+
+
 def test_the_console_links_to_notify_at_notify_url(tmp_path: Path, monkeypatch):
     environ = {**BASE, "BLOB_URL": "file:///srv/blobs"}
     assert load_config(environ=environ).notify_url == ""

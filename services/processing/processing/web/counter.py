@@ -141,14 +141,14 @@ def counter_form(code: str) -> tuple[str, int]:
 def _intake() -> IntakeClient:
     """Intake's API with a short-lived token of the officer as the directory holds them now."""
     config = current_app.extensions["service_config"]
-    if not config.intake_url:
-        log.error("INTAKE_URL is not set: counter filing is unavailable")
+    if not config.intake_api_url:
+        log.error("INTAKE_API_URL (or INTAKE_URL) is not set: counter filing is unavailable")
         raise PageError(503, INTAKE_DOWN)
     account = store.get_staff(current_db(), officer().user_id)
     if account is None or not account.get("active", True):
         raise PageError(403, "Tài khoản của bạn không còn hoạt động.")
     token = current_app.extensions["staff_keys"].staff_token(account, TOKEN_TTL)
-    return IntakeClient(config.intake_url, {"Authorization": f"Bearer {token}"})
+    return IntakeClient(config.intake_api_url, {"Authorization": f"Bearer {token}"})
 
 
 @blp.post("/quay/<code>")
