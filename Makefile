@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .local/venv/bin
 export PYTHONPATH := libs/eventkit:libs/webui:tools:services/intake:services/processing:services/notify:services/portal:.
 
-.PHONY: install run test lint format token bench import replay rebuild-portal
+.PHONY: install run test lint format token bench import replay rebuild-portal manifests
 
 install:
 	@bash deploy/local/install.sh
@@ -25,6 +25,10 @@ format: install
 
 token: install
 	@$(VENV)/python -m devstack token $(if $(ROLE),--role "$(ROLE)") $(if $(UNIT),--unit "$(UNIT)") $(if $(USER_ID),--user "$(USER_ID)")
+
+# The generated files of the cluster manifests' base (deploy/k8s/base: services, topics).
+manifests: install
+	@$(VENV)/python -m devstack manifests
 
 # Speed benchmarks: ratios against a baseline measured in the same run (not part of `make test`).
 bench: install

@@ -3,8 +3,8 @@
 # Idempotent: each step is skipped when its stamp or binary is already there.
 #   .local/venv          Python virtual environment from the pinned requirements
 #   .local/kafka/libs    Apache Kafka broker jars from Maven Central (deploy/local/kafka/pom.xml)
-#   .local/bin           ferretdb (patched, deploy/local/ferretdb/) and mailpit built with Go
-#   .local/node          axe-core from npm, injected into pages by the browser tests
+#   .local/bin           ferretdb (patched, deploy/local/ferretdb/), mailpit and kustomize built with Go
+#   .local/node          axe-core (browser tests) and the Strimzi resource models (manifest tests) from npm
 #   /usr/bin/chromium    Debian's Chromium for the browser tests (apt; Playwright never downloads one)
 set -euo pipefail
 
@@ -12,7 +12,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 LOCAL="${MOTCUA_LOCAL:-$ROOT/.local}"
 FERRETDB_VERSION="v1.24.2"
 MAILPIT_VERSION="v1.33.1"
+KUSTOMIZE_VERSION="v5.8.2"
 AXE_CORE_VERSION="4.14.1"
+STRIMZI_MODELS="@kubernetes-models/strimzi-kafka-operator@1.0.1"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 PYTHON="${PYTHON:-python3}"
 
@@ -86,6 +88,16 @@ install_mailpit() {
   echo "$MAILPIT_VERSION" >"$stamp"
 }
 
+# The cluster manifests (deploy/k8s) are rendered with kustomize for their validation in the tests.
+install_kustomize() {
+  local bin="$LOCAL/bin/kustomize" stamp="$LOCAL/bin/.kustomize.version"
+  if [[ -x "$bin" && -f "$stamp" && "$(cat "$stamp")" == "$KUSTOMIZE_VERSION" ]]; then return; fi
+  need go "Go toolchain"
+  log "building kustomize $KUSTOMIZE_VERSION"
+  GOBIN="$LOCAL/bin" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+  echo "$KUSTOMIZE_VERSION" >"$stamp"
+}
+
 # The browser tests drive Debian's Chromium through Playwright (pinned in requirements-dev.txt) and
 # check pages with axe-core; a missing browser fails those tests, it never skips them.
 install_chromium() {
@@ -98,15 +110,19 @@ install_chromium() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends chromium >/dev/null
 }
 
-install_axe_core() {
-  local stamp="$LOCAL/node/.axe-core.version"
+# Node packages of the tests: axe-core (injected into pages by the browser tests) and the Strimzi
+# resource models (the cluster manifests' Kafka objects validated against their schemas). One npm
+# call: a later one would remove what an earlier one installed without a package.json.
+install_node_packages() {
+  local stamp="$LOCAL/node/.packages.version" want="axe-core@$AXE_CORE_VERSION $STRIMZI_MODELS"
   if [[ -f "$LOCAL/node/node_modules/axe-core/axe.min.js" && -f "$stamp" \
-    && "$(cat "$stamp")" == "$AXE_CORE_VERSION" ]]; then return; fi
+    && "$(cat "$stamp")" == "$want" ]]; then return; fi
   need npm "Node.js package manager"
-  log "installing axe-core $AXE_CORE_VERSION"
+  log "installing $want"
   mkdir -p "$LOCAL/node"
-  npm install --silent --no-audit --no-fund --no-save --prefix "$LOCAL/node" "axe-core@$AXE_CORE_VERSION"
-  echo "$AXE_CORE_VERSION" >"$stamp"
+  # shellcheck disable=SC2086
+  npm install --silent --no-audit --no-fund --no-save --prefix "$LOCAL/node" $want
+  echo "$want" >"$stamp"
 }
 
 # The Go builds take the longest on a fresh machine, so they run beside the others.
@@ -114,9 +130,12 @@ install_ferretdb &
 ferret_pid=$!
 install_mailpit &
 mailpit_pid=$!
+install_kustomize &
+kustomize_pid=$!
 install_python
 install_kafka
 install_chromium
-install_axe_core
+install_node_packages
 wait "$ferret_pid"
 wait "$mailpit_pid"
+wait "$kustomize_pid"

@@ -1,15 +1,16 @@
-"""`python -m devstack run|token|topics`: the local platform's commands (see the Makefile)."""
+"""`python -m devstack run|token|manifests`: the local platform's commands (see the Makefile)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import uuid
+from pathlib import Path
 from typing import Any
 
 from pymongo.errors import PyMongoError
 
-from devstack import run
+from devstack import manifests, run
 from devstack.paths import LOCAL
 from devstack.tokens import ensure_keypair, issue_token, processing_token
 
@@ -41,9 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument("--unit", help=f"unit code the officer serves (default {run.DEFAULT_UNIT})")
     token.add_argument("--user", help="a demo staff account (e.g. cv1.09496): its name, roles and units")
     token.add_argument("--name", default="Cán bộ thử nghiệm")
+    written = commands.add_parser("manifests", help="write the cluster manifests' generated base files")
+    written.add_argument(
+        "--out", type=Path, default=manifests.BASE, help=f"folder (default {manifests.BASE})"
+    )
     args = parser.parse_args(argv)
     if args.command == "run":
         return run.main()
+    if args.command == "manifests":
+        for path in manifests.write(args.out):
+            print(path)
+        return 0
     if args.user:
         account = run.demo_account(args.user)
         if account is None:
