@@ -247,3 +247,17 @@ def test_the_generator_runs_as_a_command(tmp_path):
     )
     assert written.returncode == 0, written.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(manifests.files())
+
+
+def test_the_development_signing_secret_holds_every_file_the_deployments_mount(tmp_path):
+    secret = manifests.signing_secret(tmp_path / "signing")
+    kubernetes_validate.validate(secret, KUBERNETES, strict=True)
+    assert "ca-key.pem" not in secret["data"], "the CA's key never goes to a cluster"
+    for name in ("processing-api", "notify-worker", "portal-api"):
+        volumes = objects("dev", "Deployment")[name]["spec"]["template"]["spec"]["volumes"]
+        [signing] = [volume for volume in volumes if volume["name"] == "signing"]
+        wanted = {item["key"] for item in signing["secret"]["items"]}
+        assert wanted <= set(secret["data"]), sorted(wanted - set(secret["data"]))[:3]
+        assert (len(wanted) > 1) == (name != "portal-api"), "the portal gets the CA alone"
+    key = base64.b64decode(secret["data"][manifests.signing_key("units/09496/key.pem")])
+    assert key == (tmp_path / "signing" / "units" / "09496" / "key.pem").read_bytes()

@@ -1,4 +1,4 @@
-"""`python -m devstack run|token|manifests`: the local platform's commands (see the Makefile)."""
+"""`python -m devstack <command>`: the local platform's commands (see the Makefile and `--help`)."""
 
 from __future__ import annotations
 
@@ -46,9 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     written.add_argument(
         "--out", type=Path, default=manifests.BASE, help=f"folder (default {manifests.BASE})"
     )
+    commands.add_parser("signing-secret", help="print the development signing certificates as a Secret")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run.main()
+    if args.command == "signing-secret":
+        print(manifests.dump([manifests.signing_secret()]), end="")
+        return 0
     if args.command == "manifests":
         for path in manifests.write(args.out):
             print(path)

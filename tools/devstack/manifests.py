@@ -10,13 +10,14 @@ shared by both, and a NetworkPolicy. The overlays (deploy/k8s/overlays/dev, prod
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from devstack.certificates import signing_units
+from devstack.certificates import SIGNING, ensure_unit_certificates, signing_units
 from devstack.paths import ROOT
 from eventkit.topics import Services, all_topic_specs
 
@@ -76,6 +77,12 @@ def _meta(name: str, service: str, role: str | None = None) -> dict[str, Any]:
     return {"name": name, "labels": {"app.kubernetes.io/name": name, **labels(service, role)}}
 
 
+def signing_key(path: str) -> str:
+    """The Secret key of a file of the certificates' folder: `units/09496/key.pem` is
+    `units.09496.key.pem` (a Secret's keys are flat); the Deployments mount it back at its path."""
+    return path.replace("/", ".")
+
+
 def _signing_volume(service: str) -> dict[str, Any]:
     """The certificates' Secret laid out as eventkit.signing reads it (a Secret's keys are flat:
     `units.<code>.key.pem` becomes `units/<code>/key.pem`); the portal gets the CA alone."""
@@ -83,7 +90,8 @@ def _signing_volume(service: str) -> dict[str, Any]:
     if service in SIGNERS:
         for unit in signing_units():
             for name in ("key.pem", "cert.pem", "chain.pem"):
-                items.append({"key": f"units.{unit.code}.{name}", "path": f"units/{unit.code}/{name}"})
+                path = f"units/{unit.code}/{name}"
+                items.append({"key": signing_key(path), "path": path})
     return {
         "name": "signing",
         "secret": {"secretName": "motcua-signing-certs", "items": items, "defaultMode": 0o440},
@@ -312,14 +320,33 @@ def topics() -> list[dict[str, Any]]:
     ]
 
 
-def _dump(objects: Iterable[dict[str, Any]]) -> str:
-    return HEADER + "".join("---\n" + yaml.safe_dump(o, sort_keys=False, allow_unicode=True) for o in objects)
+def signing_secret(directory: Path = SIGNING) -> dict[str, Any]:
+    """The `motcua-signing-certs` Secret of the development certificates (`make run`'s, made if
+    missing): `python -m devstack signing-secret | kubectl apply -n motcua-dev -f -`. The CA's key
+    stays out: a cluster signs with the units' keys only."""
+    ensure_unit_certificates(directory)
+    files = [directory / "ca.pem", *sorted((directory / "units").glob("*/*.pem"))]
+    data = {
+        signing_key(path.relative_to(directory).as_posix()): base64.b64encode(path.read_bytes()).decode()
+        for path in files
+    }
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "motcua-signing-certs"},
+        "type": "Opaque",
+        "data": data,
+    }
+
+
+def dump(objects: Iterable[dict[str, Any]], header: str = "") -> str:
+    return header + "".join("---\n" + yaml.safe_dump(o, sort_keys=False, allow_unicode=True) for o in objects)
 
 
 def files() -> dict[str, str]:
     """Each generated file of the base by its name."""
-    written = {f"{service}.yaml": _dump(service_objects(service)) for service in Services.ALL}
-    written["topics.yaml"] = _dump(topics())
+    written = {f"{service}.yaml": dump(service_objects(service), HEADER) for service in Services.ALL}
+    written["topics.yaml"] = dump(topics(), HEADER)
     return written
 
 
