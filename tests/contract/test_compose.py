@@ -68,6 +68,8 @@ def test_each_process_environment_is_one_its_configuration_accepts(name, tmp_pat
     assert loaded.kafka_bootstrap == "kafka:9092"
     if service != "processing":
         assert loaded.jwt_jwks_url == "http://processing-api:8000/.well-known/jwks.json"
+    if service in ("processing", "portal"):  # counter and online filings, server to server
+        assert env["INTAKE_API_URL"] == "http://intake-api:8000"
 
 
 @pytest.mark.parametrize("name", sorted(PROCESSES))

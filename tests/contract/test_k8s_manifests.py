@@ -162,6 +162,8 @@ def test_each_deployment_environment_is_one_its_service_accepts(overlay, service
     local = {name: value.replace(DATA, str(tmp_path)) for name, value in env.items()}
     config = importlib.import_module(f"{service}.config").load_config(worker=role == "worker", environ=local)
     assert config.mongo_url == env["MONGO_URL"] and config.kafka_bootstrap == "motcua-kafka-bootstrap:9092"
+    if "intake" in manifests.CALLS[service]:  # the counter and online filings
+        assert env["INTAKE_API_URL"] == "http://intake-api", "filings reach intake inside the cluster"
     blob = env[manifests.BLOB_VARIABLE[service]].removeprefix("file://")
     assert blob in mounted, f"{service}'s blob store is its volume"
     if service in manifests.SIGNERS:

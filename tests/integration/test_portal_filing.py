@@ -229,6 +229,25 @@ def test_a_missing_mandatory_document_and_a_wrong_file_type_name_their_document(
     assert intake.db.uploads.count_documents({}) == 0, "refused by the portal before intake"
 
 
+def test_the_portal_files_at_intake_s_internal_address_when_it_has_one(
+    service_environ, monkeypatch, platform, intake
+):
+    """In a cluster INTAKE_URL is the browsers' address; the portal calls INTAKE_API_URL."""
+    [closed] = free_ports(1)
+    app = make_portal(
+        service_environ, monkeypatch, INTAKE_URL=f"http://127.0.0.1:{closed}", INTAKE_API_URL=intake.url
+    )
+    try:
+        client = citizen(app, CITIZEN)
+        csrf, key = open_form(client)
+        answer = send(client, csrf, key)
+        assert answer.status_code == 200, answer.get_data(as_text=True)[:2000]
+        code = filed_code(answer.get_data(as_text=True))
+        assert intake.db.dossiers.find_one({"_id": code}) is not None
+    finally:
+        MongoClient(platform.mongo_url).drop_database(app.extensions["db"].name)
+
+
 def test_intake_down_gives_a_clear_page_and_files_nothing(service_environ, monkeypatch, platform):
     [closed] = free_ports(1)
     app = make_portal(service_environ, monkeypatch, INTAKE_URL=f"http://127.0.0.1:{closed}")

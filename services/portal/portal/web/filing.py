@@ -40,9 +40,10 @@ log = logging.getLogger(__name__)
 
 
 def init_filing(app: Flask, env: Mapping[str, str]) -> None:
-    """INTAKE_URL: intake's public API; PORTAL_UPLOAD_MAX_BYTES: the largest file (20 MiB, as
-    intake's default); PORTAL_FILING_MAX_BYTES: the largest filing form with all its files."""
-    url = (env.get("INTAKE_URL") or "").strip()
+    """INTAKE_API_URL (else INTAKE_URL): intake's public API as the portal reaches it (inside a
+    cluster, its internal address); PORTAL_UPLOAD_MAX_BYTES: the largest file (20 MiB, as intake's
+    default); PORTAL_FILING_MAX_BYTES: the largest filing form with all its files."""
+    url = (env.get("INTAKE_API_URL") or env.get("INTAKE_URL") or "").strip()
     state: dict[str, Any] = {
         "intake": IntakeClient(url) if url else None,
         "file_max": int(env.get("PORTAL_UPLOAD_MAX_BYTES") or 20 * MIB),
@@ -127,7 +128,7 @@ def file_dossier(code: str) -> Any:
     settings = _settings()
     intake: IntakeClient | None = settings["intake"]
     if intake is None:
-        log.error("INTAKE_URL is not set: online filing is unavailable")
+        log.error("INTAKE_API_URL (or INTAKE_URL) is not set: online filing is unavailable")
         raise PageError(503, INTAKE_DOWN)
     db = current_db()
     client = request.remote_addr or "unknown"
