@@ -20,6 +20,7 @@ from eventkit.config import ServiceConfig
 from eventkit.envelope import decode
 from eventkit.outbox import OUTBOX
 from eventkit.secrets import hash_secret
+from eventkit.topics import Groups
 from portal import store as portal_store
 from portal.service.dossiers import TZ
 from portal.web.lookup import RATING_SALT
@@ -412,3 +413,91 @@ def test_the_lookup_link_of_notify_opens_the_lookup_with_the_code(client):
     )
     page = client.get("/tra-cuu?ma=000.21.26.H06-231027-0001").get_data(as_text=True)
     assert 'name="code" value="000.21.26.H06-231027-0001"' in page
+
+
+def ask_for_supplement(intake: Served, portal_db: Any, code: str) -> None:
+    """Processing's acceptance and supplement request, applied by intake's and the portal's own
+    handlers as their workers would."""
+    from intake.handlers import build_handlers as intake_handlers
+
+    events = [
+        portal_events.accepted(code),
+        portal_events.processing_event(
+            "supplement_requested", code, 2, "supplement_requested", at="2023-10-28T08:00:00+07:00"
+        ),
+    ]
+    handlers = intake_handlers(intake.db)[Groups.INTAKE_PROCESSING_DOSSIERS]
+    for event in events:
+        handler = handlers[event["type"]]
+        handler.handle(event, handler.schema.load(event["data"]))
+    Deliverer(portal_db)(*events)
+
+
+def supplement(client, token: str, files: dict[str, bytes], note: str = "") -> Any:
+    html = client.get("/tra-cuu").get_data(as_text=True)
+    data: dict[str, Any] = {"csrf_token": hidden(html, "csrf_token"), "supplement_token": token, "note": note}
+    for document_type, content in files.items():
+        data[f"documents.{document_type}"] = (io.BytesIO(content), f"{document_type}.pdf", "application/pdf")
+    return client.post("/tra-cuu/bo-sung", data=data, content_type="multipart/form-data")
+
+
+def test_a_citizen_supplements_from_the_lookup_without_typing_the_secret_again(client, intake, portal_app):
+    db = portal_app.extensions["db"]
+    csrf, key = open_form(client)
+    filed = send(client, csrf, key).get_data(as_text=True)
+    code, secret = filed_code(filed), filed_secret(filed)
+    feed_portal_from_intake(intake, db, code)
+    assert 'name="supplement_token"' not in lookup_page(client, code, secret).get_data(as_text=True)
+
+    ask_for_supplement(intake, db, code)
+    shown = lookup_page(client, code, secret).get_data(as_text=True)
+    assert "Cần bổ sung hồ sơ" in shown and 'id="bo-sung-TP02"' in shown
+    token = hidden(shown, "supplement_token")
+    assert secret not in shown, "the secret is in the token encrypted, not in the page"
+    uploads_before = intake.db.uploads.count_documents({})
+
+    nothing = supplement(client, token, {})
+    assert nothing.status_code == 422 and "Hãy chọn ít nhất một tệp" in nothing.get_data(as_text=True)
+    wrong = supplement(client, token, {"TP02": b"not a pdf at all"})
+    assert wrong.status_code == 422 and 'id="bo-sung-TP02-loi"' in wrong.get_data(as_text=True)
+    assert intake.db.uploads.count_documents({}) == uploads_before, "refused files never reach intake"
+
+    copy = pdf_bytes(1500)
+    done = supplement(client, token, {"TP02": copy}, note="Bản sao giấy khai sinh cũ")
+    assert done.status_code == 200, done.get_data(as_text=True)[:2000]
+    assert "Đã gửi hồ sơ bổ sung" in done.get_data(as_text=True)
+    stored = intake.db.dossiers.find_one({"_id": code})
+    assert stored["status"] == "supplemented" and not stored["supplement_open"]
+    assert [d["type"] for d in stored["documents"]] == ["TP01", "TP02"]
+    [event] = [decode(e["value"].encode()) for e in stored[OUTBOX] if "supplemented" in e["value"]]
+    assert event["data"]["note"] == "Bản sao giấy khai sinh cũ" and event["data"]["by"] == "citizen"
+
+    # The same form sent again (a double click): no second upload, and intake's 409 said plainly.
+    again = supplement(client, token, {"TP02": copy})
+    assert again.status_code == 409 and "không còn ở trạng thái chờ bổ sung" in again.get_data(as_text=True)
+    assert intake.db.uploads.count_documents({}) == uploads_before + 1
+
+    forged = supplement(client, token[:-6] + "AAAAAA", {"TP02": copy})
+    assert forged.status_code == 400 and "đã hết hạn" in forged.get_data(as_text=True)
+
+
+def test_a_supplement_with_intake_down_says_nothing_was_supplemented(
+    service_environ, monkeypatch, platform, intake
+):
+    [port] = free_ports(1)
+    app = make_portal(service_environ, monkeypatch, INTAKE_URL=intake.url)
+    down = make_portal(service_environ, monkeypatch, INTAKE_URL=f"http://127.0.0.1:{port}")
+    try:
+        client = citizen(app, CITIZEN)
+        csrf, key = open_form(client)
+        filed = send(client, csrf, key).get_data(as_text=True)
+        code, secret = filed_code(filed), filed_secret(filed)
+        feed_portal_from_intake(intake, app.extensions["db"], code)
+        ask_for_supplement(intake, app.extensions["db"], code)
+        token = hidden(lookup_page(client, code, secret).get_data(as_text=True), "supplement_token")
+        # The other portal process shares the site key and the store, but intake is out of reach.
+        answer = supplement(citizen(down, CITIZEN), token, {"TP02": pdf_bytes(900)})
+        assert answer.status_code == 503 and "chưa được bổ sung" in answer.get_data(as_text=True)
+        assert intake.db.dossiers.find_one({"_id": code})["supplement_open"] is True
+    finally:
+        MongoClient(platform.mongo_url).drop_database(app.extensions["db"].name)

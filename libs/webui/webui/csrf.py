@@ -29,14 +29,19 @@ class CsrfFailed(BadRequest):
     page_message = description
 
 
-def signer(salt: str) -> URLSafeTimedSerializer:
-    """Timed tokens signed with the site's key (made once when it comes from a callable), kept
-    apart per use by `salt`: the forms' CSRF tokens here, others' elsewhere."""
+def site_secret() -> str:
+    """The site's key (made once when it comes from a callable)."""
     state = current_app.extensions["webui"]
     secret = state["secret_key"]
     if callable(secret):
         secret = state["secret_key"] = secret()
-    return URLSafeTimedSerializer(secret, salt=salt)
+    return str(secret)
+
+
+def signer(salt: str) -> URLSafeTimedSerializer:
+    """Timed tokens signed with the site's key, kept apart per use by `salt`: the forms' CSRF
+    tokens here, others' elsewhere."""
+    return URLSafeTimedSerializer(site_secret(), salt=salt)
 
 
 def _serializer() -> URLSafeTimedSerializer:

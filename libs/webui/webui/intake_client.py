@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -80,4 +81,12 @@ class IntakeClient:
         """POST /api/v1/dossiers: `code`, `lookup_secret`, `status`, `submitted_at`."""
         call = {"Idempotency-Key": idempotency_key, **(headers or {})}
         answer: dict[str, Any] = self._post("/api/v1/dossiers", TIMEOUT, call, json=body)
+        return answer
+
+    def supplement(
+        self, code: str, body: dict[str, Any], headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """POST /api/v1/dossiers/<code>/supplements: the dossier's `status` after the supplement."""
+        path = f"/api/v1/dossiers/{quote(code, safe='')}/supplements"
+        answer: dict[str, Any] = self._post(path, TIMEOUT, headers or {}, json=body)
         return answer

@@ -11,6 +11,7 @@ from eventkit.mongo import Db
 from portal import store
 from portal.web import content as _content_pages  # noqa: F401  (its routes join the pages' blueprint)
 from portal.web import statistics as _statistics  # noqa: F401  (its routes on `blp`)
+from portal.web import supplement as _supplement  # noqa: F401  (its route on `blp`)
 from portal.web.catalogue import FilterOptions
 from portal.web.filing import init_filing
 from portal.web.lookup import init_lookup

@@ -36,6 +36,9 @@ INTAKE_DOWN = (
 )
 TOO_MANY_UPLOADS = "Bạn gửi tệp quá nhiều lần trong thời gian ngắn; vui lòng đợi một lát rồi gửi lại."
 
+# The forms that carry files: only these may be larger than the app's limit.
+LARGE_FORMS = ("portal_web.file_dossier", "portal_web.supplement_dossier")
+
 log = logging.getLogger(__name__)
 
 
@@ -51,10 +54,10 @@ def init_filing(app: Flask, env: Mapping[str, str]) -> None:
     }
     app.extensions["portal_filing"] = state
 
-    # Before the CSRF check reads the form: only the filing form may be larger than the app's limit.
+    # Before the CSRF check reads the form.
     @app.before_request
     def allow_files() -> None:
-        if request.endpoint == "portal_web.file_dossier" and request.method == "POST":
+        if request.endpoint in LARGE_FORMS and request.method == "POST":
             request.max_content_length = state["form_max"]
 
 
@@ -114,7 +117,7 @@ def filing_form(code: str) -> tuple[str, int]:
     return _form_page(_procedure(code), secrets.token_urlsafe(24))
 
 
-def _too_many(retry_after: str | None) -> tuple[str, int, dict[str, str]]:
+def too_many(retry_after: str | None) -> tuple[str, int, dict[str, str]]:
     page = render_template("webui/error.html", code=429, title="Quá nhiều yêu cầu", message=TOO_MANY_UPLOADS)
     return page, 429, {"Retry-After": retry_after or "60"}
 
@@ -144,7 +147,7 @@ def file_dossier(code: str) -> Any:
         try:
             errors = filing.send_files(intake, procedure, sent, settings["file_max"], kept, keep, citizen)
         except IntakeRefused as exc:  # 429: too many uploads from this citizen
-            return _too_many(exc.retry_after)
+            return too_many(exc.retry_after)
         kept = store.get_filing_uploads(db, key)
         if errors:
             return _form_page(procedure, key, values=values, errors=errors, kept=kept, status=422)
