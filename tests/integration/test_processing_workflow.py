@@ -217,6 +217,21 @@ def test_a_counter_filing_arrives_accepted_with_its_due_time(db, client, as_):
     assert [row["action"] for row in dossier["control_slip"]] == ["accept"]
 
 
+def test_an_officer_s_action_carries_on_the_filing_s_correlation_id(db, client, as_):
+    """One id follows the dossier: the action's request, log lines and event take the filing's."""
+    event = submitted("online")
+    deliver(db, event)
+    answer = client.post(
+        f"/api/v1/dossiers/{CODE}/actions/accept",
+        json={},
+        headers={**as_("receptionist"), "X-Correlation-ID": "yeu-cau-cua-can-bo"},
+    )
+    assert answer.status_code == 200, answer.json
+    assert answer.headers["X-Correlation-ID"] == event["correlationid"] != "yeu-cau-cua-can-bo"
+    [accepted] = events(db)
+    assert accepted["correlationid"] == event["correlationid"]
+
+
 def test_the_detail_links_each_uploaded_document_to_its_download_at_intake(db, processing_app, client, as_):
     event = submitted("counter")
     event["data"]["documents"].append({"type": "TP02", "upload_id": None})

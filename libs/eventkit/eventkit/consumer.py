@@ -265,7 +265,12 @@ class ConsumerRunner:
         OUTCOMES.labels(self.group, "handled").inc()
         log.info(
             "event handled",
-            extra={"event_id": event["id"], "event_type": event["type"], "group": self.group},
+            extra={
+                "event_id": event["id"],
+                "event_type": event["type"],
+                "subject": event.get("subject"),
+                "group": self.group,
+            },
         )
 
     def _send(self, topic: str, record: ConsumerRecord, headers: dict[str, str]) -> None:

@@ -78,3 +78,12 @@ def correlation(correlationid: str | None, causationid: str | None = None) -> It
     finally:
         correlation_id.reset(token)
         causation_id.reset(cause_token)
+
+
+def continue_trace(correlationid: str | None) -> None:
+    """Carry on the trace of what this request acts on (a dossier's correlation id, given when it
+    was filed): the request's later log lines and the events it makes carry it, so one id follows a
+    dossier through every service. Only inside a request or a `correlation` block, which put the
+    previous id back when they end."""
+    if isinstance(correlationid, str) and correlationid:
+        correlation_id.set(correlationid)

@@ -3,11 +3,13 @@ filing): the one HTTP call between services. Timeouts are short: a citizen waits
 
 The caller adds its own headers: the portal the citizen's address as X-Forwarded-For (intake, run
 with PROXY_HOPS=1 behind it, limits uploads per citizen), the console the officer's short-lived
-staff token.
+staff token. Each call carries the caller's correlation id (`correlation`, read per call), so a
+filing keeps the id of the page request that made it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -35,17 +37,22 @@ class IntakeRefused(Exception):
 
 class IntakeClient:
     def __init__(
-        self, base_url: str, headers: dict[str, str] | None = None, session: requests.Session | None = None
+        self,
+        base_url: str,
+        headers: dict[str, str] | None = None,
+        session: requests.Session | None = None,
+        correlation: Callable[[], str | None] | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.headers = {"Accept": "application/json", **(headers or {})}
         self.session = session or requests.Session()
+        self.correlation = correlation
 
     def _post(self, path: str, timeout: tuple[float, float], headers: dict[str, str], **kwargs: Any) -> Any:
+        traced = self.correlation() if self.correlation else None
+        call = {**self.headers, **({"X-Correlation-ID": traced} if traced else {}), **headers}
         try:
-            response = self.session.post(
-                f"{self.base_url}{path}", headers={**self.headers, **headers}, timeout=timeout, **kwargs
-            )
+            response = self.session.post(f"{self.base_url}{path}", headers=call, timeout=timeout, **kwargs)
         except requests.RequestException as exc:
             raise IntakeUnavailable(type(exc).__name__) from None
         if response.status_code >= 500:

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from eventkit.auth import Roles, Staff
 from eventkit.envelope import jsonable, new_event
-from eventkit.logs import correlation_id
+from eventkit.logs import continue_trace, correlation_id
 from eventkit.mongo import Db, Document
 from eventkit.outbox import outbox_entry
 from eventkit.secrets import hash_secret, new_lookup_secret, verify_secret
@@ -324,6 +324,8 @@ def _file_checked(
         "submitted_at": now,
         "updated_at": now,
         "lookup_secret_hash": secret_hash,
+        # Every later event of the dossier carries the filing's correlation id (continue_trace).
+        "correlationid": correlation_id.get(),
         "idempotency_key": idempotency_key,
         "request_hash": body_hash,
         "response": answer,
@@ -398,6 +400,7 @@ def supplement(
     now = now or datetime.now(UTC)
     dossier = _dossier(db, code)
     by = _authorised(dossier, staff, data.get("lookup_secret"))
+    continue_trace(dossier.get("correlationid"))
     if not dossier.get("supplement_open"):
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
     procedure = store.get_published(db, store.PROCEDURES, dossier["procedure_code"]) or {}
@@ -442,6 +445,7 @@ def withdraw(
     now = now or datetime.now(UTC)
     dossier = _dossier(db, code)
     by = _authorised(dossier, staff, data.get("lookup_secret"))
+    continue_trace(dossier.get("correlationid"))
     event = {"code": code, "reason": data.get("reason", ""), "by": by, "withdrawn_at": now}
     sequence = _next_sequence(dossier)
     if not store.update_dossier(

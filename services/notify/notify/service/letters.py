@@ -29,7 +29,7 @@ from eventkit.envelope import jsonable, new_event
 from eventkit.errors import Conflict, DomainError, Forbidden, InvalidData, NotFound, TransientError
 
 __all__ = ["Conflict", "InvalidData", "NotFound"]
-from eventkit.logs import correlation_id
+from eventkit.logs import continue_trace, correlation_id
 from eventkit.mongo import Db, Document
 from eventkit.outbox import outbox_entry
 from eventkit.topics import Topics
@@ -125,6 +125,9 @@ def create(db: Db, request: LetterRequest, now: datetime) -> bool:
             "created_at": now,
             "updated_at": now,
             "history": [{"status": CREATED, "at": now}],
+            # The dossier's correlation id (the event that asked for the letter carries it): the
+            # letter's own events, the postal operator's reports' included, carry it on.
+            "correlationid": correlation_id.get(),
         },
     )
 
@@ -399,6 +402,7 @@ def check_signature(header: str | None, body: bytes, key: bytes, now: datetime) 
 def report(db: Db, letter_id: str, report_: Document, now: datetime) -> Document:
     """Apply the postal operator's report (its signature checked) on a letter, once per report id."""
     letter = _letter(db, letter_id)
+    continue_trace(letter.get("correlationid"))
     if not store.record_postal_report(db, report_["id"], letter_id, now):
         raise Unauthenticated("Báo cáo này đã được nhận trước đó.")
     status, at = report_["status"], report_["at"]

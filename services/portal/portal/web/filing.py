@@ -19,6 +19,7 @@ from typing import Any
 import segno
 from flask import Flask, abort, current_app, render_template, request
 
+from eventkit.logs import correlation_id
 from eventkit.web import current_db
 from portal import store
 from portal.service.dossiers import TZ, instant
@@ -48,7 +49,7 @@ def init_filing(app: Flask, env: Mapping[str, str]) -> None:
     default); PORTAL_FILING_MAX_BYTES: the largest filing form with all its files."""
     url = (env.get("INTAKE_API_URL") or env.get("INTAKE_URL") or "").strip()
     state: dict[str, Any] = {
-        "intake": IntakeClient(url) if url else None,
+        "intake": IntakeClient(url, correlation=correlation_id.get) if url else None,
         "file_max": int(env.get("PORTAL_UPLOAD_MAX_BYTES") or 20 * MIB),
         "form_max": int(env.get("PORTAL_FILING_MAX_BYTES") or 50 * MIB),
     }

@@ -20,6 +20,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from eventkit.logs import correlation
 from eventkit.mongo import Db, Document
 from processing import deadlines, store
 from processing.events import EventTypes
@@ -98,7 +99,8 @@ def _raise(
                 who=SYSTEM, role=SYSTEM, when=now, action=OVERDUE, before=snapshot, after=snapshot, body={}
             )
         }
-    entries = dossiers._entries(event_type, dossier["code"], data, sequence, None)
+    with correlation(dossier.get("correlationid")):  # the dossier's trace, as its other events
+        entries = dossiers._entries(event_type, dossier["code"], data, sequence, None)
     if not store.update_dossier(db, dossier["code"], {"revision": revision, "watch": mark}, update, entries):
         return None
     return OVERDUE if overdue else DUE_SOON

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from eventkit.auth import Roles, Staff
 from eventkit.envelope import Event, caused_by, jsonable, new_event
 from eventkit.errors import Forbidden, TransientError
-from eventkit.logs import correlation_id
+from eventkit.logs import continue_trace, correlation_id
 from eventkit.mongo import Db, Document
 from eventkit.outbox import outbox_entry
 from eventkit.signing import SigningUnavailable
@@ -640,6 +640,7 @@ def perform(
     dossier = _dossier(db, code)
     if not staff.serves(dossier["unit"]):
         raise Forbidden("Tài khoản không thuộc đơn vị đang xử lý hồ sơ này.")
+    continue_trace(dossier.get("correlationid"))
     if expected_revision is not None and dossier.get("revision") != expected_revision:
         raise NotAllowed(
             action, dossier["state"], workflow.allowed_actions(dossier, staff), message=CONCURRENT_CHANGE
@@ -758,6 +759,8 @@ def _arrive(db: Db, event: Event, data: Document, now: datetime) -> bool:
         "created_at": now,
         "updated_at": now,
         "control_slip": [],
+        # The filing's correlation id: the officers' actions carry it on (continue_trace).
+        "correlationid": event.get("correlationid"),
     }
     by, role = (data.get("received_by") or "counter", Roles.RECEPTIONIST)
     if data["channel"] != "counter":

@@ -29,6 +29,7 @@ from werkzeug.wrappers import Response
 
 from eventkit.auth import Roles
 from eventkit.errors import NotFound
+from eventkit.logs import correlation_id
 from eventkit.web import current_db
 from processing import store
 from processing.identity.links import signed_link
@@ -148,7 +149,9 @@ def _intake() -> IntakeClient:
     if account is None or not account.get("active", True):
         raise PageError(403, "Tài khoản của bạn không còn hoạt động.")
     token = current_app.extensions["staff_keys"].staff_token(account, TOKEN_TTL)
-    return IntakeClient(config.intake_api_url, {"Authorization": f"Bearer {token}"})
+    return IntakeClient(
+        config.intake_api_url, {"Authorization": f"Bearer {token}"}, correlation=correlation_id.get
+    )
 
 
 @blp.post("/quay/<code>")
