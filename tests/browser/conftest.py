@@ -7,7 +7,6 @@ axe-core fails the tests that need it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,21 +15,8 @@ from typing import Any
 import pytest
 
 from devstack.infra import free_ports
-from devstack.paths import LOCAL
 from tests.browser.servers import gunicorn, prepare_portal, prepare_processing, scratch_database, service_env
-
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-AXE = LOCAL / "node" / "node_modules" / "axe-core" / "axe.min.js"
-ARTIFACTS = LOCAL / "artifacts" / "portal"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.chromium import artifacts, axe_source, browser  # noqa: F401  (the tier's fixtures)
 
 
 @dataclass
@@ -74,37 +60,6 @@ def console(infra, jwt_keys, signing_certs, tmp_path_factory) -> Iterator[Consol
         )
         with gunicorn("processing.wsgi:app", env, log) as url:
             yield Console(url=url, log=log, db=db)
-
-
-# Per module, not per session: Playwright's sync API keeps an event loop running in this thread
-# while it is open, and the tests after the browser tier sign PDFs with pyHanko (`asyncio.run`).
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make install` (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture(scope="session")
-def axe_source() -> Path:
-    if not AXE.is_file():
-        pytest.fail(f"axe-core is not installed at {AXE}: run `make install`")
-    return AXE
-
-
-@pytest.fixture(scope="session")
-def artifacts() -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    return ARTIFACTS
 
 
 @dataclass

@@ -262,16 +262,16 @@ class ConsumerRunner:
                 else:
                     self.dead_letter(record, origin, exc, attempts=total)
                 return
-        OUTCOMES.labels(self.group, "handled").inc()
-        log.info(
-            "event handled",
-            extra={
-                "event_id": event["id"],
-                "event_type": event["type"],
-                "subject": event.get("subject"),
-                "group": self.group,
-            },
-        )
+            OUTCOMES.labels(self.group, "handled").inc()
+            log.info(  # inside the event's correlation: the line carries its id
+                "event handled",
+                extra={
+                    "event_id": event["id"],
+                    "event_type": event["type"],
+                    "subject": event.get("subject"),
+                    "group": self.group,
+                },
+            )
 
     def _send(self, topic: str, record: ConsumerRecord, headers: dict[str, str]) -> None:
         encoded = [(k, v.encode("utf-8")) for k, v in headers.items()]

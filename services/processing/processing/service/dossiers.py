@@ -71,6 +71,14 @@ def _dossier(db: Db, code: str) -> Document:
     return dossier
 
 
+def _read_for(db: Db, code: str, staff: Staff) -> Document:
+    """Dossier `code` for an officer who may read it; the request carries on the dossier's trace."""
+    dossier = _dossier(db, code)
+    _check_reader(dossier, staff)
+    continue_trace(dossier.get("correlationid"))
+    return dossier
+
+
 def _local(value: datetime | None) -> datetime | None:
     return value.astimezone(TZ) if value is not None else None
 
@@ -163,8 +171,7 @@ def with_download_links(documents: Any, intake_url: str) -> list[Document]:
 
 
 def get(db: Db, code: str, staff: Staff, intake_url: str = "") -> Document:
-    dossier = _dossier(db, code)
-    _check_reader(dossier, staff)
+    dossier = _read_for(db, code, staff)
     shown = view(dossier)
     shown["documents"] = with_download_links(shown.get("documents"), intake_url)
     return shown
@@ -173,15 +180,13 @@ def get(db: Db, code: str, staff: Staff, intake_url: str = "") -> Document:
 def get_with_revision(db: Db, code: str, staff: Staff) -> tuple[Document, int]:
     """A dossier as `get` shows it and the revision it was read at (a page sends it back with an
     action, so a change made meanwhile is caught)."""
-    dossier = _dossier(db, code)
-    _check_reader(dossier, staff)
+    dossier = _read_for(db, code, staff)
     return view(dossier), int(dossier.get("revision") or 0)
 
 
 def actions_for(db: Db, code: str, staff: Staff) -> Document:
     """What the officer may do with the dossier now, and the fields each action needs."""
-    dossier = _dossier(db, code)
-    _check_reader(dossier, staff)
+    dossier = _read_for(db, code, staff)
     allowed = workflow.allowed_actions(dossier, staff)
     return {
         "code": code,
