@@ -27,13 +27,17 @@ def running_services(
     jwt_public_key: Path,
     signing_certs: Path,
     tmp_path_factory: pytest.TempPathFactory,
+    data_dir: Path | None = None,
     **settings: str,
 ) -> Iterator[dict[str, int]]:
-    """The seeded platform on the test infrastructure with `settings`; the ports by name."""
+    """The seeded platform on the test infrastructure with `settings`; the ports by name. The
+    services keep their files under `data_dir` (default: a new temporary folder)."""
     names = [name for name in DEFAULT_PORTS if name.endswith("_PORT")]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     endpoints = Endpoints(infra.mongo_url, infra.bootstrap, infra.mailpit.smtp_url, infra.mailpit.api_url)
-    env = service_env(endpoints, ports, jwt_public_key, tmp_path_factory.mktemp("data"), signing_certs)
+    env = service_env(
+        endpoints, ports, jwt_public_key, data_dir or tmp_path_factory.mktemp("data"), signing_certs
+    )
     env.update(settings)
     log = tmp_path_factory.mktemp("services") / "honcho.log"
     seed_demo_data(env)

@@ -171,7 +171,11 @@ def test_a_worker_runs_a_consumer_for_exactly_the_groups_with_handlers(service):
 
 
 def test_services_whose_handlers_have_not_shipped_run_no_consumer_group():
-    assert set(handler_tables(Services.PROCESSING)) == {"processing.intake-dossiers", "processing.stats"}
+    assert set(handler_tables(Services.PROCESSING)) == {
+        "processing.intake-dossiers",
+        "processing.stats",
+        "processing.notify-letters",
+    }
     assert set(handler_tables(Services.NOTIFY)) == {
         "notify.intake-dossiers",
         "notify.processing-dossiers",

@@ -8,6 +8,9 @@ lookup and the due time moves by the wait; the leader extends once (Mẫu 04 wit
 result is proposed, approved, issued signed and returned; the citizen checks the signature of the
 result they were mailed and rates the service. The portal's statistics equal processing's, and one
 correlation id runs through every service's log lines about the dossier.
+
+And a counter filing delivered by post: its receipt (Mẫu 01) goes into the day's print batch, and
+the postal operator's `returned` report flags the dossier on the console for the counter staff.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +29,16 @@ from pymongo import MongoClient
 from pypdf import PdfReader
 
 from devstack.infra import wait_until
-from devstack.run import api_url
+from devstack.run import DEV_POSTAL_HMAC_KEY, api_url
 from devstack.tokens import issue_token
+from eventkit.blobs import open_blob_store
+from notify import postal
+from notify import store as notify_store
+from notify.service import letters as notify_letters
 from processing import deadlines
 from processing.service.calendar import calendar_for
 from tests.browser.console_pages import sign_in
-from tests.factories import pdf_bytes
+from tests.factories import online_filing, pdf_bytes
 from tests.integration.notify_tools import Mailbox, new_address
 from tests.running_services import running_services
 
@@ -43,8 +50,14 @@ TZ = deadlines.TZ
 
 
 @pytest.fixture(scope="module")
-def running(infra, jwt_keys, signing_certs, tmp_path_factory) -> Iterator[dict[str, int]]:
-    with running_services(infra, jwt_keys[1], signing_certs, tmp_path_factory) as ports:
+def data_dir(tmp_path_factory) -> Path:
+    """Where the services keep their files (notify's letters and print batches among them)."""
+    return tmp_path_factory.mktemp("journey-data")
+
+
+@pytest.fixture(scope="module")
+def running(infra, jwt_keys, signing_certs, tmp_path_factory, data_dir) -> Iterator[dict[str, int]]:
+    with running_services(infra, jwt_keys[1], signing_certs, tmp_path_factory, data_dir=data_dir) as ports:
         yield ports
 
 
@@ -385,3 +398,94 @@ def test_a_dossier_from_the_citizen_s_search_to_the_rating(
         traced()
     )
     assert traced() == dict.fromkeys(("intake", "processing", "notify", "portal"), {filing_correlation})
+
+
+def staff(role: str, user_id: str, private_key: Path) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {issue_token([role], [UNIT], user_id=user_id, private_key=private_key)}"
+    }
+
+
+def test_a_counter_filing_by_post_goes_in_the_print_batch_and_a_returned_letter_is_flagged(
+    running, portal, stores, browser, artifacts, jwt_keys, data_dir
+):
+    intake, notify, console = (api_url(s, running) for s in ("intake", "notify", "processing"))
+    counter = staff("receptionist", f"tn.{UNIT}", jwt_keys[0])
+    upload = requests.post(
+        f"{intake}/api/v1/uploads", files={"file": ("to-khai.pdf", pdf_bytes(1600))}, timeout=10
+    )
+    assert upload.status_code == 201, upload.text
+    address = "Thôn Phú Thọ, xã Phú Hòa, huyện Lương Tài, tỉnh Bắc Ninh"
+    filing = {
+        **online_filing(upload.json()["id"]),
+        "channel": "counter",
+        "delivery": {"method": "post", "address": address},
+    }
+    filing["applicant"] = {
+        k: v for k, v in filing["applicant"].items() if k != "email"
+    }  # no email: post only
+    filed = requests.post(f"{intake}/api/v1/dossiers", json=filing, headers=counter, timeout=10)
+    assert filed.status_code == 201, filed.text
+    code = filed.json()["code"]
+
+    # Notify signs the receipt (Mẫu 01) as a letter for the post, where it waits for the batch.
+    letters: list[dict[str, Any]] = []
+
+    def waiting() -> bool:
+        answer = requests.get(
+            f"{notify}/api/v1/letters", params={"dossier": code}, headers=counter, timeout=5
+        )
+        letters[:] = answer.json() if answer.status_code == 200 else []
+        return any(x["template_id"] == "mau-01" and x.get("post") == "waiting" for x in letters)
+
+    assert wait_until(waiting, timeout=90, interval=1), letters
+    [receipt] = [x for x in letters if x["template_id"] == "mau-01"]
+    assert receipt["by_post"] and receipt["address"] == filing["applicant"]["address"], "to the applicant"
+
+    # The day's batch closes as notify's worker closes it once the cut-off has passed (run here
+    # for the day the letter waits for: today, or tomorrow when today's was closed already).
+    notify_db = stores["motcua_notify"]
+    today = datetime.now(TZ).date()
+    day = (
+        today
+        if (notify_store.get_batch(notify_db, today.isoformat()) or {}).get("status") != "closed"
+        else today + timedelta(days=1)
+    )
+    blobs = open_blob_store((data_dir / "blobs" / "notify").as_uri())
+    notify_letters.close_batch(notify_db, blobs, day, time(23, 59), datetime.now(UTC))
+    batch = requests.get(f"{notify}/api/v1/batches/{day.isoformat()}", headers=counter, timeout=5).json()
+    [item] = [i for i in batch["items"] if i["letter_id"] == receipt["letter_id"]]
+    assert postal.valid_item_number(item["item_number"])
+    manifest = requests.get(f"{notify}/api/v1/batches/{day.isoformat()}.csv", headers=counter, timeout=5)
+    assert manifest.status_code == 200 and item["item_number"] in manifest.text
+    printed = requests.get(f"{notify}/api/v1/batches/{day.isoformat()}.pdf", headers=counter, timeout=10)
+    assert printed.status_code == 200 and code in pdf_text(printed.content)
+
+    # The post brings it back: the operator's signed report; processing flags the dossier.
+    now = datetime.now(UTC)
+    report = json.dumps(
+        {"id": f"bc-{code}", "status": "returned", "at": now.isoformat(), "reason": "Không có người nhận"}
+    ).encode()
+    signature = postal.sign_report(report, DEV_POSTAL_HMAC_KEY.encode(), int(now.timestamp()))
+    answer = requests.post(
+        f"{notify}/api/v1/letters/{receipt['letter_id']}/postal-events",
+        data=report,
+        headers={"Content-Type": "application/json", postal.SIGNATURE_HEADER: signature},
+        timeout=5,
+    )
+    assert answer.status_code == 200 and answer.json()["status"] == "returned", answer.text
+    detail = f"{console}/api/v1/dossiers/{code}"
+    assert wait_until(
+        lambda: bool(requests.get(detail, headers=counter, timeout=5).json().get("returned_letters")),
+        timeout=60,
+    ), "processing did not flag the returned letter"
+
+    context, page = new_page(browser)
+    try:
+        sign_in(page, console, f"tn.{UNIT}")
+        page.goto(f"{console}/console/ho-so/{code}")
+        flagged = page.inner_text("#thu-bi-tra-lai")
+        assert "Giấy tiếp nhận hồ sơ và hẹn trả kết quả" in flagged and "Không có người nhận" in flagged
+        page.screenshot(path=str(artifacts / "journey-returned-letter.png"), full_page=True)
+    finally:
+        context.close()

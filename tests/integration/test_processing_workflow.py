@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from eventkit.envelope import decode, jsonable, new_event
+from eventkit.errors import TransientError
 from eventkit.topics import Groups
 from processing import deadlines, store
 from processing.handlers import build_handlers
@@ -535,3 +536,41 @@ def test_intakes_own_counter_filing_arrives_accepted_and_a_stop_finishes_it_in_i
         f"/api/v1/dossiers/{code}/withdraw", json={"reason": "x"}, headers=counter
     )
     assert withdrawal.status_code == 409, "a stopped dossier is finished"
+
+
+def letter_returned(letter_id: str, reason: str = "Không có người nhận", code: str = CODE) -> dict[str, Any]:
+    return new_event(
+        type="vn.motcua.notify.letter.returned.v1",
+        source="/services/notify",
+        subject=letter_id,
+        data={
+            "letter_id": letter_id,
+            "dossier_code": code,
+            "unit": UNIT,
+            "template_id": "mau-01",
+            "status": "returned",
+            "at": "2023-10-30T10:00:00+07:00",
+            "reason": reason,
+        },
+        sequence=5,
+    )
+
+
+def test_a_letter_the_post_returned_is_flagged_once_on_its_dossier(db, client, as_):
+    deliver(db, submitted("counter"))
+    handler = build_handlers(db)[Groups.PROCESSING_NOTIFY_LETTERS]["vn.motcua.notify.letter.returned.v1"]
+    unknown = letter_returned("l-0", code="000.21.26.H06-991231-9999")
+    with pytest.raises(TransientError):  # retried until its dossier is here
+        handler.handle(unknown, handler.schema.load(unknown["data"]))
+    revision = store.get_dossier(db, CODE)["revision"]
+    first = letter_returned("l-1")
+    for event in (first, first, letter_returned("l-2", "Sai địa chỉ")):
+        handler.handle(event, handler.schema.load(event["data"]))
+    shown = client.get(f"/api/v1/dossiers/{CODE}", headers=as_("receptionist")).json
+    assert [(r["letter_id"], r["reason"]) for r in shown["returned_letters"]] == [
+        ("l-1", "Không có người nhận"),
+        ("l-2", "Sai địa chỉ"),
+    ]
+    assert shown["returned_letters"][0]["returned_at"] == "2023-10-30T10:00:00+07:00"
+    assert store.get_dossier(db, CODE)["revision"] == revision, "an officer's open page stays current"
+    assert events(db)[-1]["type"].endswith("accepted.v1"), "nothing is published for it"

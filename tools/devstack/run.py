@@ -48,6 +48,10 @@ BANNER_ACCOUNTS = ("tn.09496", "cv1.09496", "ld.09496", "quantri")
 STAFF_SEED = ROOT / "services" / "processing" / "processing" / "seed" / "staff.json"
 
 
+# The postal operator's reports are signed with this key on a development platform.
+DEV_POSTAL_HMAC_KEY = "khoa-buu-chinh-phat-trien"
+
+
 def ports_from_env(environ: Mapping[str, str] = os.environ) -> dict[str, int]:
     return {name: int(environ.get(name, default)) for name, default in DEFAULT_PORTS.items()}
 
@@ -121,7 +125,7 @@ def service_env(
         # The portal's cover images and directive documents' PDFs.
         "PORTAL_BLOB_URL": os.environ.get("PORTAL_BLOB_URL") or (data_dir / "blobs" / "portal").as_uri(),
         # The postal operator's reports are signed with this key (development only).
-        "POSTAL_HMAC_KEY": os.environ.get("POSTAL_HMAC_KEY") or "khoa-buu-chinh-phat-trien",
+        "POSTAL_HMAC_KEY": os.environ.get("POSTAL_HMAC_KEY") or DEV_POSTAL_HMAC_KEY,
         # Processing links a dossier's documents to their download at intake.
         "INTAKE_URL": os.environ.get("INTAKE_URL") or api_url("intake", ports),
         # The console links to notify's slips and registers.

@@ -52,6 +52,8 @@ class Groups:
     PORTAL_NOTIFICATIONS = "portal.notifications"
     # The signed results notify attaches to the citizen's email (online delivery).
     NOTIFY_RESULTS = "notify.results"
+    # Letters the post brought back, flagged on their dossier for the receiving unit's staff.
+    PROCESSING_NOTIFY_LETTERS = "processing.notify-letters"
 
 
 @dataclass(frozen=True)
@@ -198,7 +200,7 @@ class Topics:
     NOTIFY_LETTERS = Topic(
         "notify.letters.v1",
         owner=Services.NOTIFY,
-        consumers=(Groups.PORTAL_NOTIFICATIONS,),
+        consumers=(Groups.PORTAL_NOTIFICATIONS, Groups.PROCESSING_NOTIFY_LETTERS),
         description="official letters' statuses: signed, batched for the post, cancelled, and what"
         " the postal operator reports",
         event_types=tuple(
@@ -214,6 +216,22 @@ class Topics:
                 "returned",
             )
         ),
+        skipped={
+            # Staff act on a letter that came back (the address, a call to the applicant); the
+            # letter's other steps are notify's and the citizen's.
+            Groups.PROCESSING_NOTIFY_LETTERS: frozenset(
+                f"vn.motcua.notify.letter.{status}.v1"
+                for status in (
+                    "rendered",
+                    "signed",
+                    "technical_failure",
+                    "batched",
+                    "cancelled",
+                    "despatched",
+                    "delivered",
+                )
+            ),
+        },
     )
     PORTAL_CONTENT = Topic(
         "portal.content.v1",

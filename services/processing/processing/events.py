@@ -27,3 +27,4 @@ class ConsumedTypes:
     DOSSIER_SUBMITTED = "vn.motcua.intake.dossier.submitted.v1"
     DOSSIER_SUPPLEMENTED = "vn.motcua.intake.dossier.supplemented.v1"
     DOSSIER_WITHDRAWN = "vn.motcua.intake.dossier.withdrawn.v1"
+    LETTER_RETURNED = "vn.motcua.notify.letter.returned.v1"

@@ -43,6 +43,26 @@ class DossierWithdrawnSchema(IntakeEventSchema):
     withdrawn_at = fields.String(load_default=None, allow_none=True)
 
 
+class LetterReturnedSchema(Schema):
+    """A letter the postal operator brought back (notify's `letter.returned`)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    letter_id = fields.String(required=True)
+    dossier_code = fields.String(required=True)
+    template_id = fields.String(load_default="")
+    reason = fields.String(load_default="")
+    at = fields.String(load_default=None, allow_none=True)
+
+
+def letter_returned(db: Db) -> Handler:
+    def handle_letter_returned(_event: Event, data: dict[str, Any]) -> None:
+        dossiers.note_returned_letter(db, data)
+
+    return Handler(LetterReturnedSchema(), handle_letter_returned)
+
+
 def intake_dossier_event(db: Db, schema: Schema) -> Handler:
     def handle_intake_dossier_event(event: Event, data: dict[str, Any]) -> None:
         dossiers.apply_intake_event(db, event, data)
@@ -86,4 +106,5 @@ def build_handlers(db: Db) -> dict[str, dict[str, Handler]]:
             ConsumedTypes.DOSSIER_WITHDRAWN: intake_dossier_event(db, DossierWithdrawnSchema()),
         },
         Groups.PROCESSING_STATS: stats_handlers(db),
+        Groups.PROCESSING_NOTIFY_LETTERS: {ConsumedTypes.LETTER_RETURNED: letter_returned(db)},
     }

@@ -870,6 +870,23 @@ def _supplemented(db: Db, dossier: Document, event: Event, data: Document, now: 
     return _intake_write(db, dossier, event, data, now, "supplemented", fields)
 
 
+def note_returned_letter(db: Db, data: Document, now: datetime | None = None) -> bool:
+    """Flag a letter the post brought back on its dossier, once per letter, for the staff to act on
+    (check the address, call the applicant); False when it was flagged already. Nothing moves in
+    the workflow and the revision stays: an officer's open page is not made stale by it."""
+    code, letter_id = data["dossier_code"], data["letter_id"]
+    if store.get_dossier(db, code) is None:
+        raise TransientError("the dossier of a returned letter is not here yet")
+    entry = {
+        "letter_id": letter_id,
+        "template_id": data.get("template_id") or "",
+        "reason": data.get("reason") or "",
+        "returned_at": _instant(data.get("at"), now or datetime.now(UTC)),
+    }
+    update = {"$push": {"returned_letters": entry}}
+    return store.update_dossier(db, code, {"returned_letters.letter_id": {"$ne": letter_id}}, update, [])
+
+
 def _withdrawn(db: Db, dossier: Document, event: Event, data: Document, now: datetime) -> bool:
     fields: Document = {}
     if dossier["state"] in States.OPEN:

@@ -82,6 +82,13 @@ FIELDS = {
     "upload_id": ("Tệp kết quả giải quyết (PDF)", "file"),
     "method": ("Hình thức trả kết quả", "method"),
 }
+# The letters notify sends by post, by template (a letter the post brought back is named so).
+LETTER_NAMES = {
+    "mau-01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+    "mau-02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+    "mau-03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+    "mau-04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+}
 SHOWN_OPTIONAL = frozenset({"note"})  # optional fields the forms ask for (a draft id is not)
 DONE = "Đã thực hiện: {label}."
 
@@ -208,6 +215,7 @@ def dossier_page(
         conflict=conflict,
         done=done,
         state_labels=STATE_LABELS,
+        letter_names=LETTER_NAMES,
         action_labels={
             **ACTION_LABELS,
             "submitted": "Nộp hồ sơ",
