@@ -1,7 +1,10 @@
 """Infrastructure for the integration and end-to-end tiers: real Kafka, FerretDB and Mailpit.
 
-`make test` starts throwaway instances on free ports with fresh data for the whole session.
-Nothing is skipped: an instance that cannot start fails every test that needs it.
+`make test` starts throwaway instances on free ports with fresh data for the whole session:
+processes installed by `make install`, or with `TEST_INFRA=containers` the images
+deploy/compose.yaml pins (Kafka, MongoDB, Mailpit) through testcontainers, where a Docker engine
+is (tests/container_infra.py). Nothing is skipped: an instance that cannot start fails every test
+that needs it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pymongo import MongoClient
@@ -25,9 +29,11 @@ from eventkit.topics import TopicSpec
 
 @dataclass
 class Infra:
-    kafka: Kafka
-    ferretdb: FerretDB
-    mailpit: Mailpit
+    # Processes (devstack.infra) or containers (tests/container_infra.py), with one interface;
+    # `ferretdb` is the Mongo-protocol store either way.
+    kafka: Any
+    ferretdb: Any
+    mailpit: Any
     root: Path
 
     @property
@@ -45,22 +51,45 @@ class Infra:
             if process.paused:
                 process.resume()
                 process.wait_ready()
-            if process.proc is None or process.proc.poll() is not None:
+            if not process.running:
                 process.start()
                 process.wait_ready()
 
 
-@pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+def _processes(root: Path) -> Infra:
     check_installed()
-    root = tmp_path_factory.mktemp("infra")
     kafka, controller, mongo, smtp, http = free_ports(5)
-    platform = Infra(
+    return Infra(
         kafka=Kafka("kafka", root / "kafka", port=kafka, controller_port=controller),
         ferretdb=FerretDB("ferretdb", root / "ferretdb", port=mongo),
         mailpit=Mailpit("mailpit", root / "mailpit", smtp_port=smtp, http_port=http),
         root=root,
     )
+
+
+def _containers(root: Path) -> Infra:
+    from tests import container_infra
+
+    container_infra.check_docker()
+    kafka, mongo, smtp, http = free_ports(4)
+    return Infra(
+        kafka=container_infra.KafkaContainer(kafka),
+        ferretdb=container_infra.MongoContainer(mongo),
+        mailpit=container_infra.MailpitContainer(smtp, http),
+        root=root,
+    )
+
+
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    root = tmp_path_factory.mktemp("infra")
+    kind = os.environ.get("TEST_INFRA", "processes")
+    if kind not in ("processes", "containers"):
+        pytest.fail(f"TEST_INFRA is {kind!r}: processes (the default) or containers")
+    try:
+        platform = _containers(root) if kind == "containers" else _processes(root)
+    except StartError as exc:
+        pytest.fail(f"test infrastructure is missing: {exc}")
     processes = (platform.kafka, platform.ferretdb, platform.mailpit)
     try:
         for process in processes:
@@ -72,7 +101,7 @@ def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
         pytest.fail(f"test infrastructure did not start: {exc}")
     finally:
         for process in processes:
-            process.stop()
+            process.close()
 
 
 @pytest.fixture

@@ -109,6 +109,14 @@ class ManagedProcess:
         self.proc = None
 
     @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def close(self) -> None:
+        """The end of the session: stop for good (as `stop`; a container is removed too)."""
+        self.stop()
+
+    @property
     def paused(self) -> bool:
         return self._paused
 
