@@ -21,6 +21,7 @@ import yaml
 from devstack import manifests
 from devstack.paths import LOCAL, ROOT
 from eventkit.topics import Services, all_topic_specs
+from portal.service.signatures import load_trust_roots
 
 pytestmark = pytest.mark.contract
 
@@ -147,7 +148,9 @@ def _secret_value(overlay: str, ref: dict[str, str]) -> str:
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
 @pytest.mark.parametrize(("service", "role"), PROCESSES)
-def test_each_deployment_environment_is_one_its_service_accepts(overlay, service, role, tmp_path):
+def test_each_deployment_environment_is_one_its_service_accepts(
+    overlay, service, role, tmp_path, signing_certs
+):
     deployment = objects(overlay, "Deployment")[f"{service}-{role}"]
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     assert container["args"] == [service, role]
@@ -168,6 +171,16 @@ def test_each_deployment_environment_is_one_its_service_accepts(overlay, service
     assert blob in mounted, f"{service}'s blob store is its volume"
     if service in manifests.SIGNERS:
         assert env["SIGNING_CERTS_DIR"] in mounted
+    if service == "portal":
+        # Read by the portal's pages, not its load_config: the signature check's trust roots are
+        # the CA file of the signing Secret, mounted where the variable points.
+        [volume] = [v for v in deployment["spec"]["template"]["spec"]["volumes"] if v["name"] == "signing"]
+        [mount] = [m for m in container["volumeMounts"] if m["name"] == "signing"]
+        files = {item["path"] for item in volume["secret"]["items"]}
+        assert env["SIGNING_TRUST_ROOTS"] == f"{mount['mountPath']}/ca.pem" and files == {"ca.pem"}
+        ca = tmp_path / "signing" / "ca.pem"
+        ca.write_bytes((signing_certs / "ca.pem").read_bytes())
+        assert load_trust_roots(local["SIGNING_TRUST_ROOTS"]), "the portal reads the mounted CA"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
