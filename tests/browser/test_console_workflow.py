@@ -14,7 +14,7 @@ from eventkit.topics import Groups
 from processing import store
 from processing.handlers import build_handlers
 from tests.browser.checks import serious_violations
-from tests.browser.console_pages import sign_in
+from tests.browser.console_pages import sign_in, state_of, take
 from tests.factories import PROCEDURE, intake_event, new_code, pdf_bytes
 
 pytestmark = pytest.mark.browser
@@ -52,21 +52,6 @@ def officer_page(browser: Any, console: Any, user_id: str) -> tuple[Any, Any]:
     page = context.new_page()
     sign_in(page, console.url, user_id)
     return context, page
-
-
-def take(page: Any, action: str, fill: dict[str, str] | None = None) -> None:
-    """Open the action's form, fill it and send it."""
-    page.click(f"#thao-tac-{action} summary")
-    for selector, value in (fill or {}).items():
-        if page.locator(selector).evaluate("e => e.tagName") == "SELECT":
-            page.select_option(selector, value)
-        else:
-            page.fill(selector, value)
-    page.click(f"#thao-tac-{action} button[type=submit]")
-
-
-def state_of(page: Any) -> str:
-    return page.inner_text("#trang-thai").strip()
 
 
 def test_a_dossier_goes_through_the_console_from_receipt_to_return(

@@ -37,7 +37,7 @@ from notify import store as notify_store
 from notify.service import letters as notify_letters
 from processing import deadlines
 from processing.service.calendar import calendar_for
-from tests.browser.console_pages import sign_in
+from tests.browser.console_pages import sign_in, state_of, take
 from tests.factories import online_filing, pdf_bytes
 from tests.integration.notify_tools import Mailbox, new_address
 from tests.running_services import running_services
@@ -87,26 +87,6 @@ def portal(running, stores) -> str:
 def new_page(browser: Any) -> tuple[Any, Any]:
     context = browser.new_context(locale="vi-VN", viewport={"width": 1280, "height": 900})
     return context, context.new_page()
-
-
-def take(
-    page: Any, action: str, fill: dict[str, str] | None = None, files: dict[str, Path] | None = None
-) -> None:
-    """Open the console's form of `action`, fill it and send it."""
-    page.click(f"#thao-tac-{action} summary")
-    for selector, value in (fill or {}).items():
-        if page.locator(selector).evaluate("e => e.tagName") == "SELECT":
-            page.select_option(selector, value)
-        else:
-            page.fill(selector, value)
-    for selector, path in (files or {}).items():
-        page.set_input_files(selector, str(path))
-    page.click(f"#thao-tac-{action} button[type=submit]")
-    page.wait_for_selector("#trang-thai")
-
-
-def state_of(page: Any) -> str:
-    return str(page.inner_text("#trang-thai")).strip()
 
 
 def look_up(page: Any, portal: str, code: str, secret: str, state: str, timeout: float = 60) -> None:

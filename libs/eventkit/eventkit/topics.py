@@ -56,6 +56,19 @@ class Groups:
     PROCESSING_NOTIFY_LETTERS = "processing.notify-letters"
 
 
+# A letter's statuses, each an event type on notify.letters.v1.
+LETTER_STATUSES = (
+    "rendered",
+    "signed",
+    "technical_failure",
+    "batched",
+    "cancelled",
+    "despatched",
+    "delivered",
+    "returned",
+)
+
+
 @dataclass(frozen=True)
 class Topic:
     name: str
@@ -203,33 +216,12 @@ class Topics:
         consumers=(Groups.PORTAL_NOTIFICATIONS, Groups.PROCESSING_NOTIFY_LETTERS),
         description="official letters' statuses: signed, batched for the post, cancelled, and what"
         " the postal operator reports",
-        event_types=tuple(
-            f"vn.motcua.notify.letter.{status}.v1"
-            for status in (
-                "rendered",
-                "signed",
-                "technical_failure",
-                "batched",
-                "cancelled",
-                "despatched",
-                "delivered",
-                "returned",
-            )
-        ),
+        event_types=tuple(f"vn.motcua.notify.letter.{status}.v1" for status in LETTER_STATUSES),
         skipped={
             # Staff act on a letter that came back (the address, a call to the applicant); the
             # letter's other steps are notify's and the citizen's.
             Groups.PROCESSING_NOTIFY_LETTERS: frozenset(
-                f"vn.motcua.notify.letter.{status}.v1"
-                for status in (
-                    "rendered",
-                    "signed",
-                    "technical_failure",
-                    "batched",
-                    "cancelled",
-                    "despatched",
-                    "delivered",
-                )
+                f"vn.motcua.notify.letter.{status}.v1" for status in LETTER_STATUSES if status != "returned"
             ),
         },
     )
