@@ -21,6 +21,26 @@ from devstack.run import (
 )
 
 
+def services_environment(
+    infra: Any,
+    jwt_public_key: Path,
+    signing_certs: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    data_dir: Path | None = None,
+    **settings: str,
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Free ports for every API and worker, and the services' environment on the test
+    infrastructure with `settings`; files under `data_dir` (default: a new temporary folder)."""
+    names = [name for name in DEFAULT_PORTS if name.endswith("_PORT")]
+    ports = dict(zip(names, free_ports(len(names)), strict=True))
+    endpoints = Endpoints(infra.mongo_url, infra.bootstrap, infra.mailpit.smtp_url, infra.mailpit.api_url)
+    env = service_env(
+        endpoints, ports, jwt_public_key, data_dir or tmp_path_factory.mktemp("data"), signing_certs
+    )
+    env.update(settings)
+    return ports, env
+
+
 @contextmanager
 def running_services(
     infra: Any,
@@ -32,13 +52,9 @@ def running_services(
 ) -> Iterator[dict[str, int]]:
     """The seeded platform on the test infrastructure with `settings`; the ports by name. The
     services keep their files under `data_dir` (default: a new temporary folder)."""
-    names = [name for name in DEFAULT_PORTS if name.endswith("_PORT")]
-    ports = dict(zip(names, free_ports(len(names)), strict=True))
-    endpoints = Endpoints(infra.mongo_url, infra.bootstrap, infra.mailpit.smtp_url, infra.mailpit.api_url)
-    env = service_env(
-        endpoints, ports, jwt_public_key, data_dir or tmp_path_factory.mktemp("data"), signing_certs
+    ports, env = services_environment(
+        infra, jwt_public_key, signing_certs, tmp_path_factory, data_dir, **settings
     )
-    env.update(settings)
     log = tmp_path_factory.mktemp("services") / "honcho.log"
     seed_demo_data(env)
     honcho = start_services(env, log_path=log)
