@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -10,7 +11,8 @@ from typing import Any
 
 from pymongo.errors import PyMongoError
 
-from devstack import manifests, run
+from devstack import demo, manifests, run
+from devstack.certificates import ensure_unit_certificates
 from devstack.paths import LOCAL
 from devstack.tokens import ensure_keypair, issue_token, processing_token
 
@@ -33,6 +35,14 @@ def staff_token(account: dict[str, Any]) -> str:
         )
 
 
+def platform_env() -> dict[str, str]:
+    """The services' environment as `make run` gives it (the seeder uses their own code)."""
+    ports = run.ports_from_env()
+    endpoints, _ = run.external_endpoints(ports)
+    signing_certs = None if os.environ.get("SIGNING_CERTS_DIR") else ensure_unit_certificates()
+    return run.service_env(endpoints, ports, ensure_keypair()[1], LOCAL / "data", signing_certs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="devstack")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -47,9 +57,29 @@ def main(argv: list[str] | None = None) -> int:
         "--out", type=Path, default=manifests.BASE, help=f"folder (default {manifests.BASE})"
     )
     commands.add_parser("signing-secret", help="print the development signing certificates as a Secret")
+    seeding = commands.add_parser(
+        "demo", help="seed the demo district on the running platform (`make run` does it once)"
+    )
+    seeding.add_argument(
+        "--dossiers", type=int, default=demo.DEFAULT_DOSSIERS, help="how many dossiers (default %(default)s)"
+    )
+    seeding.add_argument("--seed", type=int, default=demo.DEFAULT_SEED, help="the random seed")
+    seeding.add_argument("--force", action="store_true", help="seed again even if it was seeded before")
+    seeding.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run.main()
+    if args.command == "demo":
+        summary = demo.seed(
+            platform_env(),
+            run.ports_from_env(),
+            dossiers=args.dossiers,
+            random_seed=args.seed,
+            progress=not args.no_progress,
+            force=args.force,
+        )
+        print(demo.report(summary))
+        return 1 if summary.failures else 0
     if args.command == "signing-secret":
         print(manifests.dump([manifests.signing_secret()]), end="")
         return 0

@@ -303,6 +303,11 @@ def main() -> int:
         if not_ready:
             print(f"not ready: {', '.join(not_ready)}", file=sys.stderr, flush=True)
             return 1
+        from devstack import demo  # it builds on this module
+
+        demo.seed_on_start(env, ports, stop=lambda: stopping)
+        if stopping:
+            return 0
         print_banner(ports, endpoints, env)
         while not stopping and honcho.poll() is None:
             time.sleep(0.5)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import time
+import unicodedata
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import swagger_ui_bundle
 from flask import Flask, Response, current_app, g, request, send_from_directory
@@ -155,6 +157,16 @@ STORE_UNAVAILABLE = "Hệ thống lưu trữ tạm thời không truy cập đư
 LIBRARY_MESSAGES = {"Invalid JSON body.": "Nội dung gửi lên không phải JSON hợp lệ."}
 
 
+def content_disposition(filename: str) -> str:
+    """`attachment` with the file's name: as ASCII (a header carries no other), and in full as
+    RFC 6266's `filename*` when it has other letters (a document number "12/QĐ-UBND")."""
+    folded = unicodedata.normalize("NFKD", filename.replace("Đ", "D").replace("đ", "d"))
+    plain = "".join(c for c in folded if c.isascii() and c.isprintable() and c not in '"\\')
+    if plain == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def attachment(chunks: Iterable[bytes], media_type: str, size: int, filename: str) -> Response:
     """A stored file sent a piece at a time as a download: never shown inline, never sniffed into
     another type, never kept by a shared cache."""
@@ -163,7 +175,7 @@ def attachment(chunks: Iterable[bytes], media_type: str, size: int, filename: st
         mimetype=media_type,
         headers={
             "Content-Length": str(size),
-            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Content-Disposition": content_disposition(filename),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },

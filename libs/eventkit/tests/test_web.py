@@ -190,3 +190,14 @@ def test_openapi_document_lists_the_probes_and_the_bearer_scheme(client):
 def test_the_correlation_id_is_echoed_or_made(client):
     assert client.get("/healthz", headers={"X-Correlation-ID": "abc"}).headers["X-Correlation-ID"] == "abc"
     assert len(client.get("/healthz").headers["X-Correlation-ID"]) == 36
+
+
+def test_a_download_s_vietnamese_name_goes_as_ascii_and_in_full_by_rfc_6266():
+    from eventkit.web import content_disposition
+
+    assert content_disposition("giay-tiep-nhan.pdf") == 'attachment; filename="giay-tiep-nhan.pdf"'
+    header = content_disposition("12/QĐ-UBND Quyết định.pdf")
+    header.encode("latin-1")  # what a WSGI server can send
+    assert header.startswith('attachment; filename="12/QD-UBND Quyet dinh.pdf"; ')
+    assert header.endswith("filename*=UTF-8''12%2FQ%C4%90-UBND%20Quy%E1%BA%BFt%20%C4%91%E1%BB%8Bnh.pdf")
+    assert '\\"' not in content_disposition('a"b.pdf') and content_disposition('a"b.pdf').count('"') == 2
