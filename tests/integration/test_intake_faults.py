@@ -172,6 +172,29 @@ def test_processing_events_delivered_late_or_twice_never_move_a_dossier_back(
     assert (in_order["status"], in_order["processing_sequence"]) == ("in_progress", 2)
 
 
+def test_an_acceptance_on_its_way_when_the_citizen_withdrew_leaves_the_dossier_withdrawn(
+    platform, intake_app, intake_client, intake_catalogue
+):
+    db = intake_app.extensions["db"]
+    filed = intake_client.post("/api/v1/dossiers", json=filing(upload(intake_client).json["id"])).json
+    code = filed["code"]
+    withdrawn = intake_client.post(
+        f"/api/v1/dossiers/{code}/withdraw", json={"lookup_secret": filed["lookup_secret"]}
+    )
+    assert withdrawn.status_code == 200 and withdrawn.json["status"] == "withdrawn"
+    records = [
+        (code, processing_event(code, "accepted", 1)),
+        (code, processing_event(code, "supplement_requested", 2)),
+    ]
+    follow_processing(platform, db, records, delivered=2)
+    dossier = intake_store.get_dossier(db, code)
+    assert (dossier["status"], dossier["supplement_open"], dossier["processing_sequence"]) == (
+        "withdrawn",
+        False,
+        2,
+    )
+
+
 def test_a_dossiers_own_events_are_numbered_in_order(platform, intake_app, intake_client, intake_catalogue):
     db = intake_app.extensions["db"]
     filed = intake_client.post("/api/v1/dossiers", json=filing(upload(intake_client).json["id"])).json

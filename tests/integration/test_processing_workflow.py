@@ -368,6 +368,34 @@ def test_a_transferred_dossier_is_handled_by_the_receiving_unit_only(db, client,
     ]
 
 
+def test_a_result_issued_at_the_office_goes_back_to_the_receiving_counter_which_returns_it(db, client, as_):
+    from tests.factories import pdf_bytes
+
+    deliver(db, submitted("counter"))
+    act(client, "transfer", as_("receptionist"), to_unit=OFFICE, note="Chuyển phòng Tư pháp")
+    act(client, "assign", as_("leader", OFFICE, "leader-tp"), assignee="specialist-tp")
+    act(client, "propose", as_("specialist", OFFICE, "specialist-tp"), note="Đề nghị cấp")
+    act(client, "approve", as_("leader", OFFICE, "leader-tp"))
+    result_file = client.post(
+        "/api/v1/result-files",
+        data={"file": (io.BytesIO(pdf_bytes(1000)), "ket-qua.pdf", "application/pdf")},
+        content_type="multipart/form-data",
+        headers=as_("specialist", OFFICE, "specialist-tp"),
+    ).json["id"]
+    issued = act(client, "issue_result", as_("leader", OFFICE, "leader-tp"), upload_id=result_file)
+    assert issued.status_code == 200, issued.json
+    assert (issued.json["state"], issued.json["unit"]) == ("result_ready", UNIT)
+    assert issued.json["result"]["signed"] is True
+    assert [(r["from_unit"], r["to_unit"]) for r in issued.json["control_slip"]][-1] == (OFFICE, UNIT)
+    assert events(db)[-1]["data"]["unit"] == UNIT, "intake and the portal see it back at the counter"
+    assert (
+        act(client, "return_result", as_("receptionist", OFFICE, "tn-tp"), method="counter").status_code
+        == 403
+    )
+    returned = act(client, "return_result", as_("receptionist"), method="counter")
+    assert returned.status_code == 200 and returned.json["state"] == "returned"
+
+
 def test_a_leader_stops_a_dossier_waiting_for_a_supplement(db, client, as_):
     deliver(db, submitted("counter"))
     asked = act(

@@ -346,7 +346,15 @@ def add_handling_unit(db: Db, code: str, unit: str) -> None:
 
 
 def apply_processing_event(db: Db, code: str, changes: Document, sequence: int) -> bool:
-    return apply_newer(db.dossiers, code, {"$set": changes}, "processing_sequence", sequence)
+    """Processing's status, if newer than the one applied. A withdrawn dossier stays withdrawn: an
+    event processing sent before it learnt of the withdrawal (an acceptance) moves its sequence only."""
+    followed = db.dossiers.update_one(
+        {"_id": code, "processing_sequence": {"$lt": sequence}, "status": {"$ne": "withdrawn"}},
+        {"$set": {**changes, "processing_sequence": sequence}},
+    )
+    if followed.matched_count == 1:
+        return True
+    return apply_newer(db.dossiers, code, {}, "processing_sequence", sequence)
 
 
 def expired_idempotency_keys(db: Db, now: datetime, kept: timedelta, limit: int = 100) -> list[Document]:

@@ -499,6 +499,17 @@ def _issue_result(step: Step) -> None:
     result["file_sent"] = online and len(signed) <= step.results.attach_max_bytes
     step.fields["result"] = {**result, "issued_by": step.staff.user_id, "issued_at": step.now}
     step.event["result"] = result
+    dossier = step.dossier
+    if dossier["unit"] != dossier["receiving_unit"]:
+        # Resolved at an office it was transferred to: the result goes back to the one-stop unit
+        # that received the dossier, whose counter returns it (Decree 61, art. 20).
+        step.fields["unit"] = dossier["receiving_unit"]
+        step.hand_over(
+            from_unit=dossier["unit"],
+            from_user=step.staff.user_id,
+            to_unit=dossier["receiving_unit"],
+            to_user=None,
+        )
     if result["file_sent"]:
         from processing.service.results import file_event_data  # results reads dossiers
 
