@@ -592,7 +592,8 @@ class DossierSchema(BaseSchema):
     stop = JsonValue()
     returned = JsonValue()
     returned_letters = fields.List(
-        JsonValue(), metadata={"description": "Letters the post brought back (letter, template, reason, when)"}
+        JsonValue(),
+        metadata={"description": "Letters the post brought back (letter, template, reason, when)"},
     )
     control_slip = fields.List(fields.Nested(ControlSlipRowSchema), required=True)
     history = fields.List(fields.Nested(DossierHistoryEntrySchema), required=True)
