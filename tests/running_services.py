@@ -21,6 +21,15 @@ from devstack.run import (
 )
 
 
+def shared_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one folder of files (blob stores) of every platform a session starts: they share the
+    session's databases too, so a later platform finds the files an earlier one's records name
+    (notify's print batch takes every letter still waiting, whoever signed it)."""
+    folder = tmp_path_factory.getbasetemp() / "platform-data"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def services_environment(
     infra: Any,
     jwt_public_key: Path,
@@ -30,12 +39,12 @@ def services_environment(
     **settings: str,
 ) -> tuple[dict[str, int], dict[str, str]]:
     """Free ports for every API and worker, and the services' environment on the test
-    infrastructure with `settings`; files under `data_dir` (default: a new temporary folder)."""
+    infrastructure with `settings`; files under `data_dir` (default: the session's one folder)."""
     names = [name for name in DEFAULT_PORTS if name.endswith("_PORT")]
     ports = dict(zip(names, free_ports(len(names)), strict=True))
     endpoints = Endpoints(infra.mongo_url, infra.bootstrap, infra.mailpit.smtp_url, infra.mailpit.api_url)
     env = service_env(
-        endpoints, ports, jwt_public_key, data_dir or tmp_path_factory.mktemp("data"), signing_certs
+        endpoints, ports, jwt_public_key, data_dir or shared_data_dir(tmp_path_factory), signing_certs
     )
     env.update(settings)
     return ports, env
@@ -51,7 +60,7 @@ def running_services(
     **settings: str,
 ) -> Iterator[dict[str, int]]:
     """The seeded platform on the test infrastructure with `settings`; the ports by name. The
-    services keep their files under `data_dir` (default: a new temporary folder)."""
+    services keep their files under `data_dir` (default: the session's one folder)."""
     ports, env = services_environment(
         infra, jwt_public_key, signing_certs, tmp_path_factory, data_dir, **settings
     )

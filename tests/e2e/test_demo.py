@@ -15,7 +15,7 @@ from devstack import demo, demo_content
 from devstack.run import Endpoints, api_url, service_env
 from devstack.tokens import issue_token
 from portal.service.dossiers import TZ
-from tests.running_services import running_services
+from tests.running_services import running_services, shared_data_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -39,7 +39,7 @@ STATES = {
 
 @pytest.fixture(scope="module")
 def seeded(infra, jwt_keys, signing_certs, tmp_path_factory) -> Iterator[dict[str, Any]]:
-    data_dir = tmp_path_factory.mktemp("demo-data")
+    data_dir = shared_data_dir(tmp_path_factory)
     with running_services(infra, jwt_keys[1], signing_certs, tmp_path_factory, data_dir=data_dir) as ports:
         endpoints = Endpoints(infra.mongo_url, infra.bootstrap, infra.mailpit.smtp_url, infra.mailpit.api_url)
         env = service_env(endpoints, ports, jwt_keys[1], data_dir, signing_certs)

@@ -40,7 +40,7 @@ from processing.service.calendar import calendar_for
 from tests.browser.console_pages import sign_in, state_of, take
 from tests.factories import online_filing, pdf_bytes
 from tests.integration.notify_tools import Mailbox, new_address
-from tests.running_services import running_services
+from tests.running_services import running_services, shared_data_dir
 
 pytestmark = pytest.mark.e2e
 
@@ -51,8 +51,9 @@ TZ = deadlines.TZ
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory) -> Path:
-    """Where the services keep their files (notify's letters and print batches among them)."""
-    return tmp_path_factory.mktemp("journey-data")
+    """Where the services keep their files (notify's letters and print batches among them): the
+    session's one folder, as every platform of the session shares the databases."""
+    return shared_data_dir(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
