@@ -18,17 +18,7 @@ from typing import Any
 from eventkit.envelope import Event
 from eventkit.mongo import Db, Document
 from portal import store
-
-LETTER_LABELS = {
-    "mau-01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
-    "mau-02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
-    "mau-03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
-    "mau-04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
-    "mau-05": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
-    "mau-06": "Sổ theo dõi hồ sơ",
-    "tb-khong-giai-quyet": "Thông báo không giải quyết hồ sơ",
-    "tb-dung-giai-quyet": "Thông báo dừng giải quyết hồ sơ",
-}
+from webui.letters import LETTER_NAMES
 
 LETTER_STATUS_LABELS = {
     "rendered": "Đã lập",
@@ -90,7 +80,7 @@ def letters_of(db: Db, code: str) -> list[Document]:
         {
             "letter_id": doc["_id"],
             "template_id": doc.get("template_id"),
-            "name": LETTER_LABELS.get(str(doc.get("template_id")), doc.get("template_id")),
+            "name": LETTER_NAMES.get(str(doc.get("template_id")), doc.get("template_id")),
             "status": doc.get("status"),
             "status_label": LETTER_STATUS_LABELS.get(str(doc.get("status")), doc.get("status")),
             "at": doc.get("at"),

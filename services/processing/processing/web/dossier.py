@@ -31,6 +31,7 @@ from processing.web.pages import ROLE_LABELS, blp, officer, page
 from processing.web.queue import STATE_LABELS
 from processing.workflow import RESULT_METHODS, RULES, Actions, NotAllowed
 from webui import PageError
+from webui.letters import LETTER_NAMES
 
 RESULT_PAPER = "Kết quả giải quyết đã ký số (PDF)"
 RECEIPT_PAPER = "Giấy tiếp nhận hồ sơ và hẹn trả kết quả (Mẫu 01)"
@@ -81,13 +82,6 @@ FIELDS = {
     "new_due_at": ("Hạn trả kết quả mới", "datetime"),
     "upload_id": ("Tệp kết quả giải quyết (PDF)", "file"),
     "method": ("Hình thức trả kết quả", "method"),
-}
-# The letters notify sends by post, by template (a letter the post brought back is named so).
-LETTER_NAMES = {
-    "mau-01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
-    "mau-02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
-    "mau-03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
-    "mau-04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
 }
 SHOWN_OPTIONAL = frozenset({"note"})  # optional fields the forms ask for (a draft id is not)
 DONE = "Đã thực hiện: {label}."
