@@ -123,6 +123,22 @@ def too_many(retry_after: str | None) -> tuple[str, int, dict[str, str]]:
     return page, 429, {"Retry-After": retry_after or "60"}
 
 
+def send_form_files(
+    intake: IntakeClient, procedure: Mapping[str, Any], key: str, citizen: dict[str, str]
+) -> dict[str, list[str]]:
+    """Send the files chosen in this request's form to intake, each kept under the form's `key`
+    (store.FILING_UPLOADS), so the same form sent again sends none twice; the messages of the
+    files refused, by field. Intake's 429 is raised (IntakeRefused) for the caller's page."""
+    db, file_max = current_db(), _settings()["file_max"]
+
+    def keep(document_type: str, record: dict[str, str]) -> None:
+        store.keep_filing_upload(db, key, document_type, record, datetime.now(UTC))
+
+    sent = filing.files_sent(procedure, request.files, file_max)
+    kept = store.get_filing_uploads(db, key)
+    return filing.send_files(intake, procedure, sent, file_max, kept, keep, citizen)
+
+
 @blp.post("/thu-tuc/<code>/nop-ho-so")
 def file_dossier(code: str) -> Any:
     procedure = _procedure(code)
@@ -135,18 +151,11 @@ def file_dossier(code: str) -> Any:
         log.error("INTAKE_API_URL (or INTAKE_URL) is not set: online filing is unavailable")
         raise PageError(503, INTAKE_DOWN)
     db = current_db()
-    client = request.remote_addr or "unknown"
     values = {name: value for name, value in request.form.items() if name not in ("csrf_token", KEY_FIELD)}
-    kept = store.get_filing_uploads(db, key)
-    citizen = {"X-Forwarded-For": client}
-
-    def keep(document_type: str, record: dict[str, str]) -> None:
-        store.keep_filing_upload(db, key, document_type, record, datetime.now(UTC))
-
+    citizen = {"X-Forwarded-For": request.remote_addr or "unknown"}
     try:
-        sent = filing.files_sent(procedure, request.files, settings["file_max"])
         try:
-            errors = filing.send_files(intake, procedure, sent, settings["file_max"], kept, keep, citizen)
+            errors = send_form_files(intake, procedure, key, citizen)
         except IntakeRefused as exc:  # 429: too many uploads from this citizen
             return too_many(exc.retry_after)
         kept = store.get_filing_uploads(db, key)

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app, render_template, request
 
 from eventkit.web import current_db
 from portal import store
-from portal.web.filing import too_many
+from portal.web.filing import send_form_files, too_many
 from portal.web.lookup import limited, lookup_page, lookup_view, read_supplement_token, supplement_procedure
 from portal.web.pages import blp
 from webui import PageError, filing
@@ -70,14 +69,9 @@ def supplement_dossier() -> Any:
             supplement_note=note,
         )
 
-    def keep(document_type: str, record: dict[str, str]) -> None:
-        store.keep_filing_upload(db, key, document_type, record, datetime.now(UTC))
-
     try:
-        sent = filing.files_sent(procedure, request.files, settings["file_max"])
-        kept = store.get_filing_uploads(db, key)
         try:
-            errors = filing.send_files(intake, procedure, sent, settings["file_max"], kept, keep, citizen)
+            errors = send_form_files(intake, procedure, key, citizen)
         except IntakeRefused as exc:  # 429: too many uploads from this citizen
             return too_many(exc.retry_after)
         kept = store.get_filing_uploads(db, key)
