@@ -25,7 +25,6 @@ import os
 import random
 import sys
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -45,6 +44,7 @@ from devstack.tokens import ensure_keypair, issue_token
 from eventkit.auth import Roles, Staff
 from eventkit.blobs import BlobStore, open_blob_store
 from eventkit.mongo import Db
+from eventkit.text import without_diacritics
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +176,7 @@ MOBILE_PREFIXES = [
 
 def fold(text: str) -> str:
     """Without diacritics, lower case (for an email address)."""
-    stripped = unicodedata.normalize("NFD", text.replace("Đ", "D").replace("đ", "d"))
-    return "".join(c for c in stripped if not unicodedata.combining(c)).lower()
+    return without_diacritics(text).lower()
 
 
 @dataclass(frozen=True)

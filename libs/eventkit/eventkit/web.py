@@ -39,6 +39,7 @@ from eventkit.config import ServiceConfig
 from eventkit.errors import DomainError, InvalidData
 from eventkit.logs import configure_logging, correlation_id
 from eventkit.mongo import Db, ping
+from eventkit.text import without_diacritics
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ LIBRARY_MESSAGES = {"Invalid JSON body.": "Nội dung gửi lên không phải J
 def content_disposition(filename: str) -> str:
     """`attachment` with the file's name: as ASCII (a header carries no other), and in full as
     RFC 6266's `filename*` when it has other letters (a document number "12/QĐ-UBND")."""
-    folded = unicodedata.normalize("NFKD", filename.replace("Đ", "D").replace("đ", "d"))
+    folded = without_diacritics(unicodedata.normalize("NFKC", filename))
     plain = "".join(c for c in folded if c.isascii() and c.isprintable() and c not in '"\\')
     if plain == filename:
         return f'attachment; filename="{filename}"'

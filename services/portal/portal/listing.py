@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import unicodedata
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.errors import BulkWriteError
 
 from eventkit.mongo import Db
+from eventkit.text import without_diacritics
 
 PROCEDURE_LISTING = "procedure_listing"
 ANY = "*"
@@ -29,8 +29,7 @@ SUMMARY_FIELDS = ("name", "field", "level", "online_mode", "processing_time", "s
 
 def fold(text: str) -> str:
     """Lower case without diacritics (`đ` as `d`): the key the list sorts and matches names by."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return without_diacritics(text).lower()
 
 
 def facet_key(field: str | None, level: str | None, online_mode: str | None, unit: str | None) -> str:
