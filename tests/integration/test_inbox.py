@@ -1,10 +1,11 @@
 """Idempotency helpers against the real Mongo-protocol server."""
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from eventkit.inbox import ProcessedEvents, apply_newer, apply_once
+from eventkit.inbox import ProcessedEvents, apply_newer, apply_newer_document, apply_once
 
 pytestmark = pytest.mark.integration
 
@@ -45,3 +46,18 @@ def test_apply_newer_applies_an_event_only_over_an_older_one(mongo_db):
     assert not apply_newer(dossiers, "d1", {"$set": {"status": "returned"}}, "seen", 5), "again"
     assert dossiers.find_one({"_id": "d1"}) == {"_id": "d1", "status": "returned", "seen": 5}
     assert not apply_newer(dossiers, "missing", {"$set": {"status": "x"}}, "seen", 1)
+
+
+def test_apply_newer_document_creates_applies_once_and_keeps_the_newer(mongo_db) -> None:
+    copies = mongo_db[f"copies_{uuid.uuid4().hex[:8]}"]
+    first = apply_newer_document(copies, "d1", {"$set": {"state": "submitted"}}, "a_seq", 1, {"b_seq": 0})
+    assert first == {"_id": "d1", "state": "submitted", "a_seq": 1, "b_seq": 0}
+    # A repeat, and an older event, change nothing and return None.
+    assert apply_newer_document(copies, "d1", {"$set": {"state": "again"}}, "a_seq", 1, {"b_seq": 0}) is None
+    # The other source's first event applies beside it; its on-insert fields are not used.
+    other = apply_newer_document(copies, "d1", {"$set": {"unit": "264"}}, "b_seq", 4, {"a_seq": 0})
+    assert other == {"_id": "d1", "state": "submitted", "a_seq": 1, "b_seq": 4, "unit": "264"}
+    newer = apply_newer_document(copies, "d1", {"$set": {"state": "accepted"}}, "a_seq", 3, {"b_seq": 0})
+    assert newer is not None and newer["state"] == "accepted"
+    assert apply_newer_document(copies, "d1", {"$set": {"state": "old"}}, "a_seq", 2, {"b_seq": 0}) is None
+    assert copies.find_one({"_id": "d1"})["state"] == "accepted"

@@ -19,6 +19,7 @@ from eventkit.outbox import (
     OUTBOX,
     PARKED,
     PENDING,
+    Delivery,
     OutboxRelay,
     OutboxStalled,
     acquire_lease,
@@ -311,3 +312,24 @@ def test_a_pass_that_outlives_the_lease_keeps_it_and_no_second_relay_publishes_m
     assert published == [24]
     ids = {decode(r.value)["id"] for r in read_topic(platform.bootstrap, topic, expect=24)}
     assert ids == {e["id"] for e in events}
+
+
+def test_a_fully_sent_outbox_is_emptied_in_one_write_unless_an_entry_came_meanwhile(mongo_db) -> None:
+    """The relay's usual clean-up is one conditional write on the outbox as read; an entry pushed
+    after the read makes it miss, so the two-write clean-up keeps that entry pending."""
+    aggregates = mongo_db["counters"]
+    relay = OutboxRelay([aggregates], None, mongo_db["leases"], "relay-one-write")  # type: ignore[arg-type]
+    first, second = (outbox_entry("t", incremented("one-write", n)) for n in (1, 2))
+    insert_with_outbox(aggregates, {"_id": "one-write", "seq": 1}, [first])
+    read = aggregates.find_one({"_id": "one-write"})[OUTBOX]
+    assert relay._empty_at_once(aggregates, Delivery("one-write", read, True, [], read))
+    stored = aggregates.find_one({"_id": "one-write"})
+    assert stored[OUTBOX] == [] and stored[PENDING] is False
+
+    update_with_outbox(aggregates, {"_id": "one-write"}, {"$set": {"seq": 2}}, [second])
+    read = aggregates.find_one({"_id": "one-write"})[OUTBOX]
+    meanwhile = [outbox_entry("t", incremented("one-write", 3))]
+    aggregates.update_one({"_id": "one-write"}, add_outbox({}, meanwhile))
+    assert not relay._empty_at_once(aggregates, Delivery("one-write", read, True, [], read))
+    stored = aggregates.find_one({"_id": "one-write"})
+    assert len(stored[OUTBOX]) == 2 and stored[PENDING] is True

@@ -4,6 +4,8 @@ Three ways, all without transactions (FerretDB has none):
 - `apply_newer`: the update of the target document also records the event's `sequence` in it,
   unless a number at least as high is recorded (one conditional update). For state that follows
   another service's aggregate: a duplicate, and an event overtaken by a newer one, change nothing.
+  `apply_newer_document` does the same, creating the document when it is missing, and returns it
+  as it is after the write (one find-and-modify instead of an upsert, an update and a read).
 - `apply_once`: the update of the target document also records the event id in it, unless the id
   is there already (one conditional update). For aggregates whose event count stays small.
 - `ProcessedEvents`: a collection keyed `<group>:<event id>`, for handlers with side effects
@@ -15,7 +17,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from eventkit.mongo import Coll
@@ -33,6 +35,30 @@ def apply_newer(collection: Coll, key: Any, update: dict[str, Any], field: str, 
     recorded.setdefault("$set", {})[field] = sequence
     result = collection.update_one({"_id": key, field: {"$lt": sequence}}, recorded)
     return result.matched_count == 1
+
+
+def apply_newer_document(
+    collection: Coll,
+    key: Any,
+    update: dict[str, Any],
+    field: str,
+    sequence: int,
+    on_insert: dict[str, Any],
+) -> dict[str, Any] | None:
+    """`apply_newer`, creating the document `key` with `on_insert` when it is missing (which must
+    not name `field`); the document after the write, or None when it held `sequence` or a newer
+    one. A missing document matches no filter on `field`: the upsert creates it. One that exists
+    with a newer sequence misses the filter too, and the insert then collides on `_id`; so does a
+    document another consumer created just now, hence the second try without the insert."""
+    recorded: dict[str, Any] = {op: dict(fields) for op, fields in update.items()}
+    recorded.setdefault("$set", {})[field] = sequence
+    newer = {"_id": key, field: {"$lt": sequence}}
+    try:
+        return collection.find_one_and_update(
+            newer, {**recorded, "$setOnInsert": on_insert}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+    except DuplicateKeyError:
+        return collection.find_one_and_update(newer, recorded, return_document=ReturnDocument.AFTER)
 
 
 def apply_once(

@@ -130,6 +130,8 @@ class Delivery:
     complete: bool
     # Entries that can never be sent, with the type of the error that proves it.
     parked: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    # The document's outbox as the relay read it, in its stored order.
+    read: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def sent_ids(self) -> list[str]:
@@ -263,12 +265,12 @@ class OutboxRelay:
                     )
                     refused = True
                     break
-            sends.append((document["_id"], futures, parked, not refused))
+            sends.append((document, futures, parked, not refused))
             if refused:
                 break
         acknowledged_by = self.clock() + self.send_timeout
         deliveries = []
-        for document_id, futures, parked, complete in sends:
+        for document, futures, parked, complete in sends:
             self._hold(collection)  # already sent: waiting for the broker publishes nothing new
             sent: list[dict[str, Any]] = []
             for entry, future in futures:
@@ -290,12 +292,14 @@ class OutboxRelay:
                     complete = False
                     break
                 sent.append(entry)
-            deliveries.append(Delivery(document_id, sent, complete, parked))
+            deliveries.append(Delivery(document["_id"], sent, complete, parked, document.get(OUTBOX) or []))
         return deliveries
 
     def clean_up(self, collection: Coll, deliveries: list[Delivery]) -> None:
         for delivery in deliveries:
             self._hold(collection)
+            if self._empty_at_once(collection, delivery):
+                continue
             done = delivery.sent + [entry for entry, _ in delivery.parked]
             if done:
                 # $pullAll removes exact entries; FerretDB has no conditional $pull on sub-documents.
@@ -319,6 +323,17 @@ class OutboxRelay:
                     },
                 )
             self._settle(collection, delivery.document_id)
+
+    def _empty_at_once(self, collection: Coll, delivery: Delivery) -> bool:
+        """The usual case in one write: every entry read was sent and the outbox still holds
+        exactly those, so it is emptied and the flag cleared together. Anything else (an entry
+        pushed meanwhile, one parked or not sent) takes the two writes below."""
+        if delivery.parked or not delivery.read or len(delivery.sent) != len(delivery.read):
+            return False
+        result = collection.update_one(
+            {"_id": delivery.document_id, OUTBOX: delivery.read}, {"$set": {OUTBOX: [], PENDING: False}}
+        )
+        return result.matched_count == 1
 
     def _settle(self, collection: Coll, document_id: Any) -> None:
         """Clear `outbox_pending` only if the outbox is empty at that very write: a writer that

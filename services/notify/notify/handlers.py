@@ -55,10 +55,15 @@ def template_versions(renderer: Renderer) -> Callable[[str], str | None]:
 
 
 def dossier_event(
-    db: Db, schema: Schema, version_of: Callable[[str], str | None], slip_settings: SlipSettings
+    db: Db,
+    schema: Schema,
+    version_of: Callable[[str], str | None],
+    slip_settings: SlipSettings,
+    recorded: Callable[[], None],
 ) -> Handler:
     def handle_dossier_event(event: Event, data: dict[str, Any]) -> None:
         notifications.handle_dossier_event(db, event, data, version_of, slip_settings=slip_settings)
+        recorded()
 
     return Handler(schema, handle_dossier_event)
 
@@ -80,17 +85,21 @@ def result_file(blobs: BlobStore | None) -> Handler:
 
 
 def build_handlers(
-    db: Db, renderer: Renderer | None = None, blobs: BlobStore | None = None
+    db: Db,
+    renderer: Renderer | None = None,
+    blobs: BlobStore | None = None,
+    recorded: Callable[[], None] = lambda: None,
 ) -> dict[str, dict[str, Handler]]:
     """Only the groups notify runs; each handles every type of its topic. The worker gives
-    `blobs`, where the signed results are kept."""
+    `blobs`, where the signed results are kept, and `recorded`, called after each dossier event
+    (it wakes the sender, so an email goes out now rather than at the sender's next pass)."""
     renderer = renderer or Renderer(portal_url="http://127.0.0.1")
     version_of = template_versions(renderer)
     slip_settings = SlipSettings(portal_url=renderer.portal_url)
 
     def table(types: tuple[str, ...]) -> dict[str, Handler]:
         return {
-            t: dossier_event(db, SCHEMA_OF.get(t, DossierEventSchema)(), version_of, slip_settings)
+            t: dossier_event(db, SCHEMA_OF.get(t, DossierEventSchema)(), version_of, slip_settings, recorded)
             for t in types
         }
 

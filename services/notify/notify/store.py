@@ -30,7 +30,7 @@ from pymongo.errors import DuplicateKeyError
 
 from eventkit.blobs import BlobStore
 from eventkit.config import ServiceConfig
-from eventkit.inbox import apply_newer
+from eventkit.inbox import apply_newer_document
 from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
 from eventkit.outbox import add_outbox, ensure_outbox_index, insert_with_outbox, update_with_outbox
@@ -77,16 +77,6 @@ SEQUENCE_FIELDS = ("intake_sequence", "processing_sequence")
 MAX_SLIP_ROWS = 100
 
 
-def ensure_dossier(db: Db, code: str) -> None:
-    """Create the copy with no event applied yet (each source's sequence at 0), if it is missing."""
-    try:
-        db.dossiers.update_one(
-            {"_id": code}, {"$setOnInsert": {"code": code, **dict.fromkeys(SEQUENCE_FIELDS, 0)}}, upsert=True
-        )
-    except DuplicateKeyError:
-        pass  # created by a racing consumer meanwhile
-
-
 def _push_row(row: Document) -> Document:
     # `slip_keys` holds the rows' keys as plain strings: `$ne` on them is what an apply-once
     # filter needs (FerretDB does not match `$ne` through a path into an array of documents).
@@ -99,13 +89,15 @@ def _push_row(row: Document) -> Document:
 
 def apply_to_dossier(
     db: Db, code: str, sequence_field: str, sequence: int, fields: Document, row: Document | None = None
-) -> bool:
+) -> Document | None:
     """Set `fields` on the copy, and append its control-slip `row`, if `sequence` is newer than the
-    source's applied one (one conditional write)."""
+    source's applied one; the copy is created at the first event. The copy after the write, None
+    when the event was not newer (one find-and-modify)."""
     update: Document = {"$set": fields} if fields else {}
     if row is not None:
         update["$push"] = _push_row(row)
-    return apply_newer(db.dossiers, code, update, sequence_field, sequence)
+    others = {name: 0 for name in SEQUENCE_FIELDS if name != sequence_field}
+    return apply_newer_document(db.dossiers, code, update, sequence_field, sequence, {"code": code, **others})
 
 
 def add_slip_row(db: Db, code: str, row: Document) -> bool:

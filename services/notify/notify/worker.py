@@ -2,6 +2,7 @@
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter
@@ -31,10 +32,32 @@ def policy_of(config: NotifyConfig) -> sending.SendPolicy:
     return sending.SendPolicy(batch=config.send_batch, lease=timedelta(seconds=config.send_lease_seconds))
 
 
-def sender(db: Db, config: NotifyConfig) -> Duty:
-    """Issue the letters recorded, then send what is due, every `send_interval_seconds`; a full
-    batch is followed by the next at once. Letters first: an email carrying a slip then finds it
-    signed in the same pass."""
+class Nudge:
+    """Set by the consumers when they have recorded a dossier's event: the sender's next pass
+    starts now instead of at its interval (the interval stays for retries and scheduled sends)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def set(self) -> None:
+        self._event.set()
+
+    def wait(self, stop: threading.Event, seconds: float) -> None:
+        """Until nudged, stopped or `seconds` have passed; the stop is seen within 0.1 s."""
+        deadline = time.monotonic() + seconds
+        while not stop.is_set() and not self._event.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._event.wait(min(left, 0.1))
+        self._event.clear()
+
+
+def sender(db: Db, config: NotifyConfig, nudge: Nudge | None = None) -> Duty:
+    """Issue the letters recorded, then send what is due, every `send_interval_seconds` or when
+    nudged; a full batch is followed by the next at once. Letters first: an email carrying a slip
+    then finds it signed in the same pass."""
+    nudge = nudge or Nudge()
     mailer = Mailer(config.smtp_url, config.mail_from, timeout=config.smtp_timeout_seconds)
     blobs = open_blob_store(config.blob_url)
     attachments_for = letters.slip_attachments(db, blobs, config.signing_certs_dir)
@@ -59,7 +82,8 @@ def sender(db: Db, config: NotifyConfig) -> Duty:
             except Exception:
                 log.warning("sending failed; retrying later", exc_info=True)
             busy = sum(counts.values()) - counts.get("rate_limited", 0) >= policy.batch
-            stop.wait(0 if busy else config.send_interval_seconds)
+            if not busy:
+                nudge.wait(stop, config.send_interval_seconds)
 
     return run_sender
 
@@ -103,13 +127,14 @@ def main() -> None:
     config = load_config(worker=True)
     renderer = renderer_of(config)
     blobs = open_blob_store(config.blob_url)
+    nudge = Nudge()
     run_service_worker(
         config,
         connect=store.connect,
         outbox_collections=store.OUTBOX_COLLECTIONS,
-        build_handlers=lambda db: handlers.build_handlers(db, renderer, blobs),
+        build_handlers=lambda db: handlers.build_handlers(db, renderer, blobs, nudge.set),
         ensure_indexes=store.ensure_indexes,
-        duties=lambda db: [sender(db, config), sweeper(db, config), postal_batches(db, config)],
+        duties=lambda db: [sender(db, config, nudge), sweeper(db, config), postal_batches(db, config)],
     )
 
 

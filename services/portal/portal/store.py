@@ -10,7 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from eventkit import mongo
 from eventkit.config import ServiceConfig
-from eventkit.inbox import apply_newer, apply_once
+from eventkit.inbox import apply_newer_document, apply_once
 from eventkit.mongo import Db, Document
 from eventkit.mongo import connect as mongo_connect
 from eventkit.projections import upsert_latest
@@ -86,19 +86,12 @@ def drop_read_models(db: Db) -> None:
         db[name].drop()
 
 
-def ensure_dossier(db: Db, code: str) -> None:
-    """Create the dossier's status with no event applied yet (each source's sequence at 0)."""
-    try:
-        db[DOSSIERS].update_one(
-            {"_id": code}, {"$setOnInsert": {"code": code, **dict.fromkeys(SEQUENCE_FIELDS, 0)}}, upsert=True
-        )
-    except DuplicateKeyError:
-        pass  # created by a racing consumer meanwhile
-
-
 def apply_to_dossier(db: Db, code: str, sequence_field: str, sequence: int, update: Document) -> bool:
-    """Apply `update` if `sequence` is newer than the source's applied one (one conditional write)."""
-    return apply_newer(db[DOSSIERS], code, update, sequence_field, sequence)
+    """Apply `update` if `sequence` is newer than the source's applied one; the status is created at
+    its first event, each other source's sequence at 0 (one find-and-modify)."""
+    touched = {name for fields in update.values() for name in fields} | {sequence_field}
+    on_insert = {"code": code, **{name: 0 for name in SEQUENCE_FIELDS if name not in touched}}
+    return apply_newer_document(db[DOSSIERS], code, update, sequence_field, sequence, on_insert) is not None
 
 
 def update_dossier(db: Db, code: str, update: Document) -> None:

@@ -73,25 +73,24 @@ def _processing_fields(event_type: str, data: Document) -> Document:
     return fields
 
 
-def apply(db: Db, event: Event, data: Document) -> bool:
-    """Apply one dossier event to the copy; False when it changes nothing (a repeat or older).
+def apply(db: Db, event: Event, data: Document) -> Document | None:
+    """Apply one dossier event to the copy (made at its first event); the copy after it, None
+    when the event changes nothing (a repeat or older).
 
     The event's control-slip row (service/control.py) goes in with the same conditional write. An
     event overtaken by a newer one of its source changes none of the copy's fields, but its row,
     which no newer event stands for, is still added once (a write conditional on its key)."""
     code = event["subject"]
-    store.ensure_dossier(db, code)
     intake = event["type"] in ConsumedTypes.INTAKE
     row = None
     if event["type"] in control.ROW_OF:
         row = control.slip_row(event, data, store.get_dossier(db, code) or {})
     fields = _intake_fields(event["type"], data) if intake else _processing_fields(event["type"], data)
     sequence_field = "intake_sequence" if intake else "processing_sequence"
-    if store.apply_to_dossier(db, code, sequence_field, event["sequence"], fields, row):
-        return True
-    if row is not None:
+    applied = store.apply_to_dossier(db, code, sequence_field, event["sequence"], fields, row)
+    if applied is None and row is not None:
         store.add_slip_row(db, code, row)
-    return False
+    return applied
 
 
 def unit_of(dossier: Document) -> str | None:

@@ -138,8 +138,8 @@ def handle_dossier_event(
     """Apply a dossier event to notify's copy and make its notifications, and record the letter
     (legal slip) it owes the citizen when `slip_settings` are given; the notification ids made now."""
     now = now or datetime.now(UTC)
-    dossiers.apply(db, event, data)
-    dossier = store.get_dossier(db, event["subject"]) or {}
+    # The copy as the event left it; read again only when the event changed nothing.
+    dossier = dossiers.apply(db, event, data) or store.get_dossier(db, event["subject"]) or {}
     unit = None
     if event["type"] == ConsumedTypes.RESULT_ISSUED:  # the result email says where to collect it
         unit = store.get_unit(db, str(dossier.get("receiving_unit") or data.get("receiving_unit") or ""))

@@ -5,7 +5,7 @@ It keeps what the public lookup shows and nothing else of the applicant: the mas
 address, no form values or documents, and no officer's name.
 
 Each source's events are applied once each and in order: the write is conditional on the
-source's sequence held (`intake_sequence`, `processing_sequence`, `eventkit.inbox.apply_newer`), so
+source's sequence held (`intake_sequence`, `processing_sequence`, `eventkit.inbox.apply_newer_document`), so
 a repeated or overtaken event changes no field. The two sources set different fields (intake the
 filing, supplements and withdrawal; processing the workflow), so their events may arrive in any
 order relative to each other; the public state is derived from both when read. Every event that
@@ -222,7 +222,6 @@ def apply(db: Db, event: Event, data: Document) -> bool:
     """Apply one dossier event to its public status; False when it is not newer than its source's
     applied event (a repeat, or overtaken): then only what it alone says is set, and its step."""
     code = event["subject"]
-    store.ensure_dossier(db, code)
     intake = event["type"] in ConsumedTypes.INTAKE
     change = intake_change(event["type"], data) if intake else processing_change(event["type"], data)
     step = step_of(event, data)
