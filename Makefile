@@ -30,17 +30,12 @@ token: install
 manifests: install
 	@$(VENV)/python -m devstack manifests
 
-# Speed benchmarks: ratios against a baseline measured in the same run (not part of `make test`).
+# Benchmarks, each figure beside a baseline measured in the same run, and the report written from
+# them: docs/performance.md (not part of `make test`). QUICK=1: every section at small sizes, a smoke
+# run into .local/bench/quick/. SECTIONS=pipeline,portal: only those (the others keep their figures).
+# The first full run loads a million dossiers for processing (about 25 minutes), kept for later runs.
 bench: install
-	@$(VENV)/python bench/bench_deadlines.py
-	@$(VENV)/python bench/bench_intake.py
-	@# The million-dossier store loads once (about 25 minutes) and is kept for the next runs.
-	@$(VENV)/python bench/bench_processing.py --store-dir .local/bench/processing
-	@$(VENV)/python bench/bench_notify.py
-	@$(VENV)/python bench/bench_portal_search.py
-	@# Loading a million dossiers and 10,000 articles takes about 6 minutes, the whole run about 10
-	@# (--large 100000,10000 for a shorter one).
-	@$(VENV)/python bench/bench_portal.py
+	@$(VENV)/python bench/run_all.py $(if $(QUICK),--quick) $(if $(SECTIONS),--sections "$(SECTIONS)")
 
 # Import a catalogue file into processing: make import KIND=procedures FILE=path.json
 # (against MONGO_URL, by default the store `make run` starts)

@@ -63,6 +63,7 @@ UPLOAD_BYTES = 100 * 1024
 REQUEST_TIMEOUT = 30.0
 PYTHONPATH = [
     ROOT / "libs" / "eventkit",
+    ROOT / "libs" / "webui",  # processing's console, in the processing benchmark's server
     ROOT / "tools",
     *(ROOT / "services" / name for name in ("intake", "processing", "notify", "portal")),
     ROOT / "bench",  # baseline_app, floor_app

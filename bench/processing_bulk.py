@@ -450,6 +450,8 @@ class Bulk:
     traces: dict[tuple[int, int], StatsTrace] = field(default_factory=dict)
     pending_dossiers: list[Document] = field(default_factory=list)
     pending_standings: list[Document] = field(default_factory=list)
+    # Dossiers per (unit, state), as processing's `queue_counts` keeps them move by move.
+    queue: dict[str, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
     codes: list[str] = field(default_factory=list)
     written: int = 0
     writer: _Writer | None = None
@@ -467,6 +469,8 @@ class Bulk:
         document["applicant"] = applicant
         document.update(search_keys(applicant))
         self.pending_dossiers.append(document)
+        counts = self.queue[document["unit"]]
+        counts[document["state"]] = counts.get(document["state"], 0) + 1
         trace = self.traces.get((index, weeks))
         if trace is None:
             trace = self.traces[(index, weeks)] = stats_trace(template, shift)
@@ -507,9 +511,14 @@ class Bulk:
             self.writer = None
 
     def write_statistics(self) -> None:
-        """Counters, totals and the month and unit indexes, as the stats group leaves them."""
+        """Counters, totals and the month and unit indexes, as the stats group leaves them; and the
+        dossiers per unit and state, as the workflow leaves them (every unit has its counts, so the
+        importer's seed counts none of them again over the whole store)."""
         self.flush()
         self.finish()
+        self.db[store.QUEUE_COUNTS].insert_many(
+            [{"_id": unit, **self.queue.get(unit, {})} for unit in self.units], ordered=False
+        )
         counter_docs = [
             {
                 **doc,

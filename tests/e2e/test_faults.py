@@ -36,12 +36,13 @@ from typing import Any
 
 import pytest
 import requests
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from devstack.infra import wait_until
+from devstack.lag import backlog
 from devstack.paths import ROOT, VENV_BIN
 from devstack.run import api_url, worker_url
 from devstack.tokens import issue_token
@@ -54,7 +55,7 @@ from eventkit.consumer import (
 )
 from eventkit.envelope import encode, new_event
 from eventkit.outbox import PENDING
-from eventkit.topics import REGISTRY, Topics, dead_letter_topic, retry_topic
+from eventkit.topics import REGISTRY, Topics, dead_letter_topic
 from processing.deadlines import TZ
 from tests.factories import UNIT, online_filing, pdf_bytes
 from tests.integration.kafka_tools import read_topic
@@ -431,35 +432,6 @@ def assert_public_status(platform: Platform, filings: list[Filing]) -> None:
                 assert view["state"] == "submitted" and steps == {"submitted": 1}, view
             sent = Counter(n["template"] for n in view["notifications"] if n["status"] == "delivered")
             assert sent == Counter(["received", "accepted"] if f.accepted else ["received"]), view
-
-
-def backlog(bootstrap: str) -> dict[str, int]:
-    """Records each consumer group has not committed past, on its topics and its retry topics."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    try:
-        read: dict[str, list[TopicPartition]] = defaultdict(list)
-        for topic in REGISTRY:
-            for group in topic.consumers:
-                for name, group_id in (
-                    (topic.name, group),
-                    (retry_topic(topic.name, group), f"{group}.retry"),
-                ):
-                    partitions = consumer.partitions_for_topic(name) or ()
-                    read[group_id].extend(TopicPartition(name, p) for p in sorted(partitions))
-        ends = consumer.end_offsets([tp for partitions in read.values() for tp in partitions])
-        committed = admin.list_group_offsets(dict(read))
-        behind: dict[str, int] = defaultdict(int)
-        for group_id, partitions in read.items():
-            for tp in partitions:
-                offset = committed.get(group_id, {}).get(tp)
-                done = offset.offset if offset is not None and offset.offset >= 0 else 0
-                if ends[tp] > done:
-                    behind[f"{group_id} on {tp.topic}"] += ends[tp] - done
-        return dict(behind)
-    finally:
-        consumer.close()
-        admin.close()
 
 
 def outboxes_pending(platform: Platform) -> int:

@@ -222,9 +222,10 @@ class Kafka(ManagedProcess):
 
 @dataclass
 class FerretDB(ManagedProcess):
-    """MongoDB wire protocol on a SQLite directory."""
+    """MongoDB wire protocol on a SQLite directory; its Prometheus metrics on `debug_port` if set."""
 
     port: int = 27017
+    debug_port: int | None = None
 
     @property
     def url(self) -> str:
@@ -241,7 +242,7 @@ class FerretDB(ManagedProcess):
             f"--sqlite-url=file:{sqlite}/?_pragma=synchronous(normal)",
             f"--listen-addr=127.0.0.1:{self.port}",
             f"--state-dir={self.data_dir}",
-            "--debug-addr=-",
+            f"--debug-addr=127.0.0.1:{self.debug_port}" if self.debug_port else "--debug-addr=-",
             "--telemetry=disable",
             "--log-level=warn",
         ]
