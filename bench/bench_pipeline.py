@@ -58,6 +58,10 @@ from pymongo import MongoClient
 from devstack.infra import FerretDB, StartError, free_ports, wait_until
 from devstack.lag import LagProbe
 from eventkit.outbox import PENDING
+from intake import store as intake_store
+from notify import store as notify_store
+from portal import store as portal_store
+from processing import store as processing_store
 
 P99_LIMIT_MS = 500.0  # the headline rate's filings answer within this at the 99th percentile
 DRAIN_LIMIT_S = 10.0  # and the lag is back at zero this long after the load stops
@@ -66,7 +70,12 @@ EMAIL_P99_TARGET_S = 2.0
 ACCEPT_EVERY = 5
 CLIENTS = 8
 SAMPLE_S = 1.0
-OUTBOXES = (("intake", "dossiers"), ("processing", "dossiers"), ("notify", "notifications"))
+# Every service's collections with an outbox, by database.
+OUTBOXES = [
+    (f"motcua_{service.__name__.split('.')[0]}", name)
+    for service in (intake_store, processing_store, notify_store, portal_store)
+    for name in service.OUTBOX_COLLECTIONS
+]
 DEFAULTS: dict[str, Any] = {
     "seconds": 60.0,
     "ceiling_seconds": 15.0,
@@ -140,7 +149,7 @@ class Sampler(threading.Thread):
 
 
 def outboxes_pending(mongo: MongoClient[Any]) -> int:
-    return sum(mongo[f"motcua_{s}"][c].count_documents({PENDING: True}) for s, c in OUTBOXES)
+    return sum(mongo[database][name].count_documents({PENDING: True}) for database, name in OUTBOXES)
 
 
 def settled(platform: Platform, probe: LagProbe, mongo: MongoClient[Any], emails: int) -> bool:
