@@ -106,11 +106,20 @@ class PasswordResetSchema(BaseSchema):
     reason = fields.String(required=True, validate=length(1, 2000))
 
 
+class WholeNumber(fields.Integer):
+    """An integer as JSON Schema has it: `3` or `3.0`, not `3.5`, `"3"` or `true`."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return int(super()._deserialize(value, attr, data, **kwargs))
+
+
 class SigninSettingsSchema(BaseSchema):
     """Which staff roles must sign in with a second factor (TOTP)."""
 
     totp_required_roles = fields.List(fields.String(validate=one_of(STAFF_ROLES)), required=True)
-    version = fields.Integer(required=True, strict=True, validate=between(0, 2**31))
+    version = WholeNumber(required=True, strict=True, validate=between(0, 2**31))
     reason = fields.String(required=True, validate=length(1, 2000), load_only=True)
 
 

@@ -4,7 +4,7 @@ import pytest
 from marshmallow import ValidationError
 
 from processing.importer import SEED_DIR
-from processing.schemas import ProcedureSchema, ProcessingTimeSchema, UnitSchema
+from processing.schemas import ProcedureSchema, ProcessingTimeSchema, SigninSettingsSchema, UnitSchema
 
 
 @pytest.mark.parametrize("kind,schema", [("procedures", ProcedureSchema()), ("units", UnitSchema())])
@@ -67,3 +67,17 @@ def test_a_unit_whose_code_failed_is_not_called_its_own_parent():
     with pytest.raises(ValidationError) as error:
         UnitSchema().load({**entry, "parent": entry["code"]})
     assert error.value.messages == {"parent": ["Đơn vị không thể là cấp trên của chính nó."]}
+
+
+@pytest.mark.parametrize(("version", "loaded"), [(7, 7), (7.0, 7)])
+def test_the_settings_version_is_an_integer_as_json_schema_has_it(version: object, loaded: int) -> None:
+    body = {"reason": "Bật xác thực hai bước", "totp_required_roles": ["admin"], "version": version}
+    assert SigninSettingsSchema().load(body)["version"] == loaded
+
+
+@pytest.mark.parametrize("version", [7.5, "7", True])
+def test_the_settings_version_refuses_what_is_not_a_whole_number(version: object) -> None:
+    body = {"reason": "Bật xác thực hai bước", "totp_required_roles": ["admin"], "version": version}
+    with pytest.raises(ValidationError) as refused:
+        SigninSettingsSchema().load(body)
+    assert "version" in refused.value.messages
