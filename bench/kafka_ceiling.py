@@ -14,6 +14,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from eventkit.kafka import make_producer
 
 PARTITIONS = 3
+WINDOW = 1000  # records in flight at most
 
 
 def sample_event(bootstrap: str, topic: str) -> bytes:
@@ -44,10 +45,16 @@ def measure(bootstrap: str, event: bytes, count: int) -> dict[str, float]:
     producer = make_producer(bootstrap, "bench-raw")
     try:
         started = time.perf_counter()
-        futures = [producer.send(topic, key=str(n).encode(), value=event) for n in range(count)]
-        producer.flush()
-        for future in futures:
-            future.get(timeout=30)
+        # In windows, as the relay sends a pass's documents and waits for them: all at once would
+        # outlast the producer's delivery timeout in its own queue.
+        for first in range(0, count, WINDOW):
+            futures = [
+                producer.send(topic, key=str(n).encode(), value=event)
+                for n in range(first, min(count, first + WINDOW))
+            ]
+            producer.flush()
+            for future in futures:
+                future.get(timeout=30)
         produced = time.perf_counter() - started
     finally:
         producer.close()

@@ -11,7 +11,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import requests
 from pipeline_platform import Platform
@@ -70,8 +69,26 @@ class Filer:
             filing.error = type(exc).__name__
 
 
-def run_threads(count: int, target: Any) -> None:
-    threads = [threading.Thread(target=target, daemon=True) for _ in range(count)]
+def file_all(platform: Platform, filings: list[Filing], clients: int, paced: bool) -> None:
+    """`clients` threads share the filings in order; each filing starts at its due time when
+    `paced`, else as soon as a client is free (its due time is then when it started)."""
+    taken = iter(filings)
+    lock = threading.Lock()
+
+    def client() -> None:
+        filer = Filer(platform)
+        while True:
+            with lock:
+                filing = next(taken, None)
+            if filing is None:
+                return
+            if paced:
+                time.sleep(max(0.0, filing.due - time.time()))
+            else:
+                filing.due = time.time()
+            filer.file(filing)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -89,25 +106,10 @@ def paced(platform: Platform, tag: str, rate: float, seconds: float, accept_ever
         )
         for n in range(count)
     ]
-    taken = iter(range(count))
-    lock = threading.Lock()
-    # Enough clients that a second's filings are all under way even at a second each.
-    clients = min(96, max(8, round(rate * 1.5)))
-
-    def client() -> None:
-        filer = Filer(platform)
-        while True:
-            with lock:
-                n = next(taken, None)
-            if n is None:
-                return
-            filing = filings[n]
-            time.sleep(max(0.0, filing.due - time.time()))
-            filer.file(filing)
-
     counter = threading.Thread(target=accept_all, args=(platform, filings), daemon=True)
     counter.start()
-    run_threads(clients, client)
+    # Enough clients that a second's filings are all under way even at a second each.
+    file_all(platform, filings, min(96, max(8, round(rate * 1.5))), paced=True)
     counter.join()
     return filings
 
@@ -139,20 +141,7 @@ def accept_all(platform: Platform, filings: list[Filing]) -> None:
 def as_fast_as_possible(platform: Platform, tag: str, count: int, clients: int) -> list[Filing]:
     """`count` filings by `clients` clients, each filing as soon as its last was answered."""
     filings = [Filing(f"{tag}-{n}@bench.example.vn", 0.0) for n in range(count)]
-    taken = iter(filings)
-    lock = threading.Lock()
-
-    def client() -> None:
-        filer = Filer(platform)
-        while True:
-            with lock:
-                filing = next(taken, None)
-            if filing is None:
-                return
-            filing.due = time.time()
-            filer.file(filing)
-
-    run_threads(clients, client)
+    file_all(platform, filings, clients, paced=False)
     return filings
 
 

@@ -41,6 +41,10 @@ def num(value: Any, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
+def pair(first: Any, second: Any, digits: int = 1) -> str:
+    return f"{num(first, digits)} / {num(second, digits)}"
+
+
 def verdict(ok: bool | None) -> str:
     return "–" if ok is None else ("**met**" if ok else "**missed**")
 
@@ -58,6 +62,12 @@ def stamp(figures: Figures) -> str:
 
 
 # -- plots -------------------------------------------------------------------------------------
+
+
+def save(fig: Any, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def plot_latency(pipeline: Figures, path: Path) -> None:
@@ -81,9 +91,7 @@ def plot_latency(pipeline: Figures, path: Path) -> None:
     ax.set_ylabel("ms")
     ax.set_title("Latency at rising rates")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
 
 
 def plot_lag(pipeline: Figures, path: Path) -> None:
@@ -108,9 +116,7 @@ def plot_lag(pipeline: Figures, path: Path) -> None:
     groups.set_ylabel("records behind")
     groups.set_title(f"Lag per group at {headline['rate']:.0f}/s")
     groups.legend(fontsize=6)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
 
 
 def plot_scaling(pipeline: Figures, path: Path) -> None:
@@ -127,9 +133,7 @@ def plot_scaling(pipeline: Figures, path: Path) -> None:
     cores.set_ylim(0, max(2.2, max(r["cores_used"] for r in runs) * 1.2))
     ax.set_title("Scaling out the consumers")
     fig.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
 
 
 def plot_growth(rows: list[tuple[str, float]], path: Path) -> None:
@@ -140,9 +144,7 @@ def plot_growth(rows: list[tuple[str, float]], path: Path) -> None:
     ax.set_xlabel("cost at the large size ÷ cost at the small size")
     ax.set_title("Growth with history")
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save(fig, path)
 
 
 # -- sections ----------------------------------------------------------------------------------
@@ -286,9 +288,9 @@ def pipeline_section(pipeline: Figures | None, out: Path) -> list[str]:
             [
                 num(s["rate"]),
                 num(s["filed_per_s"]),
-                f"{num(s['filing_p50_ms'], 0)} / {num(s['filing_p99_ms'], 0)}",
-                f"{num(s['email_p50_ms'], 0)} / {num(s['email_p99_ms'], 0)}",
-                f"{num(s['receipt_p50_ms'], 0)} / {num(s['receipt_p99_ms'], 0)}",
+                pair(s["filing_p50_ms"], s["filing_p99_ms"], 0),
+                pair(s["email_p50_ms"], s["email_p99_ms"], 0),
+                pair(s["receipt_p50_ms"], s["receipt_p99_ms"], 0),
                 num(s["drain_s"]),
                 num(s["cores_used"], 2),
                 ", ".join(f"{k} ×{v}" for k, v in s["errors"].items()) or "0",
@@ -627,9 +629,9 @@ def growth_section(results: dict[str, Figures], out: Path) -> list[str]:
             [
                 [
                     name,
-                    f"{num(v['p50_ms'][0])} / {num(v['p50_ms'][1])}",
-                    f"{num(v['p99_ms'][0])} / {num(v['p99_ms'][1])}",
-                    f"{num(v['ratios'][0], 2)} / {num(v['ratios'][1], 2)}",
+                    pair(*v["p50_ms"]),
+                    pair(*v["p99_ms"]),
+                    pair(*v["ratios"], digits=2),
                 ]
                 for name, v in processing.items()
                 if isinstance(v, dict) and "ratios" in v
@@ -656,9 +658,9 @@ def growth_section(results: dict[str, Figures], out: Path) -> list[str]:
                 rows_portal.append(
                     [
                         case,
-                        f"{num(c['small']['per_s'])} / {num(c['large']['per_s'])}",
-                        f"{num(c['small']['p99_ms'])} / {num(c['large']['p99_ms'])}",
-                        f"{num(c['ratio_small'], 3)} / {num(c['ratio_large'], 3)}",
+                        pair(c["small"]["per_s"], c["large"]["per_s"]),
+                        pair(c["small"]["p99_ms"], c["large"]["p99_ms"]),
+                        pair(c["ratio_small"], c["ratio_large"], 3),
                         num(c["growth"], 2),
                     ]
                 )

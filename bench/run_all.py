@@ -25,7 +25,7 @@ from devstack.paths import LOCAL, ROOT, VENV_BIN
 # Section → (the script and its arguments, what --quick adds).
 SECTIONS: dict[str, tuple[list[str], list[str]]] = {
     "deadlines": (["bench_deadlines.py"], ["--n", "20000"]),
-    "intake": (["bench_intake.py"], ["--rounds", "1", "--seconds", "4", "--warmup", "1"]),
+    "intake": (["bench_intake.py"], ["--rounds", "1", "--seconds", "3", "--warmup", "1"]),
     # The million-dossier store loads once (about 25 minutes) and is kept for the next runs.
     "processing": (
         ["bench_processing.py"],
