@@ -80,6 +80,7 @@ DEFAULTS: dict[str, Any] = {
     "seconds": 60.0,
     "ceiling_seconds": 15.0,
     "ceiling_rounds": 2,
+    "warmup": 2.0,
     "fractions": (0.1, 0.2, 0.3, 0.4, 0.5),
     "drain_limit": 120.0,
     "backlog": 1500,
@@ -89,13 +90,14 @@ DEFAULTS: dict[str, Any] = {
 }
 QUICK: dict[str, Any] = {
     "seconds": 5.0,
-    "ceiling_seconds": 3.0,
+    "ceiling_seconds": 2.0,
     "ceiling_rounds": 1,
+    "warmup": 0.5,
     "fractions": (0.25, 0.5),
     "drain_limit": 30.0,
     "backlog": 60,
     "raw_events": 2_000,
-    "copies": (1, 2, 3),
+    "copies": (1, 3),
     "profile_seconds": 0.0,
 }
 
@@ -171,7 +173,7 @@ def wait_settled(
 
 
 def closed_run(name: str, url: str, args: argparse.Namespace, pids: dict[str, int]) -> RunResult:
-    run = run_load(name, lambda: filing_operation(url), CLIENTS, 2.0, args.ceiling_seconds, pids)
+    run = run_load(name, lambda: filing_operation(url), CLIENTS, args.warmup, args.ceiling_seconds, pids)
     say(
         f"{name:<28}{run.per_s:>8.1f}/s  p50 {run.percentile_ms(50):>7.1f} ms"
         f"  p99 {run.percentile_ms(99):>7.1f} ms"
@@ -526,6 +528,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, help="seconds of load per rate (default 60)")
     parser.add_argument("--ceiling-seconds", type=float, help="seconds per ceiling run (default 15)")
     parser.add_argument("--ceiling-rounds", type=int, help="rounds of floor and front door (default 2)")
+    parser.add_argument("--warmup", type=float, help="unmeasured seconds before each ceiling run (default 2)")
     parser.add_argument("--fractions", type=floats, help="rates as fractions of the front door's")
     parser.add_argument("--drain-limit", type=float, help="seconds a step may take to drain (default 120)")
     parser.add_argument("--backlog", type=int, help="filings drained in the scaling runs (default 1500)")
