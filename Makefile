@@ -33,7 +33,7 @@ manifests: install
 # Benchmarks, each figure beside a baseline measured in the same run, and the report written from
 # them: docs/performance.md (not part of `make test`). QUICK=1: every section at small sizes, a smoke
 # run into .local/bench/quick/. SECTIONS=pipeline,portal: only those (the others keep their figures).
-# The first full run loads a million dossiers for processing (about 25 minutes), kept for later runs.
+# The first full run loads a million dossiers for processing (about 35 minutes), kept for later runs.
 bench: install
 	@$(VENV)/python bench/run_all.py $(if $(QUICK),--quick) $(if $(SECTIONS),--sections "$(SECTIONS)")
 

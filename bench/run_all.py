@@ -26,7 +26,7 @@ from devstack.paths import LOCAL, ROOT, VENV_BIN
 SECTIONS: dict[str, tuple[list[str], list[str]]] = {
     "deadlines": (["bench_deadlines.py"], ["--n", "20000"]),
     "intake": (["bench_intake.py"], ["--rounds", "1", "--seconds", "3", "--warmup", "1"]),
-    # The million-dossier store loads once (about 25 minutes) and is kept for the next runs.
+    # The million-dossier store loads once (about 35 minutes) and is kept for the next runs.
     "processing": (
         ["bench_processing.py"],
         ["--large", "10000", "--small", "1000", "--open", "100", "--requests", "40", "--rounds", "1"]
