@@ -61,3 +61,12 @@ def test_apply_newer_document_creates_applies_once_and_keeps_the_newer(mongo_db)
     assert newer is not None and newer["state"] == "accepted"
     assert apply_newer_document(copies, "d1", {"$set": {"state": "old"}}, "a_seq", 2, {"b_seq": 0}) is None
     assert copies.find_one({"_id": "d1"})["state"] == "accepted"
+
+
+def test_apply_newer_document_lets_the_update_win_over_its_on_insert_fields(mongo_db) -> None:
+    copies = mongo_db[f"copies_{uuid.uuid4().hex[:8]}"]
+    # Every source's sequence at 0 on insert, as the read models give them; the applied one and the
+    # fields the update writes keep the update's value.
+    on_insert = {"a_seq": 0, "b_seq": 0, "state": "none"}
+    made = apply_newer_document(copies, "d2", {"$set": {"state": "submitted"}}, "a_seq", 2, on_insert)
+    assert made == {"_id": "d2", "state": "submitted", "a_seq": 2, "b_seq": 0}

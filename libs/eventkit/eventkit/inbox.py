@@ -45,17 +45,21 @@ def apply_newer_document(
     sequence: int,
     on_insert: dict[str, Any],
 ) -> dict[str, Any] | None:
-    """`apply_newer`, creating the document `key` with `on_insert` when it is missing (which must
-    not name `field`); the document after the write, or None when it held `sequence` or a newer
-    one. A missing document matches no filter on `field`: the upsert creates it. One that exists
-    with a newer sequence misses the filter too, and the insert then collides on `_id`; so does a
-    document another consumer created just now, hence the second try without the insert."""
+    """`apply_newer`, creating the document `key` with `on_insert` when it is missing (a field the
+    update writes, `field` included, takes the update's value); the document after the write, or
+    None when it held `sequence` or a newer one. A missing document matches no filter on `field`:
+    the upsert creates it. One that exists with a newer sequence misses the filter too, and the
+    insert then collides on `_id`; so does a document another consumer created just now, hence the
+    second try without the insert."""
     recorded: dict[str, Any] = {op: dict(fields) for op, fields in update.items()}
     recorded.setdefault("$set", {})[field] = sequence
+    # The store refuses an update that names a field twice (in `$setOnInsert` and `$set`).
+    written = {name for fields in recorded.values() for name in fields}
+    inserted = {name: value for name, value in on_insert.items() if name not in written}
     newer = {"_id": key, field: {"$lt": sequence}}
     try:
         return collection.find_one_and_update(
-            newer, {**recorded, "$setOnInsert": on_insert}, upsert=True, return_document=ReturnDocument.AFTER
+            newer, {**recorded, "$setOnInsert": inserted}, upsert=True, return_document=ReturnDocument.AFTER
         )
     except DuplicateKeyError:
         return collection.find_one_and_update(newer, recorded, return_document=ReturnDocument.AFTER)

@@ -96,8 +96,8 @@ def apply_to_dossier(
     update: Document = {"$set": fields} if fields else {}
     if row is not None:
         update["$push"] = _push_row(row)
-    others = {name: 0 for name in SEQUENCE_FIELDS if name != sequence_field}
-    return apply_newer_document(db.dossiers, code, update, sequence_field, sequence, {"code": code, **others})
+    on_insert = {"code": code, **dict.fromkeys(SEQUENCE_FIELDS, 0)}
+    return apply_newer_document(db.dossiers, code, update, sequence_field, sequence, on_insert)
 
 
 def add_slip_row(db: Db, code: str, row: Document) -> bool:

@@ -89,8 +89,7 @@ def drop_read_models(db: Db) -> None:
 def apply_to_dossier(db: Db, code: str, sequence_field: str, sequence: int, update: Document) -> bool:
     """Apply `update` if `sequence` is newer than the source's applied one; the status is created at
     its first event, each other source's sequence at 0 (one find-and-modify)."""
-    touched = {name for fields in update.values() for name in fields} | {sequence_field}
-    on_insert = {"code": code, **{name: 0 for name in SEQUENCE_FIELDS if name not in touched}}
+    on_insert = {"code": code, **dict.fromkeys(SEQUENCE_FIELDS, 0)}
     return apply_newer_document(db[DOSSIERS], code, update, sequence_field, sequence, on_insert) is not None
 
 
