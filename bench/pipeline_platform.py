@@ -104,20 +104,7 @@ class Platform:
                 names.append(name)
         for worker in workers:
             for name in self.copies[worker]:
-                self.wait_running(name)
-
-    def wait_running(self, name: str, timeout: float = 90.0) -> None:
-        url = f"http://127.0.0.1:{self.health[name]}/readyz"
-
-        def running() -> bool:
-            try:
-                answer = requests.get(url, timeout=2)
-                return answer.json().get("checks", {}).get("running") is True
-            except (requests.RequestException, ValueError):
-                return False
-
-        if not wait_until(running, timeout, 0.5):
-            raise StartError(f"{name} is not running\n{self.processes.log_tail(name)}")
+                self.processes.wait_worker_running(worker.split("-")[0], name=name, port=self.health[name])
 
     def file_probe(self, session: requests.Session, email: str) -> requests.Response:
         """One online filing (a 100 KiB PDF, then the dossier) naming `email`."""

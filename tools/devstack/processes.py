@@ -15,7 +15,7 @@ from typing import Any
 
 import requests
 
-from devstack.infra import wait_until
+from devstack.infra import StartError, wait_until
 from devstack.paths import ROOT
 from devstack.run import worker_url
 
@@ -98,20 +98,23 @@ class PlatformProcesses:
         for name in reversed(list(self.procs)):
             self.stop(name)
 
-    def worker_checks(self, service: str) -> dict[str, Any]:
-        """The worker's readiness checks (empty while it does not answer)."""
+    def worker_checks(self, service: str, port: int | None = None) -> dict[str, Any]:
+        """The worker's readiness checks (empty while it does not answer), on its Procfile port or
+        on `port` (a copy started with a health port of its own)."""
+        base = f"http://127.0.0.1:{port}" if port else worker_url(service, self.ports)
         try:
-            answer = requests.get(f"{worker_url(service, self.ports)}/readyz", timeout=2)
+            answer = requests.get(f"{base}/readyz", timeout=2)
             return dict(answer.json()["checks"])
         except (requests.RequestException, ValueError, KeyError):
             return {}
 
-    def wait_worker_running(self, service: str, timeout: float = 90.0) -> None:
-        """Until the worker's consumers and relay run (its readiness says so)."""
-        name = f"{service}-worker"
-        assert wait_until(lambda: self.worker_checks(service).get("running") is True, timeout, 0.5), (
-            f"{name} is not running\n{self.log_tail(name)}"
-        )
+    def wait_worker_running(
+        self, service: str, timeout: float = 90.0, name: str | None = None, port: int | None = None
+    ) -> None:
+        """Until the worker `name` (default the service's one) says its consumers and relay run."""
+        name = name or f"{service}-worker"
+        if not wait_until(lambda: self.worker_checks(service, port).get("running") is True, timeout, 0.5):
+            raise StartError(f"{name} is not running\n{self.log_tail(name)}")
 
     def log_tail(self, name: str, chars: int = 4000) -> str:
         path = self.log_path(name)
