@@ -587,13 +587,17 @@ def scaling_section(pipeline: Figures | None, out: Path) -> list[str]:
     return lines
 
 
+def processing_calls(processing: Figures) -> dict[str, Figures]:
+    """The processing benchmark's calls (each with its latencies and ratios) among its figures."""
+    return {name: v for name, v in processing.items() if isinstance(v, dict) and "ratios" in v}
+
+
 def growth_rows(results: dict[str, Figures]) -> list[tuple[str, float]]:
     rows: list[tuple[str, float]] = []
     processing = results.get("processing")
     if processing:
-        for name, value in processing.items():
-            if isinstance(value, dict) and "ratios" in value:
-                rows.append((f"processing {name}", max(value["ratios"])))
+        for name, value in processing_calls(processing).items():
+            rows.append((f"processing {name}", max(value["ratios"])))
     portal = results.get("portal")
     if portal:
         for case in ("lookup", "search"):
@@ -633,8 +637,7 @@ def growth_section(results: dict[str, Figures], out: Path) -> list[str]:
                     pair(*v["p99_ms"]),
                     pair(*v["ratios"], digits=2),
                 ]
-                for name, v in processing.items()
-                if isinstance(v, dict) and "ratios" in v
+                for name, v in processing_calls(processing).items()
             ],
         )
         lines += [
